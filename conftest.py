@@ -1,0 +1,3 @@
+"""Test-suite wide setup: samhandling's own pytest plugin gives every test its fixtures."""
+
+pytest_plugins = ["samhandling.testing"]

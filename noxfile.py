@@ -1,0 +1,136 @@
+"""Developer sessions: ``nox -s tests lint typecheck docs examples plugins bench``.
+
+Every session installs what it needs into its own environment (uv when available), so a fresh
+machine with only Python and nox can run them.  Arguments after ``--`` go to the tool, e.g.
+``nox -s tests -- -k geography``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2024.10.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_venv = "yes"
+
+ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+PLUGINS = sorted(p.parent for p in ROOT.glob("plugins/*/pyproject.toml"))
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def _install_workspace(
+    session: nox.Session, *, editable: bool = True, extras: str = "pandas,polars,xlsx,report"
+) -> None:
+    """The core library with its extras and every plugin of the workspace."""
+    flag = ["-e"] if editable else []
+    args: list[str] = [*flag, f".[{extras}]"]
+    for plugin in PLUGINS:
+        args += [*flag, str(plugin.relative_to(ROOT))]
+    session.install(*args)
+
+
+def _ensure_chromium(session: nox.Session) -> None:
+    """Install Debian's chromium for the browser tests on CI (root, apt); elsewhere they are skipped."""
+    if shutil.which("chromium") or shutil.which("chromium-browser"):
+        return
+    wanted = os.environ.get("CI") == "true" or os.environ.get("SAMHANDLING_INSTALL_CHROMIUM") == "1"
+    if wanted and shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        session.run("apt-get", "update", "-qq", external=True)
+        session.run(
+            "apt-get",
+            "install",
+            "-y",
+            "-qq",
+            "--no-install-recommends",
+            "chromium",
+            "fonts-dejavu-core",
+            external=True,
+            env={"DEBIAN_FRONTEND": "noninteractive"},
+        )
+    else:
+        session.log("chromium is not installed: the browser tests of the report will be skipped")
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Run the test suite of the core and every plugin (pytest; arguments go to pytest)."""
+    _install_workspace(session)
+    session.install(*nox.project.dependency_groups(PYPROJECT, "test"))
+    _ensure_chromium(session)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """Check style and common mistakes with ruff (lint and format check)."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
+    session.run("ruff", "check", ".", *session.posargs)
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the sources, the tests, the plugins and this noxfile."""
+    _install_workspace(session)
+    session.install(*nox.project.dependency_groups(PYPROJECT, "typecheck"))
+    targets = ["src", "tests", "noxfile.py"]
+    targets += [str(p / d) for p in PLUGINS for d in ("src", "tests") if (p / d).is_dir()]
+    session.run("mypy", *(session.posargs or targets))
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the documentation site with mkdocs --strict (``-- serve`` to preview)."""
+    _install_workspace(session)
+    session.install(*nox.project.dependency_groups(PYPROJECT, "docs"))
+    if session.posargs and session.posargs[0] == "serve":
+        session.run("mkdocs", "serve")
+    else:
+        session.run("mkdocs", "build", "--strict", "--site-dir", "site", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def examples(session: nox.Session) -> None:
+    """Install the package as a user would (not editable) and run every example script."""
+    _install_workspace(session, editable=False)
+    scripts = sorted((ROOT / "examples").glob("*.py"))
+    workdir = Path(session.create_tmp()) / "examples"
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    for script in scripts:
+        session.log(f"example: {script.name}")
+        session.run("python", str(script), env={"SAMHANDLING_EXAMPLE_OUT": str(workdir)})
+
+
+@nox.session(python=PYTHON)
+def plugins(session: nox.Session) -> None:
+    """Install each plugin (not editable) and check that its entry point loads."""
+    _install_workspace(session, editable=False)
+    session.run("samhandling", "plugins")
+    names = [p.name for p in PLUGINS]
+    session.run(
+        "python",
+        "-c",
+        "import sys; from samhandling.plugins import list_plugins, get_plugin_manager;"
+        "loaded = {p.name for p in list_plugins(get_plugin_manager())};"
+        f"missing = [n for n in {names!r} if n not in loaded];"
+        "sys.exit(f'plugins not loaded: {missing}' if missing else 0)",
+    )
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Run the benchmarks in ``benchmarks/`` (speed and memory against the raw pyarrow pipeline)."""
+    _install_workspace(session)
+    session.install(*nox.project.dependency_groups(PYPROJECT, "bench"))
+    scripts = [Path(a) for a in session.posargs] or sorted((ROOT / "benchmarks").glob("bench_*.py"))
+    for script in scripts:
+        session.log(f"benchmark: {script.name}")
+        session.run("python", str(script), env={"PYTHONHASHSEED": "0"})

@@ -1,0 +1,73 @@
+"""samhandling: data tools for Norway's municipal mental-health and substance-use work.
+
+The everyday entry points are importable from here::
+
+    import samhandling as sh
+
+    table = sh.read("kostra.csv")                     # a source plugin reads it into a StatTable
+    table = sh.harmonise(table, to_year=2024)         # onto one year's municipality map
+    county = sh.roll_up(table, to="county")           # municipalities → counties
+    sh.export(county, "county.parquet")               # an exporter plugin writes it
+
+Names are loaded on first use, so ``import samhandling`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_LAZY: dict[str, str] = {
+    # tables and units
+    "StatTable": "samhandling.tables",
+    "Variable": "samhandling.tables",
+    "Provenance": "samhandling.tables",
+    "TableMeta": "samhandling.tables",
+    "Status": "samhandling.tables",
+    "ureg": "samhandling.units",
+    "Quantity": "samhandling.units",
+    "Level": "samhandling.levels",
+    # plugins
+    "hookimpl": "samhandling.hookspecs",
+    "get_plugin_manager": "samhandling.plugins",
+    "list_plugins": "samhandling.plugins",
+    "read": "samhandling.sources",
+    "export": "samhandling.exporters",
+    "run_checks": "samhandling.checks",
+    "Finding": "samhandling.checks",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'samhandling' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # names for type checkers and IDEs; at run time they load lazily
+    from samhandling.checks import Finding as Finding
+    from samhandling.checks import run_checks as run_checks
+    from samhandling.exporters import export as export
+    from samhandling.hookspecs import hookimpl as hookimpl
+    from samhandling.levels import Level as Level
+    from samhandling.plugins import get_plugin_manager as get_plugin_manager
+    from samhandling.plugins import list_plugins as list_plugins
+    from samhandling.sources import read as read
+    from samhandling.tables import Provenance as Provenance
+    from samhandling.tables import StatTable as StatTable
+    from samhandling.tables import Status as Status
+    from samhandling.tables import TableMeta as TableMeta
+    from samhandling.tables import Variable as Variable
+    from samhandling.units import Quantity as Quantity
+    from samhandling.units import ureg as ureg

@@ -1,0 +1,147 @@
+"""Quality assurance of the data (*kvalitetssikring av datagrunnlaget*).
+
+A check inspects a StatTable and returns :class:`Finding` objects; it never changes the data.  Checks
+come from plugins (``samhandling_register_checks``); :func:`run_checks` runs all of them, or the ones
+named, and returns the findings sorted by severity.
+"""
+
+from __future__ import annotations
+
+import enum
+import typing
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import attrs
+import pyarrow as pa
+
+from samhandling.errors import PluginError, SamhandlingError
+
+if TYPE_CHECKING:
+    from samhandling.plugins import PluginManager
+    from samhandling.tables import StatTable
+
+__all__ = ["Check", "CheckContext", "Finding", "Severity", "findings_table", "run_checks"]
+
+
+class Severity(enum.StrEnum):
+    """How serious a finding is: an error must be fixed before publishing, a warning looked at."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+_SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def _values_converter(values: Mapping[str, Any] | None) -> dict[str, Any]:
+    return dict(values or {})
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class Finding:
+    """One thing a check found: which rule, where (municipality, variable, year) and the values."""
+
+    rule: str
+    severity: Severity = attrs.field(default=Severity.WARNING, converter=Severity)
+    message: str
+    region: str | None = None
+    variable: str | None = None
+    year: int | None = None
+    values: dict[str, Any] = attrs.field(factory=dict, converter=_values_converter)
+    location: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "severity": str(self.severity),
+            "rule": self.rule,
+            "region": self.region,
+            "variable": self.variable,
+            "year": self.year,
+            "message": self.message,
+            "values": ", ".join(f"{k}={v}" for k, v in self.values.items()),
+            "location": self.location,
+        }
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class CheckContext:
+    """What a check may need beyond the table: the geography, a population table and options.
+
+    ``options`` are per-rule settings, e.g. ``{"year_on_year": {"threshold": 0.5}}``.
+    """
+
+    geography: Any = None
+    population: StatTable | None = None
+    options: dict[str, Any] = attrs.field(factory=dict)
+
+    def option(self, rule: str, key: str, default: Any) -> Any:
+        return self.options.get(rule, {}).get(key, default)
+
+
+@runtime_checkable
+class Check(Protocol):
+    """What a check plugin provides."""
+
+    name: str
+    description: str
+
+    def run(self, table: StatTable, context: CheckContext) -> Iterable[Finding]:
+        """Inspect ``table`` and yield findings; never modify it."""
+        ...
+
+
+def run_checks(
+    table: StatTable,
+    *,
+    checks: Sequence[str] | None = None,
+    context: CheckContext | None = None,
+    plugin_manager: PluginManager | None = None,
+) -> list[Finding]:
+    """Run the named checks (default: all registered) and return findings, errors first."""
+    from samhandling.plugins import resolve_plugin_manager
+
+    catalogue = resolve_plugin_manager(plugin_manager).registry.checks
+    if checks is None:
+        entries = catalogue.entries()
+    else:
+        try:
+            entries = [catalogue.entry(name) for name in checks]
+        except KeyError as exc:
+            raise PluginError(str(exc.args[0])) from None
+    context = context if context is not None else CheckContext()
+    findings: list[Finding] = []
+    for entry in entries:
+        try:
+            findings.extend(entry.obj.run(table, context))
+        except SamhandlingError:
+            raise
+        except Exception as exc:
+            raise PluginError(
+                f"check {entry.name!r} from plugin {entry.plugin!r} failed: {type(exc).__name__}: {exc}"
+            ) from exc
+    return sorted(
+        findings,
+        key=lambda f: (_SEVERITY_RANK[f.severity], f.rule, f.region or "", f.variable or "", f.year or 0),
+    )
+
+
+def findings_table(findings: Iterable[Finding]) -> pa.Table:
+    """Findings as an Arrow table (for CSV output and the report appendix)."""
+    rows = [f.to_dict() for f in findings]
+    schema = pa.schema(
+        [
+            ("severity", pa.string()),
+            ("rule", pa.string()),
+            ("region", pa.string()),
+            ("variable", pa.string()),
+            ("year", pa.int16()),
+            ("message", pa.string()),
+            ("values", pa.string()),
+            ("location", pa.string()),
+        ]
+    )
+    return pa.Table.from_pylist(rows, schema=schema)

@@ -1,0 +1,94 @@
+"""The ``samhandling`` command.
+
+Sub-commands live in their own modules and are imported only when used, so ``samhandling --help``
+stays quick; plugins add commands through ``samhandling_register_commands``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from typing import Any
+
+import click
+
+from samhandling import __version__
+from samhandling.errors import SamhandlingError
+
+__all__ = ["COMMANDS", "main"]
+
+#: Built-in sub-commands: name → "module:attribute".
+COMMANDS: dict[str, str] = {
+    "plugins": "samhandling.cli.plugins:plugins",
+}
+
+
+class _LazyGroup(click.Group):
+    """A group that imports built-in commands on demand and adds plugin commands."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *super().list_commands(ctx), *_plugin_commands()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS:
+            module_name, attribute = COMMANDS[cmd_name].split(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            assert isinstance(command, click.Command)
+            return command
+        plugin_commands = _plugin_commands()
+        if cmd_name in plugin_commands:
+            return plugin_commands[cmd_name]
+        return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SamhandlingError as exc:
+            if ctx.meta.get("samhandling.debug"):
+                raise
+            _fail(str(exc))
+        except (OSError, KeyboardInterrupt) as exc:
+            if ctx.meta.get("samhandling.debug"):
+                raise
+            _fail(f"{type(exc).__name__}: {exc}" if isinstance(exc, OSError) else "interrupted")
+
+
+def _fail(message: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    sys.exit(1)
+
+
+def _plugin_commands() -> dict[str, click.Command]:
+    try:
+        from samhandling.plugins import resolve_plugin_manager
+
+        catalogue = resolve_plugin_manager().registry.commands
+    except SamhandlingError:
+        return {}
+    return {entry.name: entry.obj for entry in catalogue.entries() if entry.name not in COMMANDS}
+
+
+@click.group(
+    cls=_LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="Example: samhandling report --demo --out report",
+)
+@click.version_option(__version__, "-V", "--version", prog_name="samhandling")
+@click.option("--debug", is_flag=True, help="Show full tracebacks and debug logging.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Data tools for municipal mental-health and substance-use work (kommunalt psykisk helse- og rusarbeid).
+
+    Read SSB/KOSTRA, NIMES and survey files into one table format, harmonise them onto one year's
+    municipality map, roll them up to county, health trust and DPS level, check them and export them —
+    or build the whole yearly report in one go.
+    """
+    ctx.meta["samhandling.debug"] = debug
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )

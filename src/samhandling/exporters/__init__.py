@@ -1,0 +1,81 @@
+"""Writing tables: the :class:`Exporter` protocol and :func:`export`, which picks an exporter plugin.
+
+Built-in exporters (Parquet, CSV, JSON-stat 2.0, Excel) are registered exactly like third-party ones,
+through ``samhandling_register_exporters``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from samhandling.errors import ExportError, SamhandlingError
+
+if TYPE_CHECKING:
+    from samhandling.plugins import PluginManager
+    from samhandling.tables import StatTable
+
+__all__ = ["Exporter", "export", "exporter_for", "exporters"]
+
+
+@runtime_checkable
+class Exporter(Protocol):
+    """What an exporter plugin provides.  ``name`` is what users pass as ``format=``."""
+
+    name: str
+    description: str
+    suffixes: tuple[str, ...]
+
+    def write(self, table: StatTable, destination: str | Path, **options: Any) -> Path:
+        """Write ``table`` to ``destination`` and return the path written."""
+        ...
+
+
+def exporters(plugin_manager: PluginManager | None = None) -> list[Exporter]:
+    """Every registered exporter, built-ins first."""
+    from samhandling.plugins import resolve_plugin_manager
+
+    return list(resolve_plugin_manager(plugin_manager).registry.exporters)
+
+
+def exporter_for(
+    destination: str | Path | None = None,
+    *,
+    format: str | None = None,
+    plugin_manager: PluginManager | None = None,
+) -> Exporter:
+    """The exporter named ``format``, or the one whose suffix matches ``destination``."""
+    from samhandling.plugins import resolve_plugin_manager
+
+    catalogue = resolve_plugin_manager(plugin_manager).registry.exporters
+    if format is not None:
+        try:
+            return catalogue[format]  # type: ignore[no-any-return]
+        except KeyError as exc:
+            raise ExportError(str(exc.args[0])) from None
+    if destination is None:
+        raise ExportError("give a destination with a known suffix, or format=...")
+    name = Path(destination).name.lower()
+    for exporter in catalogue:
+        if any(name.endswith(suffix.lower()) for suffix in exporter.suffixes):
+            return exporter  # type: ignore[no-any-return]
+    known = ", ".join(f"{e.name} ({' '.join(e.suffixes)})" for e in catalogue)
+    raise ExportError(f"no exporter writes files like {Path(destination).name!r}; known formats: {known}")
+
+
+def export(
+    table: StatTable,
+    destination: str | Path,
+    *,
+    format: str | None = None,
+    plugin_manager: PluginManager | None = None,
+    **options: Any,
+) -> Path:
+    """Write ``table`` to ``destination`` with the exporter for ``format`` (or for the file suffix)."""
+    exporter = exporter_for(destination, format=format, plugin_manager=plugin_manager)
+    try:
+        return exporter.write(table, destination, **options)
+    except SamhandlingError:
+        raise
+    except (OSError, TypeError, ValueError) as exc:
+        raise ExportError(f"exporter {exporter.name!r} failed writing {str(destination)!r}: {exc}") from exc

@@ -1,0 +1,86 @@
+"""The samhandling command: version, help, plugins listing and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import types
+
+import click
+import pytest
+from click.testing import CliRunner
+
+import samhandling
+import samhandling.plugins as plugins_module
+from samhandling import hookimpl
+from samhandling.cli import COMMANDS, main
+from samhandling.errors import ParseError
+from samhandling.plugins import get_plugin_manager
+from samhandling.registry import Registrar
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"samhandling, version {samhandling.__version__}"
+
+
+def test_plugins_lists_builtins_with_versions() -> None:
+    result = CliRunner().invoke(main, ["plugins"])
+    assert result.exit_code == 0, result.output
+    assert "samhandling.exporters.parquet" in result.output
+    assert "Exporters" in result.output
+    assert samhandling.__version__ in result.output
+
+
+def test_plugins_as_json() -> None:
+    result = CliRunner().invoke(main, ["plugins", "--json"])
+    payload = json.loads(result.output)
+    names = {p["name"] for p in payload["plugins"]}
+    assert "samhandling.catalogue" in names
+    assert {"name": "parquet", "plugin": "samhandling.exporters.parquet"}.items() <= payload["exporters"][
+        0
+    ].items()
+
+
+def test_every_builtin_command_is_importable() -> None:
+    for name in COMMANDS:
+        assert isinstance(main.get_command(click.Context(main), name), click.Command), name
+
+
+@pytest.fixture
+def failing_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    @click.command(name="fail")
+    def fail() -> None:
+        raise ParseError("expected a number, found 'abc'", path="kostra.csv", line=7, column="2024")
+
+    def samhandling_register_commands(register: Registrar) -> None:
+        register(fail)
+
+    plugin = types.SimpleNamespace(samhandling_register_commands=hookimpl(samhandling_register_commands))
+    pm = get_plugin_manager(autoload=False, extra=[plugin])
+    monkeypatch.setattr(plugins_module, "_default_plugin_manager", lambda: pm)
+
+
+@pytest.mark.usefixtures("failing_command")
+def test_errors_are_one_clear_line_without_traceback() -> None:
+    result = CliRunner().invoke(main, ["fail"])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines == ["error: kostra.csv, line 7, column '2024': expected a number, found 'abc'"]
+
+
+@pytest.mark.usefixtures("failing_command")
+def test_debug_shows_the_traceback() -> None:
+    result = CliRunner().invoke(main, ["--debug", "fail"])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, ParseError)
+
+
+def test_the_installed_command_runs() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "samhandling", "--help"], capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "harmonise" in completed.stdout
