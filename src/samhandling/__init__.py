@@ -9,7 +9,16 @@ The everyday entry points are importable from here::
     county = sh.roll_up(table, to="county")           # municipalities → counties
     sh.export(county, "county.parquet")               # an exporter plugin writes it
 
-Names are loaded on first use, so ``import samhandling`` stays fast.
+Names are loaded on first use, so ``import samhandling`` stays fast.  What is here:
+
+- tables and units: :class:`StatTable`, :class:`Variable`, :class:`TableMeta`, :class:`Provenance`,
+  :class:`Status`, :class:`Level`, ``ureg`` and ``Quantity`` (the one pint registry);
+- reading, writing, checking: :func:`read`, :func:`export`, :func:`run_checks`, :class:`Finding`;
+- geography: :class:`Geography`, :func:`harmonise`, :func:`roll_up`, :func:`per_10000`;
+- plugins: :data:`hookimpl`, :func:`get_plugin_manager`, :func:`list_plugins`.
+
+The domain objects (municipalities, services, agreements, teams) are in :mod:`samhandling.model`,
+the library's exceptions in :mod:`samhandling.errors`.  ``help()`` on any of these names explains it.
 """
 
 from __future__ import annotations
@@ -37,6 +46,11 @@ _LAZY: dict[str, str] = {
     "export": "samhandling.exporters",
     "run_checks": "samhandling.checks",
     "Finding": "samhandling.checks",
+    # geography
+    "Geography": "samhandling.geography",
+    "harmonise": "samhandling.geography",
+    "roll_up": "samhandling.aggregate",
+    "per_10000": "samhandling.aggregate",
 }
 
 __all__ = ["__version__", *_LAZY]
@@ -56,9 +70,13 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # names for type checkers and IDEs; at run time they load lazily
+    from samhandling.aggregate import per_10000 as per_10000
+    from samhandling.aggregate import roll_up as roll_up
     from samhandling.checks import Finding as Finding
     from samhandling.checks import run_checks as run_checks
     from samhandling.exporters import export as export
+    from samhandling.geography import Geography as Geography
+    from samhandling.geography import harmonise as harmonise
     from samhandling.hookspecs import hookimpl as hookimpl
     from samhandling.levels import Level as Level
     from samhandling.plugins import get_plugin_manager as get_plugin_manager

@@ -1,0 +1,69 @@
+"""Year-aware geography: municipalities, counties, districts and specialist-care catchments, 2017–2025.
+
+Analysts compare years across the 2018, 2020 and 2024 municipal and county reforms and group
+municipalities by the health trust (HF) and DPS that serve them.  This package holds the public
+reference data for that (see ``docs/reference-data.md`` for every source) and three tools::
+
+    from samhandling.geography import Geography, harmonise
+
+    geo = Geography.for_year(2024)
+    geo.municipality("bodo")                 # Municipality(code='1804', name='Bodø', ...)
+    geo.health_trust_of("3305")              # Vestre Viken HF serves Ringerike
+    lineage("0605")                          # 0605 → 3007 (2020) → 3305 (2024)
+    harmonise(table, to_year=2024)           # every row on the 2024 codes
+
+Rolling up to counties, health trusts and DPSs and rates per 10,000 live in :mod:`samhandling.aggregate`.
+"""
+
+from __future__ import annotations
+
+from samhandling.geography._data import FIRST_YEAR, LAST_YEAR, YEARS
+from samhandling.geography._geography import (
+    CATCHMENT_YEARS,
+    DISTRICT_YEARS,
+    NATIONAL_CODE,
+    ROLL_UP_LEVELS,
+    Area,
+    Geography,
+    SplitAreaError,
+)
+from samhandling.geography._harmonise import harmonise, split_weights
+from samhandling.geography.changes import (
+    ChangeKind,
+    CodeChange,
+    Split,
+    compose,
+    history,
+    lineage,
+    step_table,
+    story,
+    where_from,
+)
+from samhandling.geography.changes import changes as code_changes
+from samhandling.geography.lookup import name_key
+
+__all__ = [
+    "CATCHMENT_YEARS",
+    "DISTRICT_YEARS",
+    "FIRST_YEAR",
+    "LAST_YEAR",
+    "NATIONAL_CODE",
+    "ROLL_UP_LEVELS",
+    "YEARS",
+    "Area",
+    "ChangeKind",
+    "CodeChange",
+    "Geography",
+    "Split",
+    "SplitAreaError",
+    "code_changes",
+    "compose",
+    "harmonise",
+    "history",
+    "lineage",
+    "name_key",
+    "split_weights",
+    "step_table",
+    "story",
+    "where_from",
+]

@@ -1,0 +1,470 @@
+"""The columnar engine behind harmonise and roll_up: rows re-keyed through a small weight table.
+
+Both operations are the same computation: every row has a *source key* (its area code, and for a
+series read as reported also its year), each key goes to one or more *targets* with a weight, and
+values are summed per target.  The key space is small (hundreds of codes), so the engine works on the
+distinct keys in Python and on the rows only with numpy/Arrow kernels:
+
+* keys that go to exactly one target with weight 1 and share that target with no other key (the
+  great majority when harmonising: unchanged or renumbered codes) are re-labelled with one ``take``;
+* the other rows are expanded by their weights (``numpy.repeat`` over a CSR layout), multiplied and
+  summed with one Arrow ``group_by``.
+
+Statuses travel with the sums: a sum with a suppressed part (``:``) is suppressed, otherwise one with a
+``..`` part is ``..`` (then ``...``, then ``.``); a sum of ``-`` parts only is ``-`` (zero).  Rates and
+shares are recomputed from their numerator and denominator after summing, or refused.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+
+import attrs
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from samhandling.errors import NonAdditiveError
+from samhandling.tables import (
+    METADATA_KEY,
+    StatTable,
+    TableMeta,
+    Variable,
+    level_type,
+    status_type,
+    variable_type,
+)
+
+__all__ = [
+    "STATUS_BY_PRIORITY",
+    "Targets",
+    "dictionary_mask",
+    "distinct_strings",
+    "finish",
+    "priority_of",
+    "remap",
+]
+
+#: Status symbols by the priority a sum takes from its parts (index = priority).
+STATUS_BY_PRIORITY: tuple[str | None, ...] = ("-", None, ".", "...", "..", ":")
+_PRIORITY: dict[str, int] = {s: i for i, s in enumerate(STATUS_BY_PRIORITY) if s is not None}
+_ORDINARY = 1
+_EMPTY = "\x00"
+
+#: For each source key: the (target code, weight) pairs it goes to.
+Targets = Sequence[Sequence[tuple[str, float]]]
+
+
+def priority_of(status: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """The status column as int8 priorities (see :data:`STATUS_BY_PRIORITY`), computed on the dictionary."""
+    chunks = status.chunks if isinstance(status, pa.ChunkedArray) else [status]
+    out: list[pa.Array] = []
+    for chunk in chunks:
+        if pa.types.is_dictionary(chunk.type):
+            table = np.array(
+                [_PRIORITY.get(s, _ORDINARY) for s in chunk.dictionary.to_pylist()] or [_ORDINARY], np.int8
+            )
+            taken = pc.take(pa.array(table), chunk.indices)
+        else:
+            symbols = pa.array(list(_PRIORITY), pa.string())
+            priorities = pa.array(list(_PRIORITY.values()), pa.int8())
+            taken = pc.take(priorities, pc.index_in(chunk.cast(pa.string()), symbols))
+        out.append(pc.fill_null(taken, _ORDINARY).cast(pa.int8()))
+    if not out:
+        return pa.array([], pa.int8())
+    return pa.concat_arrays(out) if len(out) > 1 else out[0]
+
+
+def _status_and_value(priority: pa.Array, total: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Final status (dictionary) and value of summed groups from their maximum part priority."""
+    symbols = pa.array(list(STATUS_BY_PRIORITY), pa.string())
+    status = pc.take(symbols, priority)
+    ordinary = pc.less_equal(priority, _ORDINARY)
+    value = pc.if_else(ordinary, pc.if_else(pc.equal(priority, 0), 0.0, total), pa.scalar(None, pa.float64()))
+    return pc.dictionary_encode(status).cast(status_type()), value
+
+
+def _key_columns(table: pa.Table) -> list[str]:
+    """Group keys: everything except level (constant in the output), value and status."""
+    return [c for c in table.column_names if c not in ("level", "value", "status")]
+
+
+def dictionary_mask(column: pa.ChunkedArray | pa.Array, values: Iterable[str]) -> np.ndarray:
+    """Per row, whether a string or dictionary column holds one of ``values`` (null: False).
+
+    On a dictionary column the test runs on the dictionary and the rows only look it up, so no
+    string is touched per row.
+    """
+    wanted = set(values)
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    out: list[np.ndarray] = []
+    for chunk in chunks:
+        if pa.types.is_dictionary(chunk.type):
+            lookup = np.array([v in wanted for v in chunk.dictionary.to_pylist()] + [False], bool)
+            indices = pc.fill_null(chunk.indices, len(lookup) - 1).to_numpy(zero_copy_only=False)
+            out.append(lookup[indices])
+        else:
+            mask = pc.is_in(chunk.cast(pa.string()), pa.array(sorted(wanted), pa.string()))
+            out.append(pc.fill_null(mask, False).to_numpy(zero_copy_only=False))
+    return np.concatenate(out) if out else np.zeros(0, bool)
+
+
+def distinct_strings(column: pa.ChunkedArray | pa.Array) -> list[str]:
+    """The distinct non-null values of a string or dictionary column (dictionary: by counting indices)."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    found: dict[str, None] = {}
+    for chunk in chunks:
+        if pa.types.is_dictionary(chunk.type):
+            indices = chunk.indices
+            if indices.null_count:
+                indices = indices.drop_null()
+            used = np.bincount(indices.to_numpy(zero_copy_only=False), minlength=len(chunk.dictionary))
+            dictionary = chunk.dictionary.to_pylist()
+            for index in np.flatnonzero(used).tolist():
+                found.setdefault(str(dictionary[index]), None)
+        else:
+            for value in pc.unique(chunk.cast(pa.string())).to_pylist():
+                if value is not None:
+                    found.setdefault(str(value), None)
+    return list(found)
+
+
+def _variable_ids(table: pa.Table) -> list[str]:
+    return distinct_strings(table.column("variable"))
+
+
+def _rows_of(table: pa.Table, variables: Sequence[str], *, keep: bool = True) -> pa.Table:
+    if not table.num_rows:
+        return table
+    mask = dictionary_mask(table.column("variable"), variables)
+    return table.filter(pa.array(mask if keep else ~mask))
+
+
+@attrs.frozen(kw_only=True)
+class _Plan:
+    """Per source key: simple target index (or -1), and the CSR layout of complex targets."""
+
+    targets: pa.Array  # dictionary of target codes (string)
+    simple: np.ndarray  # int32 per key: index into targets, -1 if complex
+    start: np.ndarray  # int64 per key: start in flat arrays
+    count: np.ndarray  # int64 per key
+    flat_target: np.ndarray  # int32
+    flat_weight: np.ndarray  # float64
+
+
+def _plan(targets: Targets, domain: np.ndarray) -> _Plan:
+    codes: dict[str, int] = {}
+    origins: dict[tuple[int, int], int] = defaultdict(int)
+    for key, pairs in enumerate(targets):
+        for code, _weight in pairs:
+            index = codes.setdefault(code, len(codes))
+            origins[(int(domain[key]), index)] += 1
+    n = len(targets)
+    simple = np.full(n, -1, np.int32)
+    count = np.zeros(n, np.int64)
+    flat_target: list[int] = []
+    flat_weight: list[float] = []
+    start = np.zeros(n, np.int64)
+    for key, pairs in enumerate(targets):
+        start[key] = len(flat_target)
+        count[key] = len(pairs)
+        for code, weight in pairs:
+            flat_target.append(codes[code])
+            flat_weight.append(weight)
+        if len(pairs) == 1 and pairs[0][1] == 1.0 and origins[(int(domain[key]), codes[pairs[0][0]])] == 1:
+            simple[key] = codes[pairs[0][0]]
+    return _Plan(
+        targets=pa.array(list(codes), pa.string()),
+        simple=simple,
+        start=start,
+        count=count,
+        flat_target=np.asarray(flat_target, np.int32),
+        flat_weight=np.asarray(flat_weight, np.float64),
+    )
+
+
+def _with_region(table: pa.Table, region: pa.Array, level: str) -> pa.Table:
+    table = table.set_column(table.column_names.index("region"), "region", region)
+    levels = pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(table.num_rows, np.int8)), pa.array([level], pa.string())
+    )
+    return table.set_column(table.column_names.index("level"), "level", levels)
+
+
+def _region(plan: _Plan, indices: np.ndarray) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(pa.array(indices.astype(np.int32, copy=False)), plan.targets)
+
+
+def remap(
+    table: pa.Table,
+    *,
+    row_key: np.ndarray,
+    targets: Targets,
+    domain: np.ndarray,
+    variables: Mapping[str, Variable],
+    level: str,
+    describe_key: Sequence[str],
+    operation: str,
+) -> pa.Table:
+    """Re-key ``table`` (canonical columns, dictionaries unified) through ``targets``.
+
+    :param row_key: per row, the index of its source key in ``targets``.
+    :param targets: per key, the (target code, weight) pairs; weights of one key sum to 1.
+    :param domain: per key, a group such that keys of different groups never share output rows
+        (the source year of a series read as reported; all zeros otherwise).
+    :param variables: metadata of every variable in the table.
+    :param level: the level of every output row.
+    :param describe_key: per key, how to name it in an error (``"1507 in 2023"``).
+    :param operation: ``"harmonise"`` or ``"roll_up"``, for messages.
+    :returns: the re-keyed table with the same columns (region as string, level as dictionary).
+    """
+    plan = _plan(targets, domain)
+    simple_rows = plan.simple[row_key] >= 0
+    parts: list[pa.Table] = []
+    if simple_rows.any():
+        picked = table.filter(pa.array(simple_rows)) if not simple_rows.all() else table
+        parts.append(_with_region(picked, _region(plan, plan.simple[row_key[simple_rows]]), level))
+        if simple_rows.all():
+            return _concat(parts, table.schema)
+
+    complex_table = table.filter(pa.array(~simple_rows)) if simple_rows.any() else table
+    complex_keys = row_key[~simple_rows]
+    counts = plan.count[complex_keys]
+    single = counts == 1
+    pieces: list[tuple[pa.Table, np.ndarray]] = []
+    if single.any():  # rows that go to one place: no expansion, only a group_by
+        pieces.append(
+            (
+                complex_table if single.all() else complex_table.filter(pa.array(single)),
+                plan.start[complex_keys[single]],
+            )
+        )
+    if not single.all():  # rows shared between places: repeated once per place (few rows)
+        multi_table = complex_table.filter(pa.array(~single)) if single.any() else complex_table
+        multi_keys, multi_counts = complex_keys[~single], counts[~single]
+        rows = np.repeat(np.arange(len(multi_keys), dtype=np.int64), multi_counts)
+        ends = np.cumsum(multi_counts)
+        offsets = np.arange(int(ends[-1]), dtype=np.int64) - np.repeat(ends - multi_counts, multi_counts)
+        positions = np.repeat(plan.start[multi_keys], multi_counts) + offsets
+        pieces.append((multi_table.take(pa.array(rows)), positions))
+    positions = np.concatenate([p for _t, p in pieces]) if len(pieces) > 1 else pieces[0][1]
+    weight = plan.flat_weight[positions]
+    expanded = _with_region(
+        pa.concat_tables([t for t, _p in pieces]) if len(pieces) > 1 else pieces[0][0],
+        _region(plan, plan.flat_target[positions]),
+        level,
+    )
+
+    present = _variable_ids(expanded)
+    additive = [v for v in present if variables[v].additive]
+    ratios = [v for v in present if not variables[v].additive and variables[v].is_ratio]
+    others = [v for v in present if not variables[v].additive and not variables[v].is_ratio]
+    if others:
+        _refuse(others[0], complex_table, complex_keys, describe_key, variables, operation)
+
+    keys = _key_columns(table)
+    if additive:
+        part, part_weight = expanded, weight
+        if ratios:
+            mask = dictionary_mask(part.column("variable"), additive)
+            part, part_weight = part.filter(pa.array(mask)), weight[mask]
+        parts.append(_sum(part, part_weight, keys, level))
+    result = _concat(parts, table.schema) if parts else _empty_like(table, level)
+    if ratios:
+        recomputed = _recompute(_rows_of(expanded, ratios), result, keys, variables, describe=operation)
+        result = _concat([result, _with_level(recomputed, level)], table.schema)
+    return result
+
+
+def _with_level(table: pa.Table, level: str) -> pa.Table:
+    levels = pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(table.num_rows, np.int8)), pa.array([level], pa.string())
+    )
+    return table.append_column("level", levels)
+
+
+def _empty_like(table: pa.Table, level: str) -> pa.Table:
+    empty = table.slice(0, 0)
+    return _with_region(empty, pa.array([], pa.string()), level)
+
+
+def _sum(part: pa.Table, weight: np.ndarray, keys: list[str], level: str) -> pa.Table:
+    value = part.column("value").combine_chunks()
+    if not (weight == 1.0).all():
+        value = pc.multiply(value, pa.array(weight))
+    work = (
+        part.select(keys)
+        .append_column("__value", value)
+        .append_column("__priority", priority_of(part.column("status")))
+    )
+    grouped = work.group_by(keys, use_threads=False).aggregate([("__value", "sum"), ("__priority", "max")])
+    status, total = _status_and_value(
+        grouped.column("__priority_max").combine_chunks(), grouped.column("__value_sum").combine_chunks()
+    )
+    columns = {name: grouped.column(name) for name in keys}
+    columns["value"] = total
+    columns["status"] = status
+    return _with_level(pa.table(columns), level)
+
+
+def _concat(parts: Sequence[pa.Table], schema: pa.Schema) -> pa.Table:
+    names = list(schema.names)
+    aligned = []
+    for part in parts:
+        columns = []
+        for name in names:
+            column = part.column(name)
+            want = _canonical_type(name, schema.field(name).type)
+            if column.type != want:
+                if pa.types.is_dictionary(column.type) and not pa.types.is_dictionary(want):
+                    column = column.cast(column.type.value_type)
+                column = column.cast(want) if not pa.types.is_dictionary(want) else _dict(column, want)
+            columns.append(column)
+        aligned.append(pa.Table.from_arrays(columns, names=names))
+    if len(aligned) == 1:
+        return aligned[0]
+    return pa.concat_tables(aligned).unify_dictionaries()
+
+
+def _dict(column: pa.ChunkedArray | pa.Array, want: pa.DataType) -> pa.ChunkedArray | pa.Array:
+    if pa.types.is_dictionary(column.type):
+        if column.type == want:
+            return column
+        return column.cast(want)
+    return pc.dictionary_encode(column).cast(want)
+
+
+def _canonical_type(name: str, current: pa.DataType) -> pa.DataType:
+    fixed = {
+        "region": pa.string(),
+        "level": level_type(),
+        "variable": variable_type(),
+        "status": status_type(),
+        "value": pa.float64(),
+    }
+    return fixed.get(name, current)
+
+
+def _refuse(
+    variable: str,
+    table: pa.Table,
+    keys: np.ndarray,
+    describe_key: Sequence[str],
+    variables: Mapping[str, Variable],
+    operation: str,
+) -> None:
+    mask = pc.equal(table.column("variable").cast(pa.string()), variable).combine_chunks()
+    first = int(np.flatnonzero(mask.to_numpy(zero_copy_only=False))[0])
+    var = variables[variable]
+    raise NonAdditiveError(
+        f"{operation}: variable {variable!r} is not additive (unit {var.unit!r}) and declares no numerator "
+        f"and denominator, so it cannot be summed or shared out; the first area that would need it is "
+        f"{describe_key[int(keys[first])]}. Give the variable's parts (additive counts) and declare them "
+        f"as Variable(numerator=..., denominator=...), or drop it before {operation}"
+    )
+
+
+def _fill_keys(table: pa.Table, keys: Sequence[str]) -> pa.Table:
+    """Key columns as plain strings with nulls filled, so that joins match empty dimensions."""
+    columns = []
+    for name in keys:
+        column = table.column(name)
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        if name not in ("year", "month"):
+            column = pc.fill_null(column.cast(pa.string()), _EMPTY)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=list(keys))
+
+
+def _recompute(
+    ratio_rows: pa.Table,
+    parts: pa.Table,
+    keys: list[str],
+    variables: Mapping[str, Variable],
+    *,
+    describe: str,
+) -> pa.Table:
+    """Rate/share rows recomputed from their summed numerator and denominator in ``parts``."""
+    out: list[pa.Table] = []
+    join_keys = [k for k in keys if k != "variable"]
+    for variable in _variable_ids(ratio_rows):
+        var = variables[variable]
+        assert var.numerator is not None
+        assert var.denominator is not None
+        wanted = _fill_keys(_rows_of(ratio_rows, [variable]), join_keys)
+        wanted = wanted.group_by(join_keys, use_threads=False).aggregate([])
+        pieces = {}
+        for role, part_id in (("num", var.numerator), ("den", var.denominator)):
+            rows = _rows_of(parts, [part_id])
+            if not rows.num_rows:
+                raise NonAdditiveError(
+                    f"{describe}: variable {variable!r} is a ratio ({var.numerator} / {var.denominator}) "
+                    f"that has to be recomputed here, but the table has no rows of its "
+                    f"{'numerator' if role == 'num' else 'denominator'} {part_id!r}; include them"
+                )
+            filled = _fill_keys(rows, join_keys)
+            pieces[role] = filled.append_column(f"{role}_value", rows.column("value")).append_column(
+                f"{role}_priority", priority_of(rows.column("status"))
+            )
+        joined = wanted.join(pieces["num"], join_keys, join_type="left outer", use_threads=False)
+        joined = joined.join(pieces["den"], join_keys, join_type="left outer", use_threads=False)
+        missing = pc.or_(pc.is_null(joined.column("num_priority")), pc.is_null(joined.column("den_priority")))
+        if pc.any(missing).as_py():
+            row = joined.filter(missing).slice(0, 1).to_pylist()[0]
+            where = ", ".join(f"{k}={v!r}" for k, v in row.items() if k in join_keys and v != _EMPTY)
+            raise NonAdditiveError(
+                f"{describe}: cannot recompute {variable!r} = {var.numerator} / {var.denominator} for "
+                f"{where}: the table has no matching {var.numerator!r} and {var.denominator!r} rows there"
+            )
+        num = joined.column("num_value").combine_chunks()
+        den = joined.column("den_value").combine_chunks()
+        priority = pc.max_element_wise(joined.column("num_priority"), joined.column("den_priority"))
+        priority = priority.combine_chunks() if isinstance(priority, pa.ChunkedArray) else priority
+        zero_den = pc.and_(pc.less_equal(priority, _ORDINARY), pc.equal(den, 0.0))
+        priority = pc.if_else(pc.fill_null(zero_den, False), pa.scalar(2, pa.int8()), priority)
+        ordinary = pc.less_equal(priority, _ORDINARY)
+        ratio = pc.multiply(pc.divide(num, pc.if_else(zero_den, 1.0, den)), var.scale)
+        # A ratio of zero parts is 0 with no status, not "-" (the share of nothing is not "nothing").
+        priority = pc.if_else(ordinary, pa.scalar(_ORDINARY, pa.int8()), priority)
+        status, value = _status_and_value(
+            priority, pc.if_else(ordinary, ratio, pa.scalar(None, pa.float64()))
+        )
+        columns: dict[str, pa.Array | pa.ChunkedArray] = {}
+        for name in keys:
+            if name == "variable":
+                columns[name] = pa.array([variable] * joined.num_rows, pa.string())
+                continue
+            column = joined.column(name)
+            if name not in ("year", "month"):
+                column = pc.if_else(pc.equal(column, _EMPTY), pa.scalar(None, pa.string()), column)
+            columns[name] = column
+        columns["value"] = value
+        columns["status"] = status
+        out.append(pa.table(columns))
+    return pa.concat_tables(out) if len(out) > 1 else out[0]
+
+
+def finish(arrow: pa.Table, meta: TableMeta, original_schema: pa.Schema) -> StatTable:
+    """A StatTable from engine output: dimension types restored, canonical column order, metadata attached."""
+    columns = []
+    for name in arrow.column_names:
+        column = arrow.column(name)
+        if name in original_schema.names and name not in ("region", "level", "variable", "status", "value"):
+            want = original_schema.field(name).type
+            if column.type != want:
+                column = column.cast(want)
+        elif name == "region" and pa.types.is_dictionary(column.type):
+            column = column.cast(pa.string())
+        elif name in ("level", "variable", "status"):
+            column = _dict(
+                column, {"level": level_type(), "variable": variable_type(), "status": status_type()}[name]
+            )
+        columns.append(column)
+    table = pa.Table.from_arrays(columns, names=arrow.column_names)
+    first = [c for c in ("region", "level", "year", "month") if c in table.column_names]
+    last = ["variable", "value", "status"]
+    dims = [c for c in table.column_names if c not in first and c not in last]
+    table = table.select([*first, *dims, *last]).replace_schema_metadata({METADATA_KEY: meta.to_json()})
+    return StatTable(table, meta)
