@@ -50,6 +50,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "samhandling.sources",
     "samhandling.exporters.parquet",
     "samhandling.exporters.csv",
+    "samhandling.checks.rules",
 )
 
 

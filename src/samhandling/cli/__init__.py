@@ -21,6 +21,7 @@ __all__ = ["COMMANDS", "main"]
 #: Built-in sub-commands: name → "module:attribute".
 COMMANDS: dict[str, str] = {
     "plugins": "samhandling.cli.plugins:plugins",
+    "check": "samhandling.cli.check:check",
     "geo": "samhandling.cli.geo:geo",
 }
 
