@@ -29,6 +29,7 @@ CORE_VARIABLES: tuple[Variable, ...] = (
         description="Inhabitants on 1 January (SSB table 07459), by age where a column says so.",
     ),
 )
+"""Variables every part of the library may use (the population denominator of rates)."""
 
 
 @hookimpl

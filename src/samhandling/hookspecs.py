@@ -30,8 +30,11 @@ if TYPE_CHECKING:
 PROJECT_NAME = "samhandling"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+"""Marks the specifications in this module (plugins do not need it)."""
 #: Mark a function as the implementation of a samhandling hook.
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+"""Mark a function as the implementation of a samhandling hook: ``@hookimpl`` on a function whose name
+is the hook's name.  Pluggy's options work too, e.g. ``@hookimpl(tryfirst=True)``."""
 
 
 # -------------------------------------------------------------------------------------------------

@@ -21,3 +21,4 @@ class Level(enum.StrEnum):
 
 #: Levels from the largest area to the smallest.
 LEVEL_ORDER: tuple[Level, ...] = tuple(Level)
+"""Levels from the largest area (the country) to the smallest (the city district)."""

@@ -43,6 +43,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "samhandling.plugins"
+"""The entry-point group in which a distribution declares its plugin module."""
 
 #: Built-in plugins, registered before any entry point under their dotted module names.
 BUILTIN_PLUGINS: tuple[str, ...] = (
@@ -50,8 +51,11 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "samhandling.sources",
     "samhandling.exporters.parquet",
     "samhandling.exporters.csv",
+    "samhandling.exporters.jsonstat",
+    "samhandling.exporters.xlsx",
     "samhandling.checks.rules",
 )
+"""Built-in plugins, registered before any entry point under their dotted module names."""
 
 
 @typing.final
@@ -65,6 +69,7 @@ class PluginManager(pluggy.PluginManager):
         self.distributions: dict[str, metadata.Distribution] = {}
 
     def register(self, plugin: object, name: str | None = None) -> str | None:
+        """Register a plugin object or module; a bad plugin raises :class:`PluginError` naming it."""
         try:
             result = super().register(plugin, name)
         except pluggy.PluginValidationError as exc:
@@ -75,11 +80,13 @@ class PluginManager(pluggy.PluginManager):
         return result
 
     def unregister(self, plugin: object | None = None, name: str | None = None) -> object | None:
+        """Remove a plugin (by object or name); the registry is collected again on next use."""
         result = super().unregister(plugin, name)
         self._registry = None
         return result
 
     def check_pending(self) -> None:
+        """Fail if a plugin implements a hook that does not exist, suggesting the closest hook name."""
         try:
             super().check_pending()
         except pluggy.PluginValidationError as exc:

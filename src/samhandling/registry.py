@@ -52,6 +52,10 @@ class Catalogue(Generic[T]):
         self._aliases: dict[str, str] = {}
 
     def add(self, obj: T, *, plugin: str, aliases: tuple[str, ...] = ()) -> None:
+        """Add ``obj`` under its name (``code``, ``id`` or ``name``) and ``aliases``.
+
+        :raises PluginError: the object has no name, or a name is taken (naming both plugins).
+        """
         try:
             name = _name_of(obj)
         except TypeError as exc:
@@ -72,6 +76,10 @@ class Catalogue(Generic[T]):
         return self.entry(name).obj
 
     def entry(self, name: str) -> Registered[T]:
+        """The object registered as ``name`` (or an alias) with the plugin that registered it.
+
+        :raises KeyError: naming the unknown name and the registered ones.
+        """
         key = self._aliases.get(name, name)
         try:
             return self._entries[key]
@@ -80,6 +88,7 @@ class Catalogue(Generic[T]):
             raise KeyError(f"no {self.kind} named {name!r}; registered: {known}") from None
 
     def get(self, name: str) -> T | None:
+        """The object registered as ``name`` (or an alias), or ``None``."""
         entry = self._entries.get(self._aliases.get(name, name))
         return entry.obj if entry else None
 
@@ -93,9 +102,11 @@ class Catalogue(Generic[T]):
         return len(self._entries)
 
     def names(self) -> list[str]:
+        """Registered names in registration order (built-ins first), without aliases."""
         return list(self._entries)
 
     def entries(self) -> list[Registered[T]]:
+        """Every registration with the plugin it came from, in registration order."""
         return list(self._entries.values())
 
     def __repr__(self) -> str:

@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 METADATA_KEY = b"samhandling"
+"""The key of the Arrow schema metadata entry that holds a table's :class:`TableMeta` as JSON."""
 SCHEMA_VERSION = 1
 
 
@@ -81,8 +82,10 @@ _STATUS_LABELS = {
 }
 
 STATUS_SYMBOLS: tuple[str, ...] = tuple(s.value for s in Status)
+"""SSB's symbols that may appear in the ``status`` column: ``.``, ``..``, ``...``, ``:`` and ``-``."""
 #: Columns with a fixed meaning; every other column is a dimension named by the source.
 RESERVED_COLUMNS: tuple[str, ...] = ("region", "level", "year", "month", "variable", "value", "status")
+"""Columns with a fixed meaning; every other column of a StatTable is a dimension named by the source."""
 
 
 def _dictionary(index: pa.DataType) -> pa.DataType:
@@ -90,14 +93,17 @@ def _dictionary(index: pa.DataType) -> pa.DataType:
 
 
 def level_type() -> pa.DataType:
+    """The Arrow type of the ``level`` column: dictionary-encoded strings with int8 indices."""
     return _dictionary(pa.int8())
 
 
 def variable_type() -> pa.DataType:
+    """The Arrow type of the ``variable`` column: dictionary-encoded strings with int32 indices."""
     return _dictionary(pa.int32())
 
 
 def status_type() -> pa.DataType:
+    """The Arrow type of the ``status`` column: dictionary-encoded strings with int8 indices."""
     return _dictionary(pa.int8())
 
 
@@ -143,10 +149,12 @@ class Variable:
         return self.numerator is not None
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as JSON-ready values, leaving out empty ones (as stored in the table metadata)."""
         return {k: v for k, v in attrs.asdict(self).items() if v not in (None, "")}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Variable:
+        """The inverse of :meth:`to_dict`; unknown keys raise ``TypeError``."""
         return cls(**dict(data))
 
 
@@ -171,10 +179,12 @@ class Provenance:
         return cls(source=source, location=str(path), checksum=f"sha256:{digest.hexdigest()}", note=note)
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as JSON-ready values, leaving out empty ones (as stored in the table metadata)."""
         return {k: v for k, v in attrs.asdict(self).items() if v not in (None, "")}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Provenance:
+        """The inverse of :meth:`to_dict`; unknown keys raise ``TypeError``."""
         return cls(**dict(data))
 
 
@@ -201,6 +211,7 @@ class TableMeta:
     extra: dict[str, Any] = attrs.field(factory=dict)
 
     def to_json(self) -> bytes:
+        """UTF-8 JSON as stored under :data:`METADATA_KEY` in the Arrow schema metadata."""
         payload = {
             "schema_version": SCHEMA_VERSION,
             "source": self.source,
@@ -214,6 +225,7 @@ class TableMeta:
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> TableMeta:
+        """Metadata read back from :meth:`to_json` output (e.g. from a Parquet file's schema)."""
         data = json.loads(raw)
         return cls(
             source=data.get("source", ""),
@@ -411,10 +423,27 @@ def _ordered(table: pa.Table) -> pa.Table:
 class StatTable:
     """A validated long-form statistics table with its metadata.
 
+    One row per number: ``region``, ``level``, ``year``, optional ``month``, the source's dimension
+    columns, then ``variable``, ``value`` and ``status`` (SSB's symbol when there is no ordinary
+    value).  Every variable has a :class:`Variable` (unit, additivity) in :attr:`meta`, together with
+    the geography year and the provenance of the data.
+
     Build one with :meth:`from_arrow` or :meth:`from_pydict`; the constructor assumes a table that is
     already canonical.  The wrapped :class:`pyarrow.Table` is available as :attr:`arrow`; the table
     also speaks the Arrow PyCapsule stream protocol, so ``polars.DataFrame(t)`` and DuckDB read it
-    without copies.
+    without copies::
+
+        table = StatTable.from_pydict(
+            {"region": ["3301", "3305"], "level": ["municipality"] * 2, "year": [2024, 2024],
+             "variable": ["fte", "fte"], "value": [98.4, None], "status": [None, ":"]},
+            geography_year=2024,
+            variables=[Variable(id="fte", unit="årsverk")],
+        )
+        table.where(region="3301").to_pylist()
+        table.to_pandas()
+
+    ``StatTable(arrow, meta)`` itself does not validate; it is for code that already holds a
+    canonical table and its :class:`TableMeta`.
     """
 
     arrow: pa.Table
@@ -510,6 +539,7 @@ class StatTable:
     # -- accessors --------------------------------------------------------------------------------
     @property
     def num_rows(self) -> int:
+        """The number of rows (observations), as ``len(table)``."""
         return int(self.arrow.num_rows)
 
     def __len__(self) -> int:
@@ -517,6 +547,7 @@ class StatTable:
 
     @property
     def columns(self) -> list[str]:
+        """All column names in canonical order: keys, dimensions, then variable, value, status."""
         return list(self.arrow.column_names)
 
     @property
@@ -526,22 +557,27 @@ class StatTable:
 
     @property
     def has_month(self) -> bool:
+        """Whether the table is monthly (has a ``month`` column)."""
         return "month" in self.arrow.column_names
 
     @property
     def variables(self) -> dict[str, Variable]:
+        """The declared variables by id (a copy of ``meta.variables``)."""
         return dict(self.meta.variables)
 
     @property
     def geography_year(self) -> int | None:
+        """The year whose municipality map the codes in ``region`` belong to (``None`` if unknown)."""
         return self.meta.geography_year
 
     @property
     def source(self) -> str:
+        """The name of the source that made the table (``a+b`` after combining tables)."""
         return self.meta.source
 
     @property
     def provenance(self) -> tuple[Provenance, ...]:
+        """Every file or URL the numbers came from, with checksums and retrieval times."""
         return self.meta.provenance
 
     def variable_ids(self) -> list[str]:
@@ -549,9 +585,11 @@ class StatTable:
         return [v for v in _distinct_strings(self.arrow.column("variable")) if v is not None]
 
     def years(self) -> list[int]:
+        """The distinct years in the table, sorted."""
         return sorted(int(y) for y in pc.unique(self.arrow.column("year")).to_pylist())
 
     def levels(self) -> list[str]:
+        """The distinct levels in the ``level`` column (e.g. ``["municipality", "county"]``)."""
         return [str(v) for v in _distinct_strings(self.arrow.column("level")) if v is not None]
 
     def variable(self, variable_id: str) -> Variable:
@@ -566,6 +604,7 @@ class StatTable:
             ) from None
 
     def unit_of(self, variable_id: str) -> str:
+        """The pint unit string of one variable, e.g. ``"årsverk"``."""
         return self.variable(variable_id).unit
 
     def status_counts(self) -> dict[str | None, int]:
@@ -620,6 +659,7 @@ class StatTable:
         return polars.DataFrame(self.arrow)
 
     def to_pylist(self) -> list[dict[str, Any]]:
+        """The rows as dictionaries (for small tables, tests and printing; slow on big ones)."""
         return list(self.arrow.to_pylist())
 
     def equals(self, other: StatTable, *, check_order: bool = False) -> bool:

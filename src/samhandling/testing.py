@@ -45,7 +45,13 @@ class ConformanceError(AssertionError):
 
 
 def assert_valid_stattable(table: object, *, who: str = "table") -> StatTable:
-    """Check that ``table`` is a StatTable that passes validation again and declares its variables."""
+    """Check that ``table`` is a StatTable that passes validation again and declares its variables.
+
+    :param table: what a plugin returned.
+    :param who: how to name the plugin in the error, e.g. ``"source 'kostra'"``.
+    :returns: the table validated again from its Arrow data and schema metadata.
+    :raises ConformanceError: saying what is wrong.
+    """
     if not isinstance(table, StatTable):
         raise ConformanceError(f"{who} returned {type(table).__name__}, expected samhandling.StatTable")
     try:
@@ -71,7 +77,14 @@ def assert_valid_stattable(table: object, *, who: str = "table") -> StatTable:
 
 
 def check_source(source: Any, location: str | Path, **options: Any) -> StatTable:
-    """Run a source's contract: attributes, ``can_read`` on its own file, ``read`` → valid StatTable."""
+    """Run a source's contract: attributes, ``can_read`` on its own file, ``read`` → valid StatTable.
+
+    :param source: the source object (not its name).
+    :param location: a small example file in the source's real format.
+    :param options: passed on to ``source.read``.
+    :returns: the validated table, for further assertions on its values.
+    :raises ConformanceError: saying which part of the contract the source breaks.
+    """
     for attribute in ("name", "description"):
         if not isinstance(getattr(source, attribute, None), str) or not getattr(source, attribute):
             raise ConformanceError(f"source {source!r} needs a non-empty string attribute {attribute!r}")
@@ -150,7 +163,18 @@ def example_table() -> StatTable:
 
 @contextlib.contextmanager
 def registered(plugin: object, plugin_manager: PluginManager, name: str | None = None) -> Iterator[str]:
-    """Register ``plugin`` for the duration of a ``with`` block."""
+    """Register ``plugin`` for the duration of a ``with`` block, then unregister it.
+
+    Lets a test try a plugin module on a manager without installing its distribution::
+
+        with registered(my_plugin_module, builtin_plugin_manager, name="my-plugin"):
+            assert "my-source" in builtin_plugin_manager.registry.sources
+
+    :param plugin: a module or object with ``@hookimpl`` functions.
+    :param plugin_manager: the manager to register it with (e.g. the ``builtin_plugin_manager`` fixture).
+    :param name: the plugin's name (default: pluggy's name for the object).
+    :returns: the name it was registered under.
+    """
     plugin_name = plugin_manager.register(plugin, name=name)
     plugin_manager.check_pending()
     try:

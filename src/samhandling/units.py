@@ -58,15 +58,26 @@ def setup_registry(registry: pint.UnitRegistry[Any] | None = None) -> pint.UnitR
 
 
 ureg: pint.UnitRegistry[Any] = setup_registry()
+"""The library's one unit registry: pint's application registry with the field's units added."""
 Quantity = ureg.Quantity
+"""The quantity class of :data:`ureg`: ``Quantity(50, "stillingsprosent").to("årsverk")``."""
 
 FTE = ureg.Unit("arsverk")
+"""One full-time equivalent (årsverk)."""
 #: The unit of a rate per 10,000 inhabitants is "<unit> / ten_thousand_inhabitants".
 PER_10000 = ureg.Unit("ten_thousand_inhabitants")
+"""The denominator unit of rates per 10,000 inhabitants: ``"<unit> / ten_thousand_inhabitants"``."""
 
 
 def add_definitions(definitions: Iterable[str], *, plugin: str = "?") -> None:
-    """Add unit definitions (pint syntax) from a plugin; a repeated identical line is ignored."""
+    """Add unit definitions (pint syntax) from a plugin; a repeated identical line is ignored.
+
+    Called for the lines plugins register through ``samhandling_register_units``.
+
+    :param definitions: lines such as ``"vedtak = [decision]"``.
+    :param plugin: the plugin's name, for the error message.
+    :raises UnitError: a line is not valid pint syntax or redefines an existing unit.
+    """
     for line in definitions:
         line = line.strip()
         if not line or line in _added_definitions:
@@ -79,7 +90,12 @@ def add_definitions(definitions: Iterable[str], *, plugin: str = "?") -> None:
 
 
 def parse_unit(text: str) -> pint.Unit:
-    """Parse a unit string such as ``"årsverk / ten_thousand_inhabitants"``; error names the string."""
+    """Parse a unit string such as ``"årsverk / ten_thousand_inhabitants"``.
+
+    An empty string, ``"1"`` and ``"dimensionless"`` mean no unit.
+
+    :raises UnitError: the string is not a unit of the registry (the message names the string).
+    """
     if text.strip() in {"", "1", "dimensionless"}:
         return ureg.dimensionless
     try:
@@ -140,7 +156,14 @@ def parse_quantity(text: str) -> pint.Quantity[Any]:
 
 
 def convert_array(values: Any, from_unit: str, to_unit: str) -> np.ndarray:
-    """Convert a whole array of magnitudes between units (one Quantity for the column, not per cell)."""
+    """Convert a whole array of magnitudes between units (one Quantity for the column, not per cell).
+
+    :param values: anything :func:`numpy.asarray` takes (an Arrow column's ``to_numpy()``, a list).
+    :param from_unit: the unit the values are in.
+    :param to_unit: the unit wanted.
+    :returns: a new float64 array.
+    :raises UnitError: a unit is unknown or the two measure different things.
+    """
     src, dst = parse_unit(from_unit), parse_unit(to_unit)
     try:
         return np.asarray(Quantity(np.asarray(values, dtype="float64"), src).to(dst).magnitude)

@@ -54,6 +54,7 @@ class Finding:
     location: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """One flat row (values joined as ``key=value`` text) for CSV output and the report appendix."""
         return {
             "severity": str(self.severity),
             "rule": self.rule,
@@ -79,6 +80,7 @@ class CheckContext:
     options: dict[str, Any] = attrs.field(factory=dict)
 
     def option(self, rule: str, key: str, default: Any) -> Any:
+        """The setting ``key`` for ``rule`` from :attr:`options`, or ``default``."""
         return self.options.get(rule, {}).get(key, default)
 
 

@@ -21,8 +21,14 @@ __all__ = ["COMMANDS", "main"]
 #: Built-in sub-commands: name → "module:attribute".
 COMMANDS: dict[str, str] = {
     "plugins": "samhandling.cli.plugins:plugins",
+    "read": "samhandling.cli.pipeline:read",
+    "harmonise": "samhandling.cli.pipeline:harmonise",
+    "roll-up": "samhandling.cli.pipeline:roll_up",
+    "rates": "samhandling.cli.pipeline:rates",
+    "export": "samhandling.cli.pipeline:export",
     "check": "samhandling.cli.check:check",
     "geo": "samhandling.cli.geo:geo",
+    "report": "samhandling.cli.report:report",
 }
 
 

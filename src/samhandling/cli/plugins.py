@@ -51,7 +51,8 @@ def plugins(as_json: bool) -> None:
     console = Console()
     table = Table(title="Plugins", title_justify="left")
     for column in ("name", "distribution", "version", "hooks"):
-        table.add_column(column)
+        # plugin names are copied from here (SAMHANDLING_DISABLED_PLUGINS), so they are never cut
+        table.add_column(column, no_wrap=column == "name", overflow="fold")
     for info in infos:
         hooks = ", ".join(h.removeprefix("samhandling_") for h in info.hooks)
         table.add_row(info.name, info.distribution or "", info.version or "", hooks)

@@ -21,13 +21,16 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from samhandling.errors import ExportError, ParseError, SchemaError, SourceError
 from samhandling.hookspecs import hookimpl
 from samhandling.registry import Registrar
 from samhandling.tables import METADATA_KEY, StatTable, TableMeta
+
+if typing.TYPE_CHECKING:
+    # pyarrow.dataset imports pandas (seconds on a busy machine); it is imported where datasets are used
+    import pyarrow.dataset as ds
 
 __all__ = ["DATASET_METADATA_FILE", "ParquetExporter", "ParquetSource", "read_dataset", "write_dataset"]
 
@@ -120,6 +123,8 @@ def write_dataset(
     schema = _partition_schema(table, partition_by)
     root.mkdir(parents=True, exist_ok=True)
     arrow = table.arrow.replace_schema_metadata({METADATA_KEY: meta.to_json()})
+    import pyarrow.dataset as ds
+
     ds.write_dataset(
         arrow,
         root,
@@ -155,6 +160,18 @@ def _is_dataset(path: Path) -> bool:
     return False
 
 
+def _data_files(root: Path) -> list[str]:
+    """The Parquet files of a dataset, skipping hidden and ``_`` files and folders (as Spark does)."""
+    files = []
+    for path in sorted(root.rglob("*")):
+        parts = path.relative_to(root).parts
+        if any(part.startswith((".", "_")) for part in parts):
+            continue
+        if path.is_file() and path.suffix.lower() in _SUFFIXES:
+            files.append(str(path))
+    return files
+
+
 def read_dataset(
     root: str | Path,
     *,
@@ -170,6 +187,8 @@ def read_dataset(
         list form ``[("year", ">=", 2020)]`` of :func:`pyarrow.parquet.read_table`; applied while
         reading, so partitions that cannot match are skipped.
     """
+    import pyarrow.dataset as ds
+
     root = Path(root)
     info = _dataset_info(root)
     if info is not None:
@@ -184,13 +203,17 @@ def read_dataset(
     else:
         partitioning = ds.HivePartitioning.discover(infer_dictionary=False)
     try:
-        dataset = ds.dataset(root, format="parquet", partitioning=partitioning)
+        files = _data_files(root)
+        if not files:
+            raise SourceError(f"{root}: the folder holds no Parquet files")
+        options = {"format": "parquet", "partitioning": partitioning, "partition_base_dir": str(root)}
+        dataset = ds.dataset(files, **options)
         fragments = list(dataset.get_fragments())
         if not fragments:
             raise SourceError(f"{root}: the folder holds no Parquet files")
         physical = [fragment.physical_schema for fragment in fragments]
         schema = pa.unify_schemas([*physical, dataset.partitioning.schema], promote_options="permissive")
-        dataset = ds.dataset(root, format="parquet", partitioning=partitioning, schema=schema)
+        dataset = ds.dataset(files, schema=schema, **options)
         if isinstance(filters, list):
             filters = pq.filters_to_expression(filters)
         arrow = dataset.to_table(filter=filters)
@@ -226,7 +249,12 @@ class ParquetExporter:
         compression: str = "zstd",
         **options: Any,
     ) -> Path:
-        """Write one file, or with ``partition_by=("year", "level")`` a dataset (:func:`write_dataset`)."""
+        """Write one file, or with ``partition_by=("year", "level")`` a dataset (:func:`write_dataset`).
+
+        :param partition_by: columns that become folder levels; without it one file is written.
+        :param compression: Parquet compression codec (``zstd``, ``snappy``, ``gzip``, ``none``).
+        :param options: passed on to :func:`pyarrow.parquet.write_table`.
+        """
         if partition_by:
             return write_dataset(
                 table, destination, partition_by=partition_by, compression=compression, **options
@@ -249,17 +277,24 @@ class ParquetSource:
     description = "Parquet file or hive-partitioned dataset folder in the StatTable schema"
 
     def can_read(self, location: str | Path) -> bool:
+        """A ``.parquet``/``.pq`` file, or a folder of hive partitions or Parquet files."""
         path = Path(location)
         if path.is_file():
             return path.suffix.lower() in _SUFFIXES
         return _is_dataset(path)
 
     def read(self, location: str | Path, **options: Any) -> StatTable:
+        """Read a file or a dataset folder.
+
+        :param options: for a folder, ``filters`` (see :func:`read_dataset`); for a file, those of
+            :func:`pyarrow.parquet.read_table` (e.g. ``filters``).
+        """
         path = Path(location)
         if path.is_dir():
             return read_dataset(path, **options)
         try:
-            arrow = pq.read_table(path, **options)
+            # without options one file is read without the dataset machinery (which imports pandas)
+            arrow = pq.read_table(path, **options) if options else pq.ParquetFile(path).read()
         except pa.ArrowInvalid as exc:
             raise ParseError(f"not a readable Parquet file: {exc}", path=path) from exc
         return StatTable.from_arrow(arrow)
@@ -267,9 +302,11 @@ class ParquetSource:
 
 @hookimpl
 def samhandling_register_exporters(register: Registrar) -> None:
+    """Register the Parquet exporter."""
     register(ParquetExporter())
 
 
 @hookimpl
 def samhandling_register_sources(register: Registrar) -> None:
+    """Register the Parquet reader (files and dataset folders)."""
     register(ParquetSource())

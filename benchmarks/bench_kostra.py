@@ -1,0 +1,199 @@
+"""Benchmark of samhandling-kostra: a statbank CSV and a JSON-stat response to a StatTable.
+
+Run by ``nox -s bench`` (or directly: ``python benchmarks/bench_kostra.py [--quick] [--repeat N]``).
+
+**CSV.**  A synthetic file shaped like SSB's population table 07459 as the statbank writes it: a title
+line, a blank line, a quoted semicolon-separated header, 1 million data rows over ~430 municipality labels
+(``"3301 Kommune …"``), 106 ages (``"31 år"``), ten years, values with a decimal comma and 9.5 % special
+symbols (``..``, ``:``, ``.``, ``-``), rows in random order.  Measured in the same run (medians):
+
+* ``raw pyarrow``: ``pyarrow.csv.read_csv`` with string columns, the region code split off on the
+  dictionary of the region column, the year cast to int16, the symbols found with ``index_in``, the
+  decimal comma replaced and the values cast — the kernels alone, without layout detection, age
+  normalisation, catalogue, checksum or error reporting;
+* ``samhandling-kostra``: :func:`samhandling_kostra.read_statbank_csv` (everything, including the file's
+  SHA-256 in the provenance).
+
+Targets: ≤ 0.25 s and ≤ 1.15 × the raw pipeline for 1 M rows.
+
+**JSON-stat.**  A PxWebApi-shaped dataset of 1 million cells (400 regions × 125 ages × 20 years, 9.5 %
+suppressed with a status object), read from bytes by :func:`samhandling_kostra.read_jsonstat`.
+Reference: ``json.loads`` of the whole document alone.  Target: ≤ 0.25 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from samhandling_kostra import read_jsonstat, read_statbank_csv
+
+SYMBOLS = pa.array([".", "..", "...", ":", "-"])
+
+
+def write_csv(path: Path, rows: int, seed: int = 0) -> None:
+    """The synthetic 07459-shaped statbank CSV (see the module docstring)."""
+    rng = np.random.default_rng(seed)
+    codes = rng.choice(np.arange(101, 5700), 430, replace=False)
+    regions = np.array([f"{c:04d} Kommune {i} æøå" for i, c in enumerate(codes)])
+    ages = np.array([f"{a} år" for a in range(106)])
+    years = np.array([str(y) for y in range(2015, 2025)])
+    values = np.char.replace(np.round(rng.random(rows) * 1000, 1).astype(str), ".", ",")
+    special = rng.random(rows) < 0.095
+    values[special] = np.array(["..", ":", "-", "."])[rng.integers(0, 4, int(special.sum()))]
+    body = np.char.add('"', regions[rng.integers(0, 430, rows)])
+    for part in (
+        '";"',
+        ages[rng.integers(0, 106, rows)],
+        '";"Personer";"',
+        years[rng.integers(0, 10, rows)],
+        '";',
+    ):
+        body = np.char.add(body, part)
+    body = np.char.add(body, values)
+    head = [
+        '"07459: Befolkning, etter region, alder, statistikkvariabel og år"',
+        "",
+        '"region";"alder";"statistikkvariabel";"år";"07459: Befolkning"',
+    ]
+    path.write_text("\n".join(head + body.tolist()) + "\n", encoding="utf-8")
+
+
+def raw_pyarrow(path: Path) -> pa.Table:
+    """The reference pipeline: the same result columns from pyarrow kernels alone."""
+    names = ["region", "alder", "statistikkvariabel", "år", "value"]
+    table = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(skip_rows=3, column_names=names),
+        parse_options=pacsv.ParseOptions(delimiter=";"),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}),
+    )
+    region = pc.dictionary_encode(table.column("region")).combine_chunks()
+    code = pc.list_element(pc.split_pattern(region.dictionary, " ", max_splits=1), 0).take(region.indices)
+    year = table.column("år").cast(pa.int16())
+    cells = table.column("value")
+    index = pc.index_in(cells, value_set=SYMBOLS)
+    numbers = pc.if_else(pc.is_valid(index), pa.scalar(None, pa.string()), cells)
+    value = pc.replace_substring(numbers, ",", ".").cast(pa.float64())
+    return pa.table(
+        {
+            "region": code,
+            "year": year,
+            "age": table.column("alder"),
+            "variable": table.column("statistikkvariabel"),
+            "value": value,
+            "status": index,
+        }
+    )
+
+
+def jsonstat_document(regions: int, ages: int, years: int, seed: int = 1) -> bytes:
+    """A PxWebApi v2-shaped JSON-stat 2.0 dataset with ``regions × ages × years`` cells."""
+    rng = np.random.default_rng(seed)
+    total = regions * ages * years
+    region_codes = [f"{3000 + i:04d}" for i in range(regions)]
+    age_codes = [f"{a:03d}" for a in range(ages)]
+    year_codes = [str(2024 - years + 1 + i) for i in range(years)]
+    values: list[Any] = np.round(rng.random(total) * 1000, 1).tolist()
+    suppressed = rng.choice(total, int(total * 0.095), replace=False)
+    for cell in suppressed.tolist():
+        values[cell] = None
+    document = {
+        "version": "2.0",
+        "class": "dataset",
+        "label": "07459: Befolkning, etter region, alder, statistikkvariabel og år",
+        "id": ["Region", "Alder", "ContentsCode", "Tid"],
+        "size": [regions, ages, 1, years],
+        "role": {"geo": ["Region"], "time": ["Tid"], "metric": ["ContentsCode"]},
+        "dimension": {
+            "Region": {"label": "region", "category": {"index": {c: i for i, c in enumerate(region_codes)}}},
+            "Alder": {
+                "label": "alder",
+                "category": {
+                    "index": {c: i for i, c in enumerate(age_codes)},
+                    "label": {c: f"{int(c)} år" for c in age_codes},
+                },
+            },
+            "ContentsCode": {
+                "label": "statistikkvariabel",
+                "category": {
+                    "index": {"Personer1": 0},
+                    "label": {"Personer1": "Personer"},
+                    "unit": {"Personer1": {"base": "personer", "decimals": 0}},
+                },
+            },
+            "Tid": {"label": "år", "category": {"index": {y: i for i, y in enumerate(year_codes)}}},
+        },
+        "value": values,
+        "status": {str(cell): ":" for cell in suppressed.tolist()},
+    }
+    return json.dumps(document).encode("utf-8")
+
+
+def median_time(function: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Median wall time and median CPU time (all threads) of ``repeat`` calls, after one warm-up call.
+
+    The CPU time shows the work done; on a machine shared with other jobs it varies less than the
+    wall time.
+    """
+    function()
+    walls, cpus = [], []
+    for _ in range(repeat):
+        gc.collect()
+        start, start_cpu = time.perf_counter(), time.process_time()
+        function()
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - start_cpu)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def main() -> None:
+    """Run both benchmarks and print medians, ratios and the targets."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="100,000 rows/cells instead of 1 million")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    rows = 100_000 if args.quick else 1_000_000
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "07459.csv"
+        write_csv(path, rows)
+        ours = read_statbank_csv(path)
+        assert ours.num_rows == rows
+        reference, reference_cpu = median_time(lambda: raw_pyarrow(path), args.repeat)
+        measured, measured_cpu = median_time(lambda: read_statbank_csv(path), args.repeat)
+        print(f"statbank CSV, {rows:,} rows with symbols (input order: random)")
+        print(f"  raw pyarrow          {reference:8.3f} s   (cpu {reference_cpu:.3f} s)")
+        print(
+            f"  samhandling-kostra   {measured:8.3f} s   (cpu {measured_cpu:.3f} s)   "
+            f"ratio {measured / reference:5.2f}x (cpu {measured_cpu / reference_cpu:4.2f}x)"
+        )
+        print("  target               ≤ 0.25 s for 1 M rows and ≤ 1.15x")
+    ages = 125 if not args.quick else 25
+    document = jsonstat_document(400, ages, 20)
+    cells = 400 * ages * 20
+    table = read_jsonstat(document)
+    assert table.num_rows == cells
+    loads, loads_cpu = median_time(lambda: json.loads(document), args.repeat)
+    measured_json, measured_json_cpu = median_time(lambda: read_jsonstat(document), args.repeat)
+    print(f"JSON-stat 2.0 dataset, {cells:,} cells ({len(document) / 1e6:.1f} MB)")
+    print(f"  json.loads alone     {loads:8.3f} s   (cpu {loads_cpu:.3f} s)")
+    print(
+        f"  samhandling-kostra   {measured_json:8.3f} s   (cpu {measured_json_cpu:.3f} s)   "
+        f"ratio {measured_json / loads:5.2f}x"
+    )
+    print("  target               ≤ 0.25 s for 1 M cells")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""SSB's special symbols and the split of a text column into ``value`` and ``status``.
+
+SSB prints a symbol instead of a number when a cell has no ordinary value: ``.`` (cannot occur), ``..``
+(not available), ``...`` (not yet published), ``:`` (suppressed for privacy) and ``-`` (nothing to report,
+a true zero).  :func:`split_values` turns a whole column of cell texts into a float64 ``value`` column and a
+dictionary-encoded ``status`` column in a few pyarrow kernels; a symbol never becomes a number and a number
+never loses its symbol.  A cell that is neither a number nor a known symbol is reported with its row, so the
+reader can name the file, line and column.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import typing
+
+import attrs
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from samhandling.tables import STATUS_SYMBOLS, Status, status_type
+
+__all__ = ["SYMBOLS", "BadCell", "count_symbols", "describe_bad_cell", "split_values", "status_from_symbols"]
+
+#: SSB's symbols in the order of :class:`samhandling.Status` (the dictionary of every status column here).
+SYMBOLS: tuple[str, ...] = STATUS_SYMBOLS
+_SYMBOL_ARRAY = pa.array(SYMBOLS, pa.string())
+_ZERO_INDEX = SYMBOLS.index(Status.NOTHING_TO_REPORT.value)
+_SAMPLE = 1 << 16
+# What each symbol's cell holds before the cast: nothing, except "-", a true zero.
+_SYMBOL_NUMBERS = pa.array(
+    ["0" if s == Status.NOTHING_TO_REPORT.value else None for s in SYMBOLS], pa.string()
+)
+_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+_ONLY_PUNCTUATION = re.compile(r"^[^\w\s]+$")
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class BadCell(Exception):
+    """A cell that is neither a number nor one of SSB's symbols (``row`` counts from 0 in the column)."""
+
+    row: int
+    text: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.reason}"
+
+
+def describe_bad_cell(text: str) -> str:
+    """What is wrong with one cell text, in words an analyst understands."""
+    stripped = text.strip()
+    if not stripped:
+        return (
+            "empty cell; SSB marks a missing value with a symbol (.. not available, : suppressed, "
+            "- nothing to report), so an empty cell means the file is damaged or was edited"
+        )
+    if _ONLY_PUNCTUATION.match(stripped):
+        return f"unknown symbol {stripped!r}; expected a number or one of SSB's symbols {list(SYMBOLS)}"
+    return (
+        f"{stripped!r} is not a number; expected a number (decimal comma or point) or one of {list(SYMBOLS)}"
+    )
+
+
+def status_from_symbols(symbols: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
+    """A status column from a column of symbol texts (null for no status); unknown texts raise BadCell."""
+    chunked = symbols if isinstance(symbols, pa.ChunkedArray) else pa.chunked_array([symbols])
+    index = pc.index_in(chunked, value_set=_SYMBOL_ARRAY)
+    unknown = pc.and_(pc.is_valid(chunked), pc.is_null(index))
+    if pc.any(unknown).as_py():
+        row = int(pc.index(unknown, True).as_py())
+        text = str(chunked[row].as_py())
+        raise BadCell(
+            row=row, text=text, reason=f"unknown status symbol {text!r}; expected one of {list(SYMBOLS)}"
+        )
+    return _status_column(index)
+
+
+def _status_column(index: pa.ChunkedArray) -> pa.ChunkedArray:
+    target = status_type()
+    chunks = [pa.DictionaryArray.from_arrays(chunk.cast(pa.int8()), _SYMBOL_ARRAY) for chunk in index.chunks]
+    return pa.chunked_array(chunks, target)
+
+
+def split_values(
+    cells: pa.ChunkedArray, *, decimal_comma: bool | None
+) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
+    """Split cell texts into ``(value float64, status)``; ``-`` gives 0.0 with status ``-``.
+
+    Whole-column kernels only: one ``index_in`` for the symbols, one ``if_else`` that empties the
+    symbol cells, one cast (``-`` then becomes 0), and for a decimal comma one substring replace.
+    ``decimal_comma=None`` detects the decimal mark: a column that casts with a point is read with a
+    point; otherwise commas are decimal marks, and a number that also holds a point (``1.500,5`` or a
+    thousands point) is refused rather than misread.  Raises :class:`BadCell` for the first cell that is
+    neither a number nor a symbol.
+    """
+    if not pa.types.is_string(cells.type) and not pa.types.is_large_string(cells.type):
+        cells = cells.cast(pa.string())
+    index = pc.index_in(cells, value_set=_SYMBOL_ARRAY)
+    is_symbol = pc.is_valid(index)
+    numbers = pc.if_else(is_symbol, pa.scalar(None, cells.type), cells)
+    values: pa.ChunkedArray | None = None
+    if decimal_comma is None:
+        # Decide on the first cells; a comma further down is caught by the failing cast below.
+        sample = numbers.slice(0, _SAMPLE)
+        if pc.any(pc.match_substring(sample, ",")).as_py():
+            decimal_comma = True
+        else:
+            try:
+                values = numbers.cast(pa.float64())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                if not pc.any(pc.match_substring(numbers, ",")).as_py():
+                    raise _first_bad_cell(cells, is_symbol) from None
+                decimal_comma = True
+        if decimal_comma:
+            with_point = pc.match_substring(numbers, ".")
+            if pc.any(with_point).as_py():
+                row = int(pc.index(pc.fill_null(with_point, False), True).as_py())
+                text = str(cells[row].as_py())
+                raise BadCell(
+                    row=row,
+                    text=text,
+                    reason=(
+                        f"{text!r} has a decimal point while other cells use a decimal comma; give the "
+                        f"decimal mark explicitly (decimal=',' or '.')"
+                    ),
+                )
+    if values is None:
+        if decimal_comma:
+            numbers = pc.replace_substring(numbers, ",", ".")
+        try:
+            values = numbers.cast(pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise _first_bad_cell(cells, is_symbol) from None
+    is_zero = pc.equal(index, _ZERO_INDEX)  # null where there is no symbol
+    if pc.any(is_zero).as_py():
+        values = pc.if_else(pc.fill_null(is_zero, False), 0.0, values)
+    # "nan" and "inf" parse as floats but are not numbers SSB writes; one sum finds them.
+    total = pc.sum(values).as_py()
+    if total is not None and not math.isfinite(total) and pc.any(pc.invert(pc.is_finite(values))).as_py():
+        raise _first_bad_cell(cells, is_symbol) from None
+    return values, _status_column(index)
+
+
+def _first_bad_cell(cells: pa.ChunkedArray, is_symbol: pa.ChunkedArray) -> BadCell:
+    """The first cell that is neither a symbol nor a number (error path only)."""
+    numeric = pc.match_substring_regex(pc.utf8_trim_whitespace(cells), _NUMBER.pattern)
+    bad = pc.invert(pc.or_(is_symbol, pc.fill_null(numeric, False)))
+    row = int(pc.index(bad, True).as_py())
+    if row < 0:  # pragma: no cover - the cast failed, so some cell is bad
+        row = 0
+    text = str(cells[row].as_py())
+    return BadCell(row=row, text=text, reason=describe_bad_cell(text))
+
+
+def count_symbols(status: pa.ChunkedArray) -> dict[str, int]:
+    """How many cells carry each symbol (for reports and tests)."""
+    counts = np.zeros(len(SYMBOLS), dtype=np.int64)
+    for chunk in status.chunks:
+        indices = chunk.indices.to_numpy(zero_copy_only=False)
+        valid = ~np.asarray(chunk.is_null().to_numpy(zero_copy_only=False))
+        counts += np.bincount(indices[valid].astype(np.int64), minlength=len(SYMBOLS))
+    return {symbol: int(n) for symbol, n in zip(SYMBOLS, counts) if n}

@@ -1,0 +1,64 @@
+"""The yearly report of municipal mental-health and substance-use work, in one call.
+
+>>> from samhandling.report import build_report, demo_inputs, load_inputs
+>>> build_report(demo_inputs(2024), "report")                             # doctest: +SKIP
+>>> inputs = load_inputs(2024, survey=["is-24-8-2024.xlsx"], kostra=["07459.csv"])  # doctest: +SKIP
+>>> build_report(inputs, "report-2024")                                    # doctest: +SKIP
+
+The command line does the same: ``samhandling report --demo --out report``.  Heavy modules (matplotlib,
+jinja2) load only when a report is built.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__all__ = [
+    "AgreementRegister",
+    "InputError",
+    "ReportInputs",
+    "ReportResult",
+    "build_demo_report",
+    "build_report",
+    "demo_inputs",
+    "load_inputs",
+    "read_agreements",
+]
+
+_LAZY = {
+    "AgreementRegister": "samhandling.report.agreements",
+    "read_agreements": "samhandling.report.agreements",
+    "InputError": "samhandling.report.inputs",
+    "ReportInputs": "samhandling.report.inputs",
+    "load_inputs": "samhandling.report.inputs",
+    "ReportResult": "samhandling.report.build",
+    "build_report": "samhandling.report.build",
+    "build_demo_report": "samhandling.report.build",
+    "demo_inputs": "samhandling.report.demo",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'samhandling.report' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:
+    from samhandling.report.agreements import AgreementRegister as AgreementRegister
+    from samhandling.report.agreements import read_agreements as read_agreements
+    from samhandling.report.build import ReportResult as ReportResult
+    from samhandling.report.build import build_demo_report as build_demo_report
+    from samhandling.report.build import build_report as build_report
+    from samhandling.report.demo import demo_inputs as demo_inputs
+    from samhandling.report.inputs import InputError as InputError
+    from samhandling.report.inputs import ReportInputs as ReportInputs
+    from samhandling.report.inputs import load_inputs as load_inputs
