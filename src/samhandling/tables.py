@@ -179,8 +179,9 @@ class Provenance:
         return cls(source=source, location=str(path), checksum=f"sha256:{digest.hexdigest()}", note=note)
 
     def to_dict(self) -> dict[str, Any]:
-        """The fields as JSON-ready values, leaving out empty ones (as stored in the table metadata)."""
-        return {k: v for k, v in attrs.asdict(self).items() if v not in (None, "")}
+        """The fields as JSON-ready values, leaving out empty optional ones (as stored in the metadata)."""
+        required = ("source", "location")
+        return {k: v for k, v in attrs.asdict(self).items() if k in required or v not in (None, "")}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Provenance:
@@ -265,10 +266,23 @@ class TableMeta:
         )
 
 
+def _is_plain_string(t: pa.DataType) -> bool:
+    return bool(pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t))
+
+
 def _is_string_like(t: pa.DataType) -> bool:
     if pa.types.is_dictionary(t):
-        return bool(pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type))
-    return bool(pa.types.is_string(t) or pa.types.is_large_string(t))
+        return _is_plain_string(t.value_type)
+    return _is_plain_string(t)
+
+
+def _as_string(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """``large_string`` and ``string_view`` (what pandas and polars hand back) as plain ``string``."""
+    if pa.types.is_large_string(column.type) or pa.types.is_string_view(column.type):
+        return column.cast(pa.string())
+    if pa.types.is_dictionary(column.type) and not pa.types.is_string(column.type.value_type):
+        return column.cast(pa.dictionary(column.type.index_type, pa.string()))
+    return column
 
 
 def _distinct_strings(column: pa.ChunkedArray) -> list[str | None]:
@@ -310,6 +324,7 @@ def _normalise(table: pa.Table) -> pa.Table:
             if name == "region":
                 if not _is_string_like(column.type):
                     raise SchemaError(f"column 'region' must hold strings (area codes), found {column.type}")
+                column = _as_string(column)
             elif name in ("level", "variable", "status"):
                 if not (_is_string_like(column.type) or pa.types.is_null(column.type)):
                     raise SchemaError(f"column {name!r} must hold strings, found {column.type}")
@@ -334,6 +349,7 @@ def _normalise(table: pa.Table) -> pa.Table:
                     raise SchemaError(
                         f"dimension column {name!r} must hold strings or integers, found {column.type}"
                     )
+                column = _as_string(column)
         except pa.ArrowInvalid as exc:  # e.g. year 40000 does not fit int16
             raise SchemaError(f"column {name!r} cannot be cast to its canonical type: {exc}") from exc
         columns.append(column)

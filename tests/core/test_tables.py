@@ -186,3 +186,20 @@ def test_repr_says_what_is_inside() -> None:
     assert "7 rows" in text
     assert "geography 2024" in text
     assert "<table>" in example_table()._repr_html_()
+
+
+def test_large_and_view_strings_from_dataframes_become_plain_strings() -> None:
+    original = example_table()
+    arrow = original.arrow
+    wide = arrow.set_column(
+        arrow.schema.get_field_index("region"), "region", arrow.column("region").cast(pa.large_string())
+    )
+    again = StatTable.from_arrow(wide)
+    assert again.arrow.schema.field("region").type == pa.string()
+    assert again.arrow.equals(original.arrow)
+
+
+def test_provenance_with_an_empty_location_survives_the_metadata() -> None:
+    table = StatTable.from_arrow(example_table().arrow, provenance=[Provenance(source="manual", location="")])
+    again = StatTable.from_arrow(table.arrow)
+    assert again.provenance == table.provenance
