@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from samhandling.plugins import PluginManager
     from samhandling.tables import StatTable
 
-__all__ = ["Check", "CheckContext", "Finding", "Severity", "findings_table", "run_checks"]
+__all__ = ["FINDINGS_SCHEMA", "Check", "CheckContext", "Finding", "Severity", "findings_table", "run_checks"]
 
 
 class Severity(enum.StrEnum):
@@ -131,19 +131,21 @@ def run_checks(
     )
 
 
+FINDINGS_SCHEMA = pa.schema(
+    [
+        ("severity", pa.string()),
+        ("rule", pa.string()),
+        ("region", pa.string()),
+        ("variable", pa.string()),
+        ("year", pa.int16()),
+        ("message", pa.string()),
+        ("values", pa.string()),
+        ("location", pa.string()),
+    ]
+)
+"""The columns of :func:`findings_table`, one per field of :meth:`Finding.to_dict`."""
+
+
 def findings_table(findings: Iterable[Finding]) -> pa.Table:
     """Findings as an Arrow table (for CSV output and the report appendix)."""
-    rows = [f.to_dict() for f in findings]
-    schema = pa.schema(
-        [
-            ("severity", pa.string()),
-            ("rule", pa.string()),
-            ("region", pa.string()),
-            ("variable", pa.string()),
-            ("year", pa.int16()),
-            ("message", pa.string()),
-            ("values", pa.string()),
-            ("location", pa.string()),
-        ]
-    )
-    return pa.Table.from_pylist(rows, schema=schema)
+    return pa.Table.from_pylist([f.to_dict() for f in findings], schema=FINDINGS_SCHEMA)

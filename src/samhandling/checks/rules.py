@@ -319,6 +319,26 @@ def _dimension_values(row: Mapping[str, Any], dimensions: Iterable[str]) -> dict
     return {d: row[d] for d in dimensions if row.get(d) not in (None, _EMPTY)}
 
 
+def _cell_finding(
+    check: Any, table: StatTable, row: Mapping[str, Any], message: str, values: Mapping[str, Any]
+) -> Finding:
+    """A finding about one cell (region, variable, year and dimensions of ``row``) from ``check``."""
+    return Finding(
+        rule=check.name,
+        severity=check.severity,
+        region=row["region"],
+        variable=row["variable"],
+        year=row["year"],
+        message=message,
+        values={**values, **_dimension_values(row, table.dimensions)},
+    )
+
+
+def _cell_name(row: Mapping[str, Any], table: StatTable) -> str:
+    """``fte (profession=nurse_other)``: the variable and the dimensions of a cell, for messages."""
+    return f"{row['variable']}{_dimension_text(row, table.dimensions)}"
+
+
 def _number(value: float | None) -> float | None:
     """A value as it should be shown: rounded where binary floating point adds noise."""
     if value is None or math.isnan(value) or math.isinf(value):
@@ -507,18 +527,16 @@ class NegativeValues:
         rows = _rows_of(_plain(table), variables)
         negative = rows.filter(pc.fill_null(pc.less(rows.column("value"), 0.0), False))
         return [
-            Finding(
-                rule=self.name,
-                severity=self.severity,
-                region=row["region"],
-                variable=row["variable"],
-                year=row["year"],
-                message=(
-                    f"{row['variable']}{_dimension_text(row, table.dimensions)} is {_show(row['value'])} for "
+            _cell_finding(
+                self,
+                table,
+                row,
+                (
+                    f"{_cell_name(row, table)} is {_show(row['value'])} for "
                     f"{row['region']} in {row['year']}; {_unit_phrase(table.variable(row['variable']).unit)} "
                     f"cannot be negative"
                 ),
-                values={"value": _number(row["value"]), **_dimension_values(row, table.dimensions)},
+                {"value": _number(row["value"])},
             )
             for row in negative.to_pylist()
         ]
@@ -594,23 +612,16 @@ class ImpossibleValues:
         for row in bad.to_pylist():
             lowest, highest, reason = bounds[row["variable"]]
             findings.append(
-                Finding(
-                    rule=self.name,
-                    severity=self.severity,
-                    region=row["region"],
-                    variable=row["variable"],
-                    year=row["year"],
-                    message=(
-                        f"{row['variable']}{_dimension_text(row, table.dimensions)} is "
+                _cell_finding(
+                    self,
+                    table,
+                    row,
+                    (
+                        f"{_cell_name(row, table)} is "
                         f"{_show(row['value'])}{_unit_suffix(table.variable(row['variable']).unit)} for "
                         f"{row['region']} in {row['year']}; {reason}"
                     ),
-                    values={
-                        "value": _number(row["value"]),
-                        "lowest": _number(lowest),
-                        "highest": _number(highest),
-                        **_dimension_values(row, table.dimensions),
-                    },
+                    {"value": _number(row["value"]), "lowest": _number(lowest), "highest": _number(highest)},
                 )
             )
         return findings
@@ -767,23 +778,20 @@ class SumOfParts:
         for row in off.to_pylist():
             diff = row["value"] - row["parts_sum"]
             findings.append(
-                Finding(
-                    rule=self.name,
-                    severity=self.severity,
-                    region=row["region"],
-                    variable=row["variable"],
-                    year=row["year"],
-                    message=(
-                        f"{row['variable']}{_dimension_text(row, table.dimensions)} for {row['region']} in "
+                _cell_finding(
+                    self,
+                    table,
+                    row,
+                    (
+                        f"{_cell_name(row, table)} for {row['region']} in "
                         f"{row['year']}: the total {_show(row['value'])} differs by {_show(diff)} from the "
                         f"sum {_show(row['parts_sum'])} of its {row['parts_count']} parts ({what})"
                     ),
-                    values={
+                    {
                         "total": _number(row["value"]),
                         "sum_of_parts": _number(row["parts_sum"]),
                         "difference": _number(diff),
                         "parts": row["parts_count"],
-                        **_dimension_values(row, table.dimensions),
                     },
                 )
             )
@@ -837,24 +845,21 @@ class YearOnYear:
             sign = "+" if row["value"] > row["previous"] else "−"
             shown = "from zero" if math.isinf(rel) else f"{sign}{rel:.0%}"
             findings.append(
-                Finding(
-                    rule=self.name,
-                    severity=self.severity,
-                    region=row["region"],
-                    variable=row["variable"],
-                    year=row["year"],
-                    message=(
-                        f"{row['variable']}{_dimension_text(row, table.dimensions)} for {row['region']} went "
+                _cell_finding(
+                    self,
+                    table,
+                    row,
+                    (
+                        f"{_cell_name(row, table)} for {row['region']} went "
                         f"from {_show(row['previous'])} in {row['year'] - 1} to {_show(row['value'])} in "
                         f"{row['year']} ({shown}); the threshold is {threshold:.0%}"
                     ),
-                    values={
+                    {
                         "previous_year": row["year"] - 1,
                         "previous": _number(row["previous"]),
                         "value": _number(row["value"]),
                         "change": _number(row["value"] - row["previous"]),
                         "relative_change": None if math.isinf(rel) else _number(rel),
-                        **_dimension_values(row, table.dimensions),
                     },
                 )
             )
@@ -1210,23 +1215,16 @@ class RateBand:
 
     def _findings(self, table: StatTable, outside: pa.Table, origin: str) -> list[Finding]:
         return [
-            Finding(
-                rule=self.name,
-                severity=self.severity,
-                region=row["region"],
-                variable=row["variable"],
-                year=row["year"],
-                message=(
-                    f"{row['variable']}{_dimension_text(row, table.dimensions)} is {_show(row['value'])} for "
+            _cell_finding(
+                self,
+                table,
+                row,
+                (
+                    f"{_cell_name(row, table)} is {_show(row['value'])} for "
                     f"{row['region']} in {row['year']}, outside the plausible band "
                     f"{_show(row['low'])}–{_show(row['high'])} ({origin})"
                 ),
-                values={
-                    "value": _number(row["value"]),
-                    "low": _number(row["low"]),
-                    "high": _number(row["high"]),
-                    **_dimension_values(row, table.dimensions),
-                },
+                {"value": _number(row["value"]), "low": _number(row["low"]), "high": _number(row["high"])},
             )
             for row in outside.to_pylist()
         ]

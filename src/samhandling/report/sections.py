@@ -18,6 +18,7 @@ import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from samhandling.checks import FINDINGS_SCHEMA
 from samhandling.errors import SamhandlingError
 from samhandling.levels import Level
 from samhandling.model import AgreementKind, StatutorySubject, coverage
@@ -1607,19 +1608,7 @@ def run_quality_checks(
 def findings_section(ctx: ReportContext) -> Section:
     """Appendix A: what the quality checks found in the inputs."""
     rows = [{"input": role, **finding.to_dict()} for role, finding in ctx.findings]
-    schema = pa.schema(
-        [
-            ("input", pa.string()),
-            ("severity", pa.string()),
-            ("rule", pa.string()),
-            ("region", pa.string()),
-            ("variable", pa.string()),
-            ("year", pa.int16()),
-            ("message", pa.string()),
-            ("values", pa.string()),
-            ("location", pa.string()),
-        ]
-    )
+    schema = pa.schema([pa.field("input", pa.string()), *FINDINGS_SCHEMA])
     data = ctx.add("findings", "Funn fra kvalitetskontrollen", pa.Table.from_pylist(rows, schema=schema))
     counts = {s: sum(1 for _r, f in ctx.findings if f.severity.value == s) for s in _SEVERITY_LABELS}
     blocks: list[Figure | Table | Note] = []
