@@ -28,11 +28,17 @@ PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 def _install_workspace(
     session: nox.Session, *, editable: bool = True, extras: str = "pandas,polars,xlsx,report"
 ) -> None:
-    """The core library with its extras and every plugin of the workspace."""
+    """The core library with its extras and every plugin of the workspace.
+
+    Non-editable installs ignore the workspace sources (``--no-sources`` under uv), so the core is
+    installed from its built wheel as a user gets it, not linked to the work tree.
+    """
     flag = ["-e"] if editable else []
     args: list[str] = [*flag, f".[{extras}]"]
     for plugin in PLUGINS:
         args += [*flag, str(plugin.relative_to(ROOT))]
+    if not editable and session.venv_backend == "uv":
+        args.insert(0, "--no-sources")
     session.install(*args)
 
 
@@ -100,6 +106,7 @@ def docs(session: nox.Session) -> None:
 def examples(session: nox.Session) -> None:
     """Install the package as a user would (not editable) and run every example script."""
     _install_workspace(session, editable=False)
+    session.install("duckdb>=1.0")  # examples/dataframes.py hands a table to DuckDB
     scripts = sorted((ROOT / "examples").glob("*.py"))
     workdir = Path(session.create_tmp()) / "examples"
     shutil.rmtree(workdir, ignore_errors=True)
