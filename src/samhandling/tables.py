@@ -154,8 +154,12 @@ class Variable:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Variable:
-        """The inverse of :meth:`to_dict`; unknown keys raise ``TypeError``."""
-        return cls(**dict(data))
+        """The inverse of :meth:`to_dict`.
+
+        Keys this version does not know (metadata written by a newer version) are left out, so such
+        tables still load; a missing required key raises ``TypeError``.
+        """
+        return cls(**_known_fields(cls, data))
 
 
 @typing.final
@@ -185,8 +189,17 @@ class Provenance:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Provenance:
-        """The inverse of :meth:`to_dict`; unknown keys raise ``TypeError``."""
-        return cls(**dict(data))
+        """The inverse of :meth:`to_dict`.
+
+        Keys this version does not know (metadata written by a newer version) are left out, so such
+        tables still load; a missing required key raises ``TypeError``.
+        """
+        return cls(**_known_fields(cls, data))
+
+
+def _known_fields(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
+    known = attrs.fields_dict(cls)
+    return {key: value for key, value in data.items() if key in known}
 
 
 def _provenance_tuple(value: Iterable[Provenance]) -> tuple[Provenance, ...]:

@@ -203,3 +203,13 @@ def test_provenance_with_an_empty_location_survives_the_metadata() -> None:
     table = StatTable.from_arrow(example_table().arrow, provenance=[Provenance(source="manual", location="")])
     again = StatTable.from_arrow(table.arrow)
     assert again.provenance == table.provenance
+
+
+def test_metadata_from_a_newer_version_still_loads() -> None:
+    assert Variable.from_dict({"id": "fte", "unit": "årsverk", "precision": 1}) == Variable(
+        id="fte", unit="årsverk"
+    )
+    provenance = Provenance.from_dict({"source": "s", "location": "f.csv", "licence": "NLOD"})
+    assert provenance.location == "f.csv"
+    with pytest.raises(TypeError):
+        Provenance.from_dict({"source": "s"})
