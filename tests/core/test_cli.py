@@ -84,3 +84,12 @@ def test_the_installed_command_runs() -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert "harmonise" in completed.stdout
+
+
+def test_an_error_message_with_brackets_is_printed_as_is(capsys: pytest.CaptureFixture[str]) -> None:
+    from samhandling.cli import _fail
+
+    with pytest.raises(SystemExit) as exit_info:
+        _fail("install it with pip install 'samhandling[xlsx]'")
+    assert exit_info.value.code == 1
+    assert "pip install 'samhandling[xlsx]'" in capsys.readouterr().err

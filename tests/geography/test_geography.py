@@ -270,6 +270,7 @@ def test_every_data_row_names_a_known_source() -> None:
         "health_trusts",
         "dps",
         "catchments",
+        "restored_areas",
     ):
         for row in rows(name):
             keys = {k for part in row["source"].split(";") for k in part.split("+")}

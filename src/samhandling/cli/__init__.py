@@ -64,8 +64,11 @@ class _LazyGroup(click.Group):
 
 def _fail(message: str) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
-    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    Console(stderr=True, highlight=False).print(
+        f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True
+    )
     sys.exit(1)
 
 

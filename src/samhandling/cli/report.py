@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from samhandling.geography import FIRST_YEAR, LAST_YEAR
@@ -112,7 +113,7 @@ def report(
     errors = sum(1 for _role, f in result.findings if f.severity.value == "error")
     click.echo(f"Quality checks: {len(result.findings)} finding(s), {errors} error(s) (appendix A)")
     for fmt, reason in result.skipped_formats.items():
-        console.print(f"[yellow]note:[/] {fmt} files not written: {reason}")
+        console.print(f"[yellow]note:[/] {fmt} files not written: {escape(reason)}")
     if document.demo:
         console.print("[bold red]Synthetic demo data[/]: no figure describes a real municipality.")
 

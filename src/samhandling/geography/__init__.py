@@ -10,6 +10,7 @@ reference data for that (see ``docs/reference-data.md`` for every source) and th
     geo.municipality("bodo")                 # Municipality(code='1804', name='Bodø', ...)
     geo.health_trust_of("3305")              # Vestre Viken HF serves Ringerike
     lineage("0605")                          # 0605 → 3007 (2020) → 3305 (2024)
+    restorations()                           # 1534 Haram (2019) is 1580 Haram (2024)
     harmonise(table, to_year=2024)           # every row on the 2024 codes
 
 Rolling up to counties, health trusts and DPSs and rates per 10,000 live in :mod:`samhandling.aggregate`.
@@ -31,10 +32,13 @@ from samhandling.geography._harmonise import harmonise, split_weights
 from samhandling.geography.changes import (
     ChangeKind,
     CodeChange,
+    Restoration,
+    RestorationKind,
     Split,
     compose,
     history,
     lineage,
+    restorations,
     step_table,
     story,
     where_from,
@@ -54,6 +58,8 @@ __all__ = [
     "ChangeKind",
     "CodeChange",
     "Geography",
+    "Restoration",
+    "RestorationKind",
     "Split",
     "SplitAreaError",
     "code_changes",
@@ -62,6 +68,7 @@ __all__ = [
     "history",
     "lineage",
     "name_key",
+    "restorations",
     "split_weights",
     "step_table",
     "story",

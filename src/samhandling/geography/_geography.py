@@ -331,6 +331,9 @@ class Geography:
                 events = ()
             if events:
                 message += "; " + "; ".join(str(e) for e in events)
+            restored = [str(r) for r in _changes.restorations(level) if code in (r.old_code, r.new_code)]
+            if restored:
+                message += "; " + "; ".join(restored)
             return message
         return f"{code!r} is not an area code of {self.year}"
 

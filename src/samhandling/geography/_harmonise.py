@@ -5,6 +5,8 @@ its codes belong to, to ``to_year``.  The table's ``geography_year`` says which 
 without one (a series read as reported) is read year by year, each row in the codes of its own ``year``.
 
 * Additive variables (counts, FTEs, bed-days) are summed where areas merged.
+* A division that re-created an area of before a merger (Haram 2024 = Haram 2019) is not a share: across
+  the whole span the old area goes straight to its restored successor (``data/restored_areas.csv``).
 * Where an area was divided (Ålesund 2024, or any merger seen backwards), its values are shared out by
   population: the shares are the populations of the new areas in the year they came into being (or, going
   back in time, the last year the old areas existed).  Pass ``population=`` (a StatTable with variable
@@ -124,6 +126,9 @@ def split_weights(
     :param weights: a :class:`pyarrow.Table` with columns ``old``, ``new``, ``weight`` (and optionally
         ``year``, the year of the change): the share of ``old`` that goes to ``new`` in the direction you
         harmonise; or a StatTable of one variable whose values per area and year are used like population.
+        Going back across a restoration (2024 → 2019), 1508 Ålesund is shared between the four areas it
+        holds: give rows ``old="1508"`` (year 2020), or the shares of the 2020 merger (``old="1507"``),
+        which are kept to those four and scaled to sum to 1.
     :param population: a StatTable with variable ``population``.
     """
     explicit = _explicit(weights) if isinstance(weights, pa.Table) else None
@@ -138,8 +143,14 @@ def split_weights(
             f"{split.level.value} {split.old} {split.old_name} is divided between "
             f"{' + '.join(f'{c} {n}' for c, n in zip(split.new, split.new_names))} (change of {split.year})"
         )
+        if split.note:
+            description += f" ({split.note})"
         if explicit is not None:
             given = explicit.get((split.year, split.old)) or explicit.get((None, split.old))
+            if given is None and split.merged:
+                given = _kept_to(
+                    explicit.get((split.year, split.merged)) or explicit.get((None, split.merged)), split.new
+                )
             if given is not None:
                 if set(given) != set(split.new):
                     raise SplitAreaError(
@@ -165,6 +176,14 @@ def split_weights(
         raise SplitAreaError(f"{description} and its shares are not known: {hint}")
 
     return resolve
+
+
+def _kept_to(given: dict[str, float] | None, codes: Sequence[str]) -> dict[str, float] | None:
+    """Shares of a merged area kept to some of its parts and scaled to sum to 1 (None if not possible)."""
+    if given is None or not set(codes) <= set(given):
+        return None
+    total = sum(given[code] for code in codes)
+    return {code: given[code] / total for code in codes} if total > 0 else None
 
 
 def _shares(split: _changes.Split, totals: _Totals) -> list[float] | None:

@@ -9,6 +9,12 @@ old codes and one new code, and the 2024 division of Ålesund is one event with 
 :func:`step_table` gives, for one level and one year, every code of the year before with the code(s) it
 became (unchanged codes map to themselves); :func:`compose` chains the steps between two years into one
 old → new table, asking a ``resolve`` callback for the shares of codes that were divided.
+
+Some divisions undo an earlier merger: the 2024 division of Ålesund re-created the whole former Haram
+municipality (1534 before 2020) as 1580 Haram.  Chaining the steps one by one would lose that (old Haram
+would go into 1507 and then be shared between 1508 and 1580 by population), so such identities are data
+(``data/restored_areas.csv``, :func:`restorations`) and :func:`compose` takes them as a shortcut: across
+the whole span of a restoration the old codes go straight to their restored successors with weight 1.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ __all__ = [
     "CodeChange",
     "Pair",
     "Resolver",
+    "Restoration",
+    "RestorationKind",
     "Split",
     "changes",
     "codes_in",
@@ -37,6 +45,7 @@ __all__ = [
     "history",
     "lineage",
     "name_in",
+    "restorations",
     "step_table",
     "story",
     "where_from",
@@ -113,6 +122,11 @@ class Split:
     new: tuple[str, ...]
     new_names: tuple[str, ...]
     pure: bool
+    note: str = ""
+    """Why the split is asked for, when it is not a plain step (a restored area seen backwards)."""
+    merged: str = ""
+    """For a restored area seen backwards: the code the old areas were merged into in ``year`` (1507),
+    whose shares, kept to ``new`` and scaled to sum to 1, are the shares of this split too."""
 
 
 #: ``resolve(split) -> shares`` (one float per ``split.new``, summing to 1), or raises.
@@ -377,6 +391,111 @@ def _splits(level: Level, year: int, pairs: Sequence[Pair], backward: bool) -> d
     return result
 
 
+# -- restored areas ---------------------------------------------------------------------------------------
+class RestorationKind(enum.StrEnum):
+    """How a row of ``data/restored_areas.csv`` relates an old area to a later one."""
+
+    RESTORED = "restored"
+    """The later area *is* the old one: same territory (1580 Haram in 2024 = 1534 Haram of 2019)."""
+    REMAINDER = "remainder"
+    """The old area lies wholly in what the division left once the restored area was taken out
+    (1504 Ålesund of 2019 lies wholly in 1508 Ålesund of 2024)."""
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class Restoration:
+    """One old area that a later division carried *whole* into one new area, skipping the merger between.
+
+    Across ``old_year`` → ``new_year`` :func:`compose` sends ``old_code`` straight to ``new_code`` with
+    weight 1 (and back again), instead of merging it and sharing the merged area out by population.
+    """
+
+    level: Level = attrs.field(converter=Level)
+    old_year: int
+    old_code: str
+    old_name: str
+    new_year: int
+    new_code: str
+    new_name: str
+    kind: RestorationKind = attrs.field(converter=RestorationKind)
+    source: str = ""
+
+    def __str__(self) -> str:
+        verb = "is" if self.kind is RestorationKind.RESTORED else "lies wholly in"
+        old = f"{self.old_code} {self.old_name} ({self.old_year})"
+        return f"{old} {verb} {self.new_code} {self.new_name} ({self.new_year})"
+
+
+@functools.cache
+def restorations(level: Level | str = Level.MUNICIPALITY) -> tuple[Restoration, ...]:
+    """The restored areas at ``level``, checked against the maps and the change rows.
+
+    Every group of rows with the same pair of years must be closed under the step-by-step changes: the
+    old codes lead only to the new codes and the new codes come only from the old codes, so the
+    shortcut changes which new code an old area goes to, never how much of the country is counted.
+    """
+    lvl = _check_level(level)
+    found = _restoration_rows(lvl)
+    for (old_year, new_year), group in _restoration_groups(found).items():
+        _check_restoration_group(lvl, old_year, new_year, group)
+    return found
+
+
+def _restoration_groups(found: Iterable[Restoration]) -> dict[tuple[int, int], dict[str, str]]:
+    groups: dict[tuple[int, int], dict[str, str]] = defaultdict(dict)
+    for r in found:
+        groups[(r.old_year, r.new_year)][r.old_code] = r.new_code
+    return dict(groups)
+
+
+def _check_restoration_group(level: Level, old_year: int, new_year: int, group: dict[str, str]) -> None:
+    problems: list[str] = []
+    if new_year - old_year < 2:
+        problems.append(f"a restoration spans at least two changes, not {old_year} → {new_year}")
+    for r in (r for r in _restoration_rows(level) if (r.old_year, r.new_year) == (old_year, new_year)):
+        if _names(level)[old_year].get(r.old_code) != r.old_name:
+            problems.append(f"{r.old_code} {r.old_name} is not on the map of {old_year}")
+        if _names(level)[new_year].get(r.new_code) != r.new_name:
+            problems.append(f"{r.new_code} {r.new_name} is not on the map of {new_year}")
+    if not problems:
+        olds, news = set(group), set(group.values())
+        forward = compose(level, old_year, new_year, _even, codes=olds, use_restorations=False)
+        backward = compose(level, new_year, old_year, _even, codes=news, use_restorations=False)
+        leaving = sorted({n for targets in forward.values() for n, _w in targets} - news)
+        entering = sorted({o for targets in backward.values() for o, _w in targets} - olds)
+        if leaving or entering:
+            problems.append(
+                f"the changes carry {sorted(olds)} also to {leaving} and bring {entering} into {sorted(news)}"
+            )
+    if problems:
+        raise AssertionError(
+            f"inconsistent restored_areas.csv ({level.value}, {old_year} → {new_year}): {problems}"
+        )
+
+
+def _restoration_rows(level: Level) -> tuple[Restoration, ...]:
+    return tuple(
+        Restoration(
+            level=level,
+            old_year=int(r["old_year"]),
+            old_code=r["old_code"],
+            old_name=r["old_name"],
+            new_year=int(r["new_year"]),
+            new_code=r["new_code"],
+            new_name=r["new_name"],
+            kind=r["kind"],
+            source=r["source"],
+        )
+        for r in rows("restored_areas")
+        if r["level"] == level.value
+    )
+
+
+def _even(split: Split) -> Sequence[float]:
+    return [1.0 / len(split.new)] * len(split.new)
+
+
 def compose(
     level: Level | str,
     from_year: int,
@@ -384,12 +503,20 @@ def compose(
     resolve: Resolver,
     *,
     codes: Iterable[str] | None = None,
+    use_restorations: bool = True,
 ) -> dict[str, list[tuple[str, float]]]:
     """Chain the steps from ``from_year`` to ``to_year`` into ``old code → [(new code, weight), ...]``.
 
     Works in both directions (to an earlier year, a merger becomes a division).  ``resolve`` is asked
     for the shares of every code that is divided on the way; only codes reachable from ``codes``
     (default: every code of ``from_year``) are followed, so an unrelated division needs no weights.
+
+    Where the whole span of a restoration (:func:`restorations`) lies between the two years, its old
+    codes go straight to their restored successors with weight 1: 2019's 1534 Haram becomes 2024's
+    1580 Haram, not a population share of 1507 Ålesund.  Backwards, a restored area goes whole to the
+    old area, and a remainder that held several old areas (1508 Ålesund) is shared between those old
+    areas only (``resolve`` is asked, with a :class:`Split` whose ``note`` says so).
+    ``use_restorations=False`` chains the plain steps.
     """
     lvl = _check_level(level)
     check_year(from_year)
@@ -398,7 +525,16 @@ def compose(
     current: dict[str, dict[str, float]] = {code: {code: 1.0} for code in start}
     backward = to_year < from_year
     years = range(from_year - 1, to_year - 1, -1) if backward else range(from_year + 1, to_year + 1)
+    shortcuts = _restoration_groups(restorations(lvl)) if use_restorations else {}
+    parked: dict[int, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
     for year in years:
+        previous = year + 1 if backward else year - 1
+        for (old_year, new_year), group in shortcuts.items():
+            if backward and new_year == previous and old_year >= to_year:
+                shares_back = _restored_back(lvl, old_year, new_year, group, current, resolve)
+                _park(current, shares_back, parked[old_year])
+            elif not backward and old_year == previous and new_year <= to_year:
+                _park(current, {old: {new: 1.0} for old, new in group.items()}, parked[new_year])
         step_year = year + 1 if backward else year
         pairs = step_table(lvl, step_year)
         targets: dict[str, list[str]] = defaultdict(list)
@@ -422,6 +558,62 @@ def compose(
             for code, w in weights.items():
                 for new, share in shares[code].items():
                     acc[new] = acc.get(new, 0.0) + w * share
+            for code, w in parked.get(year, {}).get(origin, {}).items():
+                acc[code] = acc.get(code, 0.0) + w
             nxt[origin] = acc
         current = nxt
     return {origin: sorted(weights.items()) for origin, weights in current.items()}
+
+
+def _park(
+    current: dict[str, dict[str, float]],
+    shortcut: dict[str, dict[str, float]],
+    parked: dict[str, dict[str, float]],
+) -> None:
+    """Move the weight on the shortcut's codes out of ``current`` into ``parked`` (codes at its far end)."""
+    for origin, weights in current.items():
+        for code in [c for c in weights if c in shortcut]:
+            w = weights.pop(code)
+            into = parked[origin]
+            for new, share in shortcut[code].items():
+                into[new] = into.get(new, 0.0) + w * share
+
+
+def _restored_back(
+    level: Level,
+    old_year: int,
+    new_year: int,
+    group: dict[str, str],
+    current: dict[str, dict[str, float]],
+    resolve: Resolver,
+) -> dict[str, dict[str, float]]:
+    """Backwards over a restoration: each new code to its old code(s), shares asked only where needed."""
+    reached = {code for weights in current.values() for code in weights}
+    olds_of: dict[str, list[str]] = defaultdict(list)
+    for old, new in group.items():
+        olds_of[new].append(old)
+    out: dict[str, dict[str, float]] = {}
+    for new, olds in olds_of.items():
+        if new not in reached:
+            continue
+        if len(olds) == 1:
+            out[new] = {olds[0]: 1.0}
+            continue
+        olds = sorted(olds)
+        merged = {p.new for p in step_table(level, old_year + 1) if p.old in olds}
+        split = Split(
+            level=level,
+            year=old_year + 1,
+            old=new,
+            old_name=name_in(level, new_year, new),
+            new=tuple(olds),
+            new_names=tuple(name_in(level, old_year, o) for o in olds),
+            pure=True,
+            note=(
+                f"going back from {new_year} to {old_year}: {new} {name_in(level, new_year, new)} holds "
+                f"these areas of {old_year} (the rest of the area the {new_year} division restored)"
+            ),
+            merged=next(iter(merged)) if len(merged) == 1 else "",
+        )
+        out[new] = dict(zip(olds, (float(v) for v in resolve(split))))
+    return out
