@@ -108,3 +108,17 @@ def test_membership_table_for_analysts() -> None:
     assert {r["weight"] for r in oslo} == {""}
     code, out, _ = _run("membership", "national", "--year", "2017", "--format", "json")
     assert len(json.loads(out)) == 426
+
+
+def test_history_names_a_restored_area() -> None:
+    code, out, _ = _run("history", "1534", "--format", "json")
+    assert code == 0
+    rows = json.loads(out)
+    assert rows[-1] == {
+        "year": "2019→2024",
+        "kind": "restored",
+        "from": "1534 Haram",
+        "to": "1580 Haram",
+        "source": "haram-2024",
+    }
+    assert [r["kind"] for r in rows[:2]] == ["merge", "split"]

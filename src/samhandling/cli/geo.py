@@ -107,11 +107,15 @@ def find(query: str, year: int, level: str | None, fmt: str) -> None:
 def history(code: str, fmt: str) -> None:
     """What became of a municipality or county code, and where it came from.
 
+    Areas that a later division restored are listed too (1534 Haram of 2019 is 1580 Haram of 2024):
+    harmonising sends them straight to their successor.
+
     Example: samhandling geo history 0605   (Ringerike: 0605 → 3007 in 2020 → 3305 in 2024)
     """
-    from samhandling.geography.changes import story
+    from samhandling.geography.changes import restorations, story
 
-    events = story(code.strip())
+    code = code.strip()
+    events = story(code)
     rows = [
         {
             "year": str(event.year),
@@ -121,6 +125,18 @@ def history(code: str, fmt: str) -> None:
             "source": event.source,
         }
         for event in events
+    ]
+    level = "county" if len(code) == 2 else "municipality"
+    rows += [
+        {
+            "year": f"{r.old_year}→{r.new_year}",
+            "kind": r.kind.value,
+            "from": f"{r.old_code} {r.old_name}",
+            "to": f"{r.new_code} {r.new_name}",
+            "source": r.source,
+        }
+        for r in restorations(level)
+        if code in (r.old_code, r.new_code)
     ]
     if not rows and fmt == "table":
         click.echo(f"{code}: no changes {FIRST_YEAR}–{LAST_YEAR}")
