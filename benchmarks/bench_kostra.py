@@ -5,7 +5,8 @@ Run by ``nox -s bench`` (or directly: ``python benchmarks/bench_kostra.py [--qui
 **CSV.**  A synthetic file shaped like SSB's population table 07459 as the statbank writes it: a title
 line, a blank line, a quoted semicolon-separated header, 1 million data rows over ~430 municipality labels
 (``"3301 Kommune …"``), 106 ages (``"31 år"``), ten years, values with a decimal comma and 9.5 % special
-symbols (``..``, ``:``, ``.``, ``-``), rows in random order.  Measured in the same run (medians):
+symbols (``..``, ``:``, ``.``, ``-``), rows in random order.  Measured in the same run, the two taking
+turns (medians):
 
 * ``raw pyarrow``: ``pyarrow.csv.read_csv`` with string columns, the region code split off on the
   dictionary of the region column, the year cast to int16, the symbols found with ``index_in``, the
@@ -29,7 +30,7 @@ import json
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -141,28 +142,31 @@ def jsonstat_document(regions: int, ages: int, years: int, seed: int = 1) -> byt
     return json.dumps(document).encode("utf-8")
 
 
-def median_time(function: Callable[[], object], repeat: int) -> tuple[float, float]:
-    """Median wall time and median CPU time (all threads) of ``repeat`` calls, after one warm-up call.
+def median_times(functions: Sequence[Callable[[], object]], repeat: int) -> list[tuple[float, float]]:
+    """Median wall time and median CPU time (all threads) of ``repeat`` calls of each function.
 
-    The CPU time shows the work done; on a machine shared with other jobs it varies less than the
-    wall time.
+    The functions take turns (after one warm-up call each), so that a change in the load of a shared
+    machine affects them alike.  The CPU time shows the work done; it varies less than the wall time.
     """
-    function()
-    walls, cpus = [], []
-    for _ in range(repeat):
-        gc.collect()
-        start, start_cpu = time.perf_counter(), time.process_time()
+    for function in functions:
         function()
-        walls.append(time.perf_counter() - start)
-        cpus.append(time.process_time() - start_cpu)
-    return statistics.median(walls), statistics.median(cpus)
+    walls: list[list[float]] = [[] for _ in functions]
+    cpus: list[list[float]] = [[] for _ in functions]
+    for _ in range(repeat):
+        for position, function in enumerate(functions):
+            gc.collect()
+            start, start_cpu = time.perf_counter(), time.process_time()
+            function()
+            walls[position].append(time.perf_counter() - start)
+            cpus[position].append(time.process_time() - start_cpu)
+    return [(statistics.median(wall), statistics.median(cpu)) for wall, cpu in zip(walls, cpus, strict=True)]
 
 
 def main() -> None:
     """Run both benchmarks and print medians, ratios and the targets."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100,000 rows/cells instead of 1 million")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     rows = 100_000 if args.quick else 1_000_000
     with tempfile.TemporaryDirectory() as folder:
@@ -170,8 +174,9 @@ def main() -> None:
         write_csv(path, rows)
         ours = read_statbank_csv(path)
         assert ours.num_rows == rows
-        reference, reference_cpu = median_time(lambda: raw_pyarrow(path), args.repeat)
-        measured, measured_cpu = median_time(lambda: read_statbank_csv(path), args.repeat)
+        (reference, reference_cpu), (measured, measured_cpu) = median_times(
+            [lambda: raw_pyarrow(path), lambda: read_statbank_csv(path)], args.repeat
+        )
         print(f"statbank CSV, {rows:,} rows with symbols (input order: random)")
         print(f"  raw pyarrow          {reference:8.3f} s   (cpu {reference_cpu:.3f} s)")
         print(
@@ -184,8 +189,9 @@ def main() -> None:
     cells = 400 * ages * 20
     table = read_jsonstat(document)
     assert table.num_rows == cells
-    loads, loads_cpu = median_time(lambda: json.loads(document), args.repeat)
-    measured_json, measured_json_cpu = median_time(lambda: read_jsonstat(document), args.repeat)
+    (loads, loads_cpu), (measured_json, measured_json_cpu) = median_times(
+        [lambda: json.loads(document), lambda: read_jsonstat(document)], args.repeat
+    )
     print(f"JSON-stat 2.0 dataset, {cells:,} cells ({len(document) / 1e6:.1f} MB)")
     print(f"  json.loads alone     {loads:8.3f} s   (cpu {loads_cpu:.3f} s)")
     print(

@@ -218,3 +218,40 @@ def test_windows_1252_found_after_the_first_64_kib(tmp_path: Path) -> None:
     table = read_statbank_csv(path)
     assert "windows-1252" in table.provenance[0].note
     assert set(table.variable_ids()) == {"population", "arsverk"}
+
+
+@pytest.mark.parametrize(
+    ("late", "column"),
+    [
+        ('"3303 Kongsberg Ås";"Personer";"2024";7\n', "region"),
+        ('"3303 Kongsberg";"Personer";"2024";7\n"EKG13 KOSTRA-gruppe 13";"Årsverk";"2024";7\n', "left out"),
+    ],
+)
+def test_text_that_is_not_utf8_is_found_where_it_is_decoded(tmp_path: Path, late: str, column: str) -> None:
+    rows = "".join(f'"3301 Drammen";"Personer";"{2000 + i % 25}";{i}\n' for i in range(3000))
+    path = tmp_path / "late.csv"
+    path.write_bytes((HEADER + rows + late).encode("cp1252"))
+    table = read_statbank_csv(path)
+    assert "windows-1252" in table.provenance[0].note, column
+    assert table.num_rows == 3001
+    with pytest.raises(ParseError, match="UTF8") as caught:
+        read_statbank_csv(path, encoding="utf-8")
+    assert caught.value.path == path
+
+
+def test_symbols_and_decimal_marks_across_many_rows(tmp_path: Path) -> None:
+    values = [str(i) if i % 7 else ".." for i in range(120_000)]
+    values[100_000] = "-"
+    body = "".join(f'"3301 Drammen";"Personer";"{2000 + i % 25}";{v}\n' for i, v in enumerate(values))
+    path = _write(tmp_path / "many.csv", HEADER + body)
+    table = read_statbank_csv(path)
+    assert table.status_counts()[".."] == sum(v == ".." for v in values)
+    assert table.arrow.column("value").to_pylist()[100_000] == 0.0
+    comma = _write(tmp_path / "comma.csv", HEADER + body.replace(";119999\n", ";1199,5\n"))
+    assert read_statbank_csv(comma).arrow.column("value").to_pylist()[-1] == 1199.5
+    mixed = _write(
+        tmp_path / "mixed.csv", HEADER + body.replace(";5\n", ";5,5\n").replace(";119999\n", ";1.5\n")
+    )
+    with pytest.raises(ParseError, match="decimal point") as caught:
+        read_statbank_csv(mixed)
+    assert caught.value.line == 120_001

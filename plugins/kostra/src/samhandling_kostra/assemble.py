@@ -37,6 +37,7 @@ __all__ = ["CellError", "Heading", "build", "label_from_title"]
 
 log = logging.getLogger(__name__)
 _EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="samhandling-kostra")
+_CONSTANT_PROBE = 1024  # rows compared first when testing whether a column holds one text throughout
 
 
 @typing.final
@@ -72,7 +73,12 @@ def _encoded(column: pa.ChunkedArray) -> tuple[list[str | None], pa.ChunkedArray
         return [], pa.chunked_array([], pa.int32())
     if not pa.types.is_dictionary(column.type):
         first = column[0]
-        if first.is_valid and column.null_count == 0 and pc.all(pc.equal(column, first)).as_py():
+        if (
+            first.is_valid
+            and column.null_count == 0
+            and pc.all(pc.equal(column.slice(0, _CONSTANT_PROBE), first)).as_py()
+            and pc.all(pc.equal(column, first)).as_py()
+        ):
             zeros = [pa.array(np.zeros(len(chunk), dtype=np.int32)) for chunk in column.chunks]
             return [first.as_py()], pa.chunked_array(zeros, pa.int32())
         column = pc.dictionary_encode(column)
@@ -118,6 +124,22 @@ def _constant(
         for value, length in zip(values, lengths, strict=True)
     ]
     return pa.chunked_array(chunks, pa.dictionary(index_type, pa.string()))
+
+
+def _mapped(
+    mapping: Sequence[int | None], index: pa.ChunkedArray, value_type: pa.DataType
+) -> pa.ChunkedArray:
+    """``mapping[index]`` for every row: a ``take`` of a small array, skipped when the mapping is the
+    identity and replaced by a fill when it maps everything to one value."""
+    if list(mapping) == list(range(len(mapping))):
+        return index if index.type == value_type else index.cast(value_type)
+    if len(set(mapping)) == 1 and mapping[0] is not None:
+        dtype = value_type.to_pandas_dtype()
+        return pa.chunked_array(
+            [pa.array(np.full(len(chunk), mapping[0], dtype=dtype)) for chunk in index.chunks], value_type
+        )
+    lookup = pa.array(list(mapping), value_type)
+    return pa.chunked_array([lookup.take(chunk) for chunk in index.chunks], value_type)
 
 
 def _dictionary_column(
@@ -192,6 +214,10 @@ def build(
         mask = keep.to_numpy() if keep.num_chunks else np.zeros(0, dtype=bool)
         original_rows = np.flatnonzero(mask)
         kept = len(original_rows)
+        # The rows left out are never decoded below; their texts must still be valid UTF-8.
+        left_out = pc.invert(keep)
+        for column in [*stub.values(), *values]:
+            column.filter(left_out).validate(full=True)
         stub = {role: column.filter(keep) for role, column in stub.items()}
         values = [column.filter(keep) for column in values]
         if value_status is not None:
@@ -217,12 +243,10 @@ def build(
         pa.string(),
     )
     level_values = sorted({p.level for p in parsed})
-    level_of_label = pa.array([level_values.index(p.level) for p in parsed], pa.int8())
+    level_of_label = _mapped([level_values.index(p.level) for p in parsed], region_index, pa.int8())
+    level_dictionary = pa.array(level_values, pa.string())
     level = pa.chunked_array(
-        [
-            pa.DictionaryArray.from_arrays(level_of_label.take(chunk), pa.array(level_values, pa.string()))
-            for chunk in region_index.chunks
-        ],
+        [pa.DictionaryArray.from_arrays(chunk, level_dictionary) for chunk in level_of_label.chunks],
         level_type(),
     )
     columns: dict[str, pa.ChunkedArray] = {"region": _repeat(region, blocks), "level": _repeat(level, blocks)}
@@ -292,13 +316,10 @@ def build(
                         row=row_of(_first_row(index, position)), column=names.get(role, role), reason=str(exc)
                     ) from None
             texts = list(mapped)
-        unique = list(dict.fromkeys(t for t in texts if t is not None))
-        remap = pa.array([unique.index(t) if t is not None else None for t in texts], pa.int32())
+        position_of = {t: i for i, t in enumerate(dict.fromkeys(t for t in texts if t is not None))}
+        remap = [position_of[t] if t is not None else None for t in texts]
         dimension_columns[role] = _repeat(
-            _dictionary_column(
-                pa.chunked_array([remap.take(c) for c in index.chunks], pa.int32()), unique, pa.int32()
-            ),
-            blocks,
+            _dictionary_column(_mapped(remap, index, pa.int32()), list(position_of), pa.int32()), blocks
         )
 
     # -- variables ------------------------------------------------------------------------------
@@ -345,9 +366,8 @@ def build(
                 )
             )
         unique_keys = list(dict.fromkeys(keys))
-        remap = pa.array([unique_keys.index(k) for k in keys], pa.int32())
         key_column = _repeat(
-            pa.chunked_array([remap.take(c) for c in contents_index.chunks], pa.int32()), blocks
+            _mapped([unique_keys.index(k) for k in keys], contents_index, pa.int32()), blocks
         )
     else:
         keys = []
@@ -369,9 +389,8 @@ def build(
         )
     variable_ids = [k.split("\x00", 1)[0] for k in unique_keys]
     id_order = list(dict.fromkeys(variable_ids))
-    id_index = pa.array([id_order.index(v) for v in variable_ids], pa.int32())
     variable_column = _dictionary_column(
-        pa.chunked_array([id_index.take(c) for c in key_column.chunks], pa.int32()), id_order, pa.int32()
+        _mapped([id_order.index(v) for v in variable_ids], key_column, pa.int32()), id_order, pa.int32()
     )
     fixed_roles = sorted({role for key in unique_keys for role in fixed_by_variable.get(key, {})})
     for role in fixed_roles:
@@ -417,7 +436,7 @@ def build(
     arrays["value"] = value
     arrays["status"] = status
     table = pa.table(arrays)
-    years = pc.unique(table.column("year")).to_pylist() if table.num_rows else []
+    latest = pc.max(table.column("year")).as_py() if table.num_rows else None
     extra: dict[str, object] = {}
     if table_id:
         extra["ssb_table"] = table_id
@@ -427,7 +446,7 @@ def build(
         extra["ssb_units"] = unmapped_units
     meta = TableMeta(
         source=source,
-        geography_year=geography_year if geography_year is not None else (max(years) if years else None),
+        geography_year=geography_year if geography_year is not None else latest,
         variables=variables,
         title=title,
         extra=extra,

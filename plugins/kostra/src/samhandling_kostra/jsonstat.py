@@ -47,6 +47,7 @@ _NUMBERS_ONLY = re.compile(rb"^[\s0-9eE+\-.,nul]*$")
 _TABLE_IN_LABEL = re.compile(r"^\s*(\d{5})\s*:")
 _SYMBOL_ARRAY = pa.array(SYMBOLS, pa.string())
 _ZERO = SYMBOLS.index("-")
+_COMMA_TO_NEWLINE = bytes.maketrans(b",", b"\n")
 
 
 def looks_like_jsonstat(location: str | Path) -> bool:
@@ -99,16 +100,14 @@ def parse_document(data: bytes | str) -> tuple[dict[str, Any], pa.Array | None]:
 
 def _parse_number_list(body: bytes) -> pa.Array | None:
     """``1.5,null,2`` → float64 array, by pyarrow's CSV reader (one value per line)."""
-    if any(space in body for space in (b" ", b"\n", b"\t", b"\r")):
-        body = body.translate(None, b" \t\r\n")
-    text = body.replace(b",", b"\n")
+    text = body.translate(_COMMA_TO_NEWLINE, b" \t\r\n")  # one pass: drop blanks, one value a line
     if not text:
         return pa.array([], pa.float64())
     if text.endswith(b"\n") or text.startswith(b"\n") or b"\n\n" in text:
         return None  # an empty element: not valid JSON, let json.loads report it
     try:
         table = pacsv.read_csv(
-            pa.BufferReader(text + b"\n"),
+            pa.BufferReader(text),
             read_options=pacsv.ReadOptions(column_names=["value"]),
             convert_options=pacsv.ConvertOptions(
                 column_types={"value": pa.float64()}, null_values=["null"], strings_can_be_null=False
@@ -337,9 +336,13 @@ def _status_codes(status: Any, positions: np.ndarray | None, total: int) -> np.n
 def _cell_keys(mapping: Mapping[str, Any], total: int, what: str) -> np.ndarray:
     """The cell numbers that key a sparse ``value`` or ``status`` object."""
     try:
-        keys = np.array(list(mapping), dtype=np.int64) if mapping else np.zeros(0, dtype=np.int64)
-    except ValueError:
-        raise ParseError(f"'{what}' has a key that is not a cell number") from None
+        # Plain digits (what JSON-stat writes) are cast by pyarrow; anything else is left to numpy.
+        keys: np.ndarray = pa.array(list(mapping), pa.string()).cast(pa.int64()).to_numpy()
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        try:
+            keys = np.array(list(mapping), dtype=np.int64) if mapping else np.zeros(0, dtype=np.int64)
+        except ValueError:
+            raise ParseError(f"'{what}' has a key that is not a cell number") from None
     if len(keys) and (keys.min() < 0 or keys.max() >= total):
         raise ParseError(f"'{what}' names cell {int(keys.max())}, but the cube has {total} cells")
     return keys

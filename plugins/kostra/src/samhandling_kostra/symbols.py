@@ -89,47 +89,50 @@ def split_values(
 ) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
     """Split cell texts into ``(value float64, status)``; ``-`` gives 0.0 with status ``-``.
 
-    Whole-column kernels only: one ``index_in`` for the symbols, one ``if_else`` that empties the
-    symbol cells, one cast (``-`` then becomes 0), and for a decimal comma one substring replace.
+    Whole-column work only: one ``index_in`` finds the symbols, their cells are hidden behind a validity
+    bitmap (no string copy), a decimal comma becomes a point byte for byte in the character buffer
+    (the offsets stay valid), and one cast reads the numbers (``-`` then becomes 0).
     ``decimal_comma=None`` detects the decimal mark: a column that casts with a point is read with a
     point; otherwise commas are decimal marks, and a number that also holds a point (``1.500,5`` or a
     thousands point) is refused rather than misread.  Raises :class:`BadCell` for the first cell that is
     neither a number nor a symbol.
     """
-    if not pa.types.is_string(cells.type) and not pa.types.is_large_string(cells.type):
+    if not pa.types.is_string(cells.type):
         cells = cells.cast(pa.string())
-    index = pc.index_in(cells, value_set=_SYMBOL_ARRAY)
+    # Chunk by chunk, so that the symbol positions line up with the cells' chunks.
+    index = pa.chunked_array(
+        [pc.index_in(chunk, value_set=_SYMBOL_ARRAY) for chunk in cells.chunks], pa.int32()
+    )
     is_symbol = pc.is_valid(index)
-    numbers = pc.if_else(is_symbol, pa.scalar(None, cells.type), cells)
+    numbers = _hide_symbols(cells, index)
     values: pa.ChunkedArray | None = None
     if decimal_comma is None:
         # Decide on the first cells; a comma further down is caught by the failing cast below.
-        sample = numbers.slice(0, _SAMPLE)
-        if pc.any(pc.match_substring(sample, ",")).as_py():
+        # No symbol holds a comma, so the characters of the first cells tell.
+        if _count_byte(cells, _COMMA, rows=_SAMPLE):
             decimal_comma = True
         else:
             try:
                 values = numbers.cast(pa.float64())
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                if not pc.any(pc.match_substring(numbers, ",")).as_py():
+                if not _count_byte(cells, _COMMA):
                     raise _first_bad_cell(cells, is_symbol) from None
                 decimal_comma = True
-        if decimal_comma:
-            with_point = pc.match_substring(numbers, ".")
-            if pc.any(with_point).as_py():
-                row = int(pc.index(pc.fill_null(with_point, False), True).as_py())
-                text = str(cells[row].as_py())
-                raise BadCell(
-                    row=row,
-                    text=text,
-                    reason=(
-                        f"{text!r} has a decimal point while other cells use a decimal comma; give the "
-                        f"decimal mark explicitly (decimal=',' or '.')"
-                    ),
-                )
+        if decimal_comma and _count_byte(cells, _POINT) > _symbol_points(index):
+            with_point = pc.match_substring(numbers, ".")  # error path: which cell
+            row = int(pc.index(pc.fill_null(with_point, False), True).as_py())
+            text = str(cells[row].as_py())
+            raise BadCell(
+                row=row,
+                text=text,
+                reason=(
+                    f"{text!r} has a decimal point while other cells use a decimal comma; give the "
+                    f"decimal mark explicitly (decimal=',' or '.')"
+                ),
+            )
     if values is None:
         if decimal_comma:
-            numbers = pc.replace_substring(numbers, ",", ".")
+            numbers = _commas_to_points(numbers)
         try:
             values = numbers.cast(pa.float64())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -142,6 +145,83 @@ def split_values(
     if total is not None and not math.isfinite(total) and pc.any(pc.invert(pc.is_finite(values))).as_py():
         raise _first_bad_cell(cells, is_symbol) from None
     return values, _status_column(index)
+
+
+# -- character-buffer helpers (string arrays with int32 offsets) -------------------------------------
+
+_COMMA = ord(",")
+_POINT = ord(".")
+_POINTS_IN_SYMBOL = np.array([symbol.count(".") for symbol in SYMBOLS], dtype=np.int64)
+
+
+def _offsets(chunk: pa.Array) -> np.ndarray:
+    """The ``len + 1`` offsets of a string array into its character buffer."""
+    return np.frombuffer(chunk.buffers()[1], dtype=np.int32, count=len(chunk) + 1, offset=chunk.offset * 4)
+
+
+def _characters(chunk: pa.Array, rows: int | None = None) -> np.ndarray:
+    """The bytes of the first ``rows`` cells (all when ``None``) of a string array, without a copy."""
+    data = chunk.buffers()[2]
+    if data is None or len(chunk) == 0:
+        return np.zeros(0, dtype=np.uint8)
+    offsets = _offsets(chunk)
+    end = offsets[-1] if rows is None or rows >= len(chunk) else offsets[rows]
+    return np.frombuffer(data, dtype=np.uint8)[offsets[0] : end]
+
+
+def _count_byte(cells: pa.ChunkedArray, byte: int, *, rows: int | None = None) -> int:
+    """How often ``byte`` occurs in the cells (the first ``rows`` cells when given)."""
+    count = 0
+    remaining = rows
+    for chunk in cells.chunks:
+        if remaining is not None and remaining <= 0:
+            break
+        count += int(np.count_nonzero(_characters(chunk, remaining) == byte))
+        if remaining is not None:
+            remaining -= len(chunk)
+    return count
+
+
+def _symbol_points(index: pa.ChunkedArray) -> int:
+    """How many points the symbol cells hold (``.``, ``..`` and ``...`` are made of them)."""
+    found = pc.drop_null(index).to_numpy() if index.null_count < len(index) else np.zeros(0, np.int32)
+    if not len(found):
+        return 0
+    return int(np.bincount(found, minlength=len(SYMBOLS)) @ _POINTS_IN_SYMBOL)
+
+
+def _hide_symbols(cells: pa.ChunkedArray, index: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The cells with the symbol cells null: a new validity bitmap over the same characters."""
+    chunks = []
+    for chunk, found in zip(cells.chunks, index.chunks, strict=True):
+        keep = pc.is_null(found)
+        if chunk.null_count:
+            keep = pc.and_(keep, pc.is_valid(chunk))
+        if keep.offset or len(keep) != len(chunk):
+            chunks.append(pc.if_else(keep, chunk, pa.scalar(None, pa.string())))
+            continue
+        validity = keep.buffers()[1]
+        offsets = chunk.buffers()[1].slice(chunk.offset * 4, (len(chunk) + 1) * 4)
+        chunks.append(pa.Array.from_buffers(pa.string(), len(chunk), [validity, offsets, chunk.buffers()[2]]))
+    return pa.chunked_array(chunks, pa.string())
+
+
+def _commas_to_points(numbers: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Every ``,`` a ``.``: one byte for one byte in a copy of the character buffer (offsets unchanged)."""
+    chunks = []
+    for chunk in numbers.chunks:
+        buffers = chunk.buffers()
+        if buffers[2] is None:
+            chunks.append(chunk)
+            continue
+        characters = np.frombuffer(buffers[2], dtype=np.uint8)
+        replaced = np.where(characters == _COMMA, np.uint8(_POINT), characters)
+        chunks.append(
+            pa.Array.from_buffers(
+                pa.string(), len(chunk), [buffers[0], buffers[1], pa.py_buffer(replaced)], offset=chunk.offset
+            )
+        )
+    return pa.chunked_array(chunks, pa.string())
 
 
 def _first_bad_cell(cells: pa.ChunkedArray, is_symbol: pa.ChunkedArray) -> BadCell:
