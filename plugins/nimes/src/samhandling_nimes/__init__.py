@@ -44,6 +44,7 @@ from samhandling_nimes.catalogue import (
 from samhandling_nimes.findings import RULES, StoredFindingsCheck, findings
 from samhandling_nimes.monthly import looks_like_monthly_table, read_monthly
 from samhandling_nimes.outcomes import before_after, summarise_before_after
+from samhandling_nimes.rollup import aggregate_stays_to
 from samhandling_nimes.stays import (
     STAY_COLUMNS,
     StayAggregate,
@@ -66,6 +67,7 @@ __all__ = [
     "StoredFindingsCheck",
     "UnitLookup",
     "aggregate_stays",
+    "aggregate_stays_to",
     "aggregate_stays_wide",
     "before_after",
     "builtin_care_units",
