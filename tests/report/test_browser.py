@@ -127,3 +127,10 @@ def test_screenshot_and_print(page: tuple[Any, list[str]], tmp_path: Path) -> No
     _keep(pdf)
     opened.emulate_media(media="screen")
     assert problems == []
+
+
+def test_the_page_does_not_scroll_sideways(page: tuple[Any, list[str]]) -> None:
+    """A wide table scrolls within its own box; the page keeps the width of the window."""
+    opened, _problems = page
+    widths = opened.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1]
