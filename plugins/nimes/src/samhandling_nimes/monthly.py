@@ -30,6 +30,7 @@ import attrs
 import pyarrow as pa
 
 from samhandling.checks import Finding, Severity
+from samhandling.encodings import decode_text
 from samhandling.errors import ParseError, SamhandlingError, YearNotCoveredError
 from samhandling.model import CareUnit
 from samhandling.tables import STATUS_SYMBOLS, Provenance, StatTable, TableMeta
@@ -190,28 +191,8 @@ def _header_of(cells: Sequence[Any]) -> _Header | None:
 # -- reading the raw rows ----------------------------------------------------------------------------
 
 
-def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
-    if encoding is not None:
-        return raw.decode(encoding)
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        # Excel on Norwegian Windows saves "CSV" as Windows-1252 (æøå in one byte each).
-        return raw.decode("cp1252", errors="strict")
-
-
 def _csv_rows(path: Path, encoding: str | None, delimiter: str | None) -> Iterator[_Row]:
-    try:
-        text = _decode(path.read_bytes(), path, encoding)
-    except UnicodeDecodeError as exc:
-        raise ParseError(
-            f"cannot decode the file as {encoding or 'UTF-8 or Windows-1252'}: {exc}; pass encoding=...",
-            path=path,
-        ) from None
+    text = decode_text(path.read_bytes(), path=path, encoding=encoding)
     if delimiter is None:
         sample = text[:20000]
         counts = {d: sample.count(d) for d in (";", "\t", ",")}
@@ -852,7 +833,7 @@ def looks_like_monthly_table(path: str | Path) -> bool:
         else:
             with path.open("rb") as handle:
                 head = handle.read(16384)
-            text = _decode(head, path, None) if head else ""
+            text = decode_text(head, path=path) if head else ""
             counts = {d: text.count(d) for d in (";", "\t", ",")}
             delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ";"
             rows = (

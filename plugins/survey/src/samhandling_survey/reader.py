@@ -24,6 +24,7 @@ import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from samhandling.encodings import decode_text
 from samhandling.errors import ParseError, SchemaError
 from samhandling.tables import (
     METADATA_KEY,
@@ -64,30 +65,14 @@ Cell = Any
 # -------------------------------------------------------------------------------------------------
 
 
-def _decode(raw: bytes, encoding: str, path: Path) -> str:
-    if encoding != "auto":
-        try:
-            return raw.decode(encoding)
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise ParseError(f"cannot decode the file as {encoding}: {exc}", path=path) from exc
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="strict")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        # Excel on Norwegian Windows saves "CSV" in Windows-1252.
-        return raw.decode("cp1252", errors="strict")
-
-
 def _csv_grid(path: Path, spec: SurveySpec) -> list[list[Cell]]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise ParseError(f"cannot read the file: {exc}", path=path) from exc
-    try:
-        text = _decode(raw, spec.layout.encoding, path)
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"not a text file in UTF-8 or Windows-1252: {exc}", path=path) from exc
+    text = decode_text(
+        raw, path=path, encoding=None if spec.layout.encoding == "auto" else spec.layout.encoding
+    )
     head = [line for line in text.splitlines()[:12] if line.strip()]
     delimiter = spec.layout.delimiter
     if head and not any(delimiter in line for line in head):
