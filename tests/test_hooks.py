@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
 import pyarrow as pa
 import pytest
@@ -159,6 +160,19 @@ def test_samhandling_register_checks(pm: PluginManager) -> None:
             context=CheckContext(options={"big-values": {"limit": 10}}),
         )
         assert len(strict) == 2
+        # A table may declare options for any check; the caller's options (by either spelling) win.
+        declaring = StatTable.from_arrow(
+            example_table().arrow,
+            meta=attrs.evolve(example_table().meta, extra={"check_options": {"big_values": {"limit": 10}}}),
+        )
+        assert len(run_checks(declaring, checks=["big-values"], plugin_manager=pm)) == 2
+        overridden = run_checks(
+            declaring,
+            checks=["big-values"],
+            plugin_manager=pm,
+            context=CheckContext(options={"big_values": {"limit": 1000}}),
+        )
+        assert len(overridden) == 1
 
 
 def test_samhandling_register_target_groups(pm: PluginManager) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import attrs
 import pyarrow as pa
 
-from samhandling.errors import PluginError, SamhandlingError
+from samhandling.errors import PluginError, SamhandlingError, ValidationError
 
 if TYPE_CHECKING:
     from samhandling.plugins import PluginManager
@@ -72,16 +72,50 @@ class Finding:
 class CheckContext:
     """What a check may need beyond the table: the geography, a population table and options.
 
-    ``options`` are per-rule settings, e.g. ``{"year_on_year": {"threshold": 0.5}}``.
+    ``options`` are per-rule settings, e.g. ``{"year-on-year": {"threshold": 0.5}}``; a rule may be
+    named with hyphens or underscores (``year_on_year``).
     """
 
     geography: Any = None
     population: StatTable | None = None
     options: dict[str, Any] = attrs.field(factory=dict)
 
+    def rule_options(self, rule: str) -> dict[str, Any]:
+        """Every setting for ``rule`` (empty when none are given)."""
+        for name in (rule, rule.replace("-", "_"), rule.replace("_", "-")):
+            section = self.options.get(name)
+            if isinstance(section, Mapping):
+                return dict(section)
+        return {}
+
     def option(self, rule: str, key: str, default: Any) -> Any:
         """The setting ``key`` for ``rule`` from :attr:`options`, or ``default``."""
-        return self.options.get(rule, {}).get(key, default)
+        return self.rule_options(rule).get(key, default)
+
+    def with_table_options(self, table: StatTable) -> CheckContext:
+        """This context with the options ``table`` declares (``meta.extra["check_options"]``) as defaults.
+
+        A source that knows its data declares, e.g., that every municipality must answer a survey
+        (``{"missing-regions": {"expect_all": "counties"}}``); options given by the caller win.
+        :func:`run_checks` applies them; a check run on its own applies them itself.
+
+        :raises ValidationError: the declared options are not a mapping of rule names to options.
+        """
+        declared = table.meta.extra.get("check_options")
+        if not declared:
+            return self
+        if not isinstance(declared, Mapping):
+            raise ValidationError(
+                f"table metadata 'check_options' must map rule names to options, got {declared!r}"
+            )
+        merged: dict[str, Any] = {}
+        for rule, options in declared.items():
+            if isinstance(options, Mapping):
+                merged[str(rule).replace("_", "-")] = dict(options)
+        for rule, options in self.options.items():
+            name = str(rule).replace("_", "-")
+            merged[name] = {**merged.get(name, {}), **options} if isinstance(options, Mapping) else options
+        return attrs.evolve(self, options=merged)
 
 
 @runtime_checkable
@@ -114,7 +148,7 @@ def run_checks(
             entries = [catalogue.entry(name) for name in checks]
         except KeyError as exc:
             raise PluginError(str(exc.args[0])) from None
-    context = context if context is not None else CheckContext()
+    context = (context if context is not None else CheckContext()).with_table_options(table)
     findings: list[Finding] = []
     for entry in entries:
         try:

@@ -97,41 +97,6 @@ _CODE_PATTERNS = {
 # -------------------------------------------------------------------------------------------------
 
 
-def _option(context: CheckContext, rule: str, key: str, default: Any) -> Any:
-    """A rule option, looked up under the rule's name with hyphens or underscores."""
-    for name in (rule, rule.replace("-", "_")):
-        section = context.options.get(name)
-        if isinstance(section, Mapping) and key in section:
-            return section[key]
-    return default
-
-
-def _with_table_options(context: CheckContext, table: StatTable) -> CheckContext:
-    """The context with the options the table declares (``extra["check_options"]``) as defaults.
-
-    A source that knows its data declares, e.g., that every municipality must answer a survey
-    (``{"missing-regions": {"expect_all": "counties"}}``); options given by the caller win.
-    """
-    declared = table.meta.extra.get("check_options")
-    if not declared:
-        return context
-    if not isinstance(declared, Mapping):
-        raise ValidationError(
-            f"table metadata 'check_options' must map rule names to options, got {declared!r}"
-        )
-    merged: dict[str, Any] = {}
-    for rule, options in declared.items():
-        if isinstance(options, Mapping):
-            merged[str(rule).replace("_", "-")] = dict(options)
-    for rule, options in context.options.items():
-        name = str(rule).replace("_", "-")
-        if isinstance(options, Mapping):
-            merged[name] = {**merged.get(name, {}), **options}
-        else:
-            merged[name] = options
-    return attrs.evolve(context, options=merged)
-
-
 def _row_ids(plain: pa.Table, keys: list[str]) -> np.ndarray | None:
     """One int64 per row that is equal exactly when the ``keys`` are (None if they do not fit in 62 bits).
 
@@ -239,14 +204,14 @@ def _without_duplicates(plain: pa.Table, keys: list[str]) -> pa.Table:
 
 
 def _number_option(context: CheckContext, rule: str, key: str, default: float) -> float:
-    value = _option(context, rule, key, default)
+    value = context.option(rule, key, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         raise ValidationError(f"option {rule}.{key} must be a number, got {value!r}")
     return float(value)
 
 
 def _names_option(context: CheckContext, rule: str, key: str) -> list[str] | None:
-    value = _option(context, rule, key, None)
+    value = context.option(rule, key, None)
     if value is None:
         return None
     if isinstance(value, str):
@@ -259,7 +224,7 @@ def _names_option(context: CheckContext, rule: str, key: str) -> list[str] | Non
 def _bands_option(context: CheckContext, rule: str, key: str, extra: Any) -> dict[str, tuple[float, float]]:
     """``{"variable": [low, high]}`` from the table metadata, overridden by the rule's option."""
     bands: dict[str, tuple[float, float]] = {}
-    sources = (("table metadata", extra), (f"option {rule}.{key}", _option(context, rule, key, None)))
+    sources = (("table metadata", extra), (f"option {rule}.{key}", context.option(rule, key, None)))
     for origin, raw in sources:
         if raw is None:
             continue
@@ -441,7 +406,7 @@ class Duplicates:
 
     def run(self, table: StatTable, context: CheckContext) -> list[Finding]:
         """Inspect ``table`` and return the findings of this rule (the table is not changed)."""
-        context = _with_table_options(context, table)
+        context = context.with_table_options(table)
         keys = _key_columns(table)
         plain = _plain(table)
         ids = _row_ids(plain, keys)
@@ -519,7 +484,7 @@ class NegativeValues:
 
     def run(self, table: StatTable, context: CheckContext) -> list[Finding]:
         """Inspect ``table`` and return the findings of this rule (the table is not changed)."""
-        context = _with_table_options(context, table)
+        context = context.with_table_options(table)
         exempt = set(_names_option(context, self.name, "exclude") or [])
         variables = [v for v in _variables_where(table, lambda v: v.additive) if v not in exempt]
         if not variables:
@@ -574,7 +539,7 @@ class ImpossibleValues:
 
     def run(self, table: StatTable, context: CheckContext) -> list[Finding]:
         """Inspect ``table`` and return the findings of this rule (the table is not changed)."""
-        context = _with_table_options(context, table)
+        context = context.with_table_options(table)
         exempt = set(_names_option(context, self.name, "exclude") or [])
         bounds: dict[str, tuple[float, float, str]] = {}
         for vid in table.variable_ids():
@@ -673,7 +638,7 @@ class SumOfParts:
 
     def run(self, table: StatTable, context: CheckContext) -> list[Finding]:
         """Inspect ``table`` and return the findings of this rule (the table is not changed)."""
-        context = _with_table_options(context, table)
+        context = context.with_table_options(table)
         tolerance = _number_option(context, self.name, "tolerance", 0.5)
         relative = _number_option(context, self.name, "relative_tolerance", 0.01)
         labels = [s.lower() for s in (_names_option(context, self.name, "total_labels") or TOTAL_LABELS)]
@@ -705,7 +670,7 @@ class SumOfParts:
                     tolerance=tolerance,
                     relative=relative,
                 )
-        declared_raw = [*(table.meta.extra.get("totals") or []), *_option(context, self.name, "totals", [])]
+        declared_raw = [*(table.meta.extra.get("totals") or []), *context.option(self.name, "totals", [])]
         if declared_raw:
             plain = _without_duplicates(plain, _key_columns(table))
         present = set(table.variable_ids())
@@ -813,7 +778,7 @@ class YearOnYear:
 
     def run(self, table: StatTable, context: CheckContext) -> list[Finding]:
         """Inspect ``table`` and return the findings of this rule (the table is not changed)."""
-        context = _with_table_options(context, table)
+        context = context.with_table_options(table)
         threshold = _number_option(context, self.name, "threshold", 0.5)
         min_change = _number_option(context, self.name, "min_change", 1.0)
         only = _names_option(context, self.name, "variables")
@@ -884,9 +849,9 @@ class MissingRegions:
 
     def run(self, table: StatTable, context: CheckContext) -> list[Finding]:
         """Inspect ``table`` and return the findings of this rule (the table is not changed)."""
-        context = _with_table_options(context, table)
+        context = context.with_table_options(table)
         levels = _names_option(context, self.name, "levels") or ["municipality", "district"]
-        expect_all = _option(context, self.name, "expect_all", False)
+        expect_all = context.option(self.name, "expect_all", False)
         if expect_all not in (True, False, "counties"):
             raise ValidationError(
                 f"option {self.name}.expect_all must be true, false or 'counties', got {expect_all!r}"
@@ -1035,7 +1000,7 @@ class InvalidCodes:
 
     def run(self, table: StatTable, context: CheckContext) -> list[Finding]:
         """Inspect ``table`` and return the findings of this rule (the table is not changed)."""
-        context = _with_table_options(context, table)
+        context = context.with_table_options(table)
         plain = _plain(table)
         areas = plain.group_by(["level", "region", "year"], use_threads=False).aggregate([])
         findings: list[Finding] = []
@@ -1151,7 +1116,7 @@ class RateBand:
 
     def run(self, table: StatTable, context: CheckContext) -> list[Finding]:
         """Inspect ``table`` and return the findings of this rule (the table is not changed)."""
-        context = _with_table_options(context, table)
+        context = context.with_table_options(table)
         bands = _bands_option(context, self.name, "bands", table.meta.extra.get("plausible_bands"))
         fence = _number_option(context, self.name, "fence", 3.0)
         min_values = int(_number_option(context, self.name, "min_values", 8))

@@ -152,8 +152,7 @@ class FtePer10000:
         if covered.num_rows == 0:
             return findings
         rates = fte_per_10000(covered, context.population)
-        own = context.options.get(self.name) or context.options.get(self.name.replace("-", "_")) or {}
-        rule_options = {**dict(own), "variables": [FTE_PER_10000.id]}
+        rule_options = {**context.rule_options(self.name), "variables": [FTE_PER_10000.id]}
         inner = CheckContext(
             geography=context.geography, population=context.population, options={"rate-band": rule_options}
         )
