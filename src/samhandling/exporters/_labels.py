@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Iterable
 
-from samhandling.errors import SamhandlingError
+from samhandling.errors import YearNotCoveredError
 
 __all__ = ["NATIONAL_NAME", "region_names"]
 
@@ -24,19 +23,19 @@ def region_names(codes: Iterable[str], year: int | None) -> dict[str, str]:
     Exporters call this to label regions; a table without a geography year, or a year the embedded
     geography does not cover, simply gets no names (the codes are always written).
     """
+    from samhandling.geography import Geography  # imported on use: it loads the reference data
+
     wanted = set(codes)
-    names: dict[str, str] = {}
-    if "0" in wanted:
-        names["0"] = NATIONAL_NAME
+    names = {"0": NATIONAL_NAME} if "0" in wanted else {}
     if year is None:
         return names
     try:
-        geography = importlib.import_module("samhandling.geography").Geography.for_year(year)
-        for kind in _AREA_KINDS:
-            for area in getattr(geography, kind, ()):
-                code = getattr(area, "code", None)
-                if code in wanted and code not in names:
-                    names[code] = str(area.name)
-    except (ImportError, AttributeError, SamhandlingError) as exc:
+        geography = Geography.for_year(year)
+    except YearNotCoveredError as exc:
         log.debug("no region names for geography year %s: %s", year, exc)
+        return names
+    for kind in _AREA_KINDS:
+        for area in getattr(geography, kind):
+            if area.code in wanted:
+                names.setdefault(area.code, str(area.name))
     return names
