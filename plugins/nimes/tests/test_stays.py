@@ -210,6 +210,18 @@ def test_variables_subset_and_custom_columns(tmp_path: Path, make_stays: MakeSta
         nimes.aggregate_stays(tmp_path / "s.parquet", variables=["admisions"])
 
 
+def test_counts_without_patient_ids(tmp_path: Path, make_stays: MakeStays, brute_force: BruteForce) -> None:
+    # an extract without patient ids still gives the counts that do not need them
+    stays = make_stays(300, seed=9)
+    pq.write_table(stays.drop_columns(["pasient_id"]), tmp_path / "s.parquet")
+    counts = ["admissions", "bed_days", "acute_admissions", "involuntary_stays"]
+    table = nimes.aggregate_stays(tmp_path / "s.parquet", variables=counts)
+    expected = brute_force(stays, until=latest_day(stays) + dt.timedelta(days=1))
+    assert as_dict(table) == {key: value for key, value in expected.items() if key[-1] in counts}
+    with pytest.raises(ParseError, match=r"no column for the patient"):
+        nimes.aggregate_stays(tmp_path / "s.parquet", variables=["admissions", "patients"])
+
+
 def _csv(tmp_path: Path, rows: list[str]) -> Path:
     path = tmp_path / "s.csv"
     header = "pasient_id,kommune,avdeling,inndato,utdato,akutt,tph"

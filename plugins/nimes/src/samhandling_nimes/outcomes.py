@@ -20,20 +20,9 @@ import pyarrow.compute as pc
 
 from samhandling.errors import ParseError, SchemaError
 from samhandling.tables import Provenance, StatTable, TableMeta
-from samhandling_nimes.stays import (
-    _CODE,
-    _REQUIRED,
-    _add_bed_days,
-    _batches,
-    _codes,
-    _days,
-    _finish_bed_days,
-    _flags,
-    _Grid,
-    _month_of_days,
-    _open,
-    _until,
-)
+from samhandling_nimes._counting import _add_bed_days, _finish_bed_days, _Grid
+from samhandling_nimes._days import _month_of_days
+from samhandling_nimes._extract import _CODE, _REQUIRED, _batches, _codes, _days, _flags, _open, _until
 from samhandling_nimes.variables import ACUTE_ADMISSIONS, ADMISSIONS, BED_DAYS, INVOLUNTARY_STAYS
 
 if TYPE_CHECKING:
@@ -199,7 +188,7 @@ def _window_bed_days(
     grid: _Grid, admit: Any, discharge: Any, group: Any, area: Any, window: tuple[int, int]
 ) -> None:
     """Bed-days of the stays, clipped to the window's days before they are split over months."""
-    from samhandling_nimes.stays import _MONTH_START
+    from samhandling_nimes._days import _MONTH_START
 
     first_day, end_day = int(_MONTH_START[window[0]]), int(_MONTH_START[window[1] + 1])
     clipped_admit = np.maximum(admit, first_day).astype(np.int32)

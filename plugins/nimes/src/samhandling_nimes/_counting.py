@@ -1,0 +1,305 @@
+"""Counting stays by direct addressing: a dense grid of months × units × home municipalities.
+
+The key space of an extract is small and known (some hundred municipalities × some hundred months ×
+some dozen units), so every count is a ``numpy.add.at`` on the flat position of its key in a dense
+array — no hashing, no sorting, no per-batch tables.  Bed-days are split over calendar months without
+splitting any stay: see :func:`_add_bed_days`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from samhandling_nimes._days import _MONTH_START, _REST_OF_MONTH_WRAPPED, _month_of_days
+
+#: The admissions with their flags, as four counts per (month, unit, area): planned voluntary, acute,
+#: involuntary, acute and involuntary.  One ``numpy.add.at`` counts all three variables.
+_STARTS = "_starts"
+_CHANNELS = 4
+#: One, as a 32-bit number: ``numpy.add.at`` takes its fast path only when the types match exactly.
+_ONE = np.int32(1)
+
+
+@attrs.define
+class _Grid:
+    """Counts per (month, unit, municipality), growing as new months, units and areas appear."""
+
+    first_month: int = -1
+    counts: dict[str, npt.NDArray[np.int32]] = attrs.field(factory=dict)
+
+    dims: tuple[int, int, int] = (0, 0, 0)
+
+    def shape(self) -> tuple[int, int, int]:
+        """(months, units, areas) of the arrays, headroom included."""
+        return self.dims
+
+    def ensure(self, first: int, last: int, units: int, areas: int, names: Sequence[str]) -> None:
+        """Make room for months ``first…last``, ``units`` units and ``areas`` areas."""
+        t, u, m = self.shape()
+        if self.first_month < 0:
+            self.first_month = first
+        new_first = min(self.first_month, first)
+        new_t = max(self.first_month + t, last + 1) - new_first
+        new_u, new_m = max(u, units), max(m, areas)
+        if (new_first, new_t, new_u, new_m) == (self.first_month, t, u, m) and all(
+            n in self.counts for n in names
+        ):
+            return
+        # double the months at a time, so that a date-sorted stream copies the arrays only a few times
+        # (the untouched headroom of a fresh zeroed array costs no memory)
+        if new_t > t and t:
+            new_t = max(new_t, 2 * t)
+        new_u = max(new_u, u + 8) if new_u > u and u else new_u
+        new_m = max(new_m, m + 32) if new_m > m and m else new_m
+        grown: dict[str, npt.NDArray[np.int32]] = {}
+        shift = self.first_month - new_first
+        for name in dict.fromkeys([*self.counts, *names]):
+            # the array of the admissions and their flags has four counts per area (see _count_batch)
+            channels = _CHANNELS if name == _STARTS else 1
+            # 32-bit counts: a cell holds one municipality's stays of one unit in one month
+            array = np.zeros((new_t, new_u, new_m * channels), dtype=np.int32)
+            old = self.counts.pop(name, None)
+            if old is not None:
+                array[shift : shift + t, :u, : m * channels] = old
+                del old
+            grown[name] = array
+        self.counts = grown
+        self.first_month = new_first
+        self.dims = (new_t, new_u, new_m)
+
+    def unit_area(self, unit: npt.NDArray[np.int32], area: npt.NDArray[np.int32]) -> npt.NDArray[np.intp]:
+        """The unit × area part of the key (computed once per batch)."""
+        _, _, m = self.shape()
+        result: npt.NDArray[np.intp] = unit.astype(np.intp)
+        result *= m
+        result += area
+        return result
+
+    def flat(self, name: str) -> npt.NDArray[np.int32]:
+        """The named counts as one flat array (a view), for ``numpy.add.at``."""
+        view: npt.NDArray[np.int32] = self.counts[name].reshape(-1)
+        return view
+
+    def flat_keys(
+        self, month: npt.NDArray[np.int32], unit_area: npt.NDArray[np.intp]
+    ) -> npt.NDArray[np.intp]:
+        """Positions of (month, unit, area) in the flat arrays."""
+        _, u, m = self.shape()
+        key: npt.NDArray[np.intp] = month.astype(np.intp)
+        key -= self.first_month
+        key *= u * m
+        key += unit_area
+        return key
+
+    def add(
+        self,
+        name: str,
+        month: npt.NDArray[np.int32],
+        unit: npt.NDArray[np.int32],
+        area: npt.NDArray[np.int32],
+        weights: npt.NDArray[Any] | None = None,
+    ) -> None:
+        """Add one (or ``weights``) per row at (month, unit, area), in place."""
+        if month.size == 0:
+            return
+        key = self.flat_keys(month, self.unit_area(unit, area))
+        np.add.at(self.flat(name), key, _ONE if weights is None else weights)
+
+
+def _add_bed_days(
+    grid: _Grid,
+    admit: npt.NDArray[np.int32],
+    discharge: npt.NDArray[np.int32],
+    unit_area: npt.NDArray[np.intp],
+) -> None:
+    """Nights from ``admit`` to ``discharge - 1``, split over the calendar months they fall in.
+
+    A stay is a ramp that starts at admission minus one that starts at discharge.  A ramp adds the
+    rest of its first month there and whole months after it; the whole months are counted as the
+    running sum of starts minus ends per (unit, area) (``_occupancy``), multiplied by the days of each
+    month in :func:`_finish_bed_days`.  No stay is split row by row.
+    """
+    if admit.size == 0:
+        return
+    start = grid.flat_keys(_month_of_days(admit), unit_area)
+    end = grid.flat_keys(_month_of_days(discharge), unit_area)
+    np.add.at(grid.flat("bed_days"), start, _REST_OF_MONTH_WRAPPED[admit])
+    np.subtract.at(grid.flat("bed_days"), end, _REST_OF_MONTH_WRAPPED[discharge])
+    np.add.at(grid.flat("_occupancy"), start, _ONE)
+    np.subtract.at(grid.flat("_occupancy"), end, _ONE)
+
+
+def _count_batch(
+    grid: _Grid,
+    names: Sequence[str],
+    month: npt.NDArray[np.int32],
+    end_month: npt.NDArray[np.int32],
+    admit: npt.NDArray[np.int32],
+    ends: npt.NDArray[np.int32],
+    unit_area: npt.NDArray[np.int32],
+    flags: Mapping[str, npt.NDArray[np.bool_]],
+) -> None:
+    """Admissions, the flag counts and bed-days of one batch, added in place by direct addressing.
+
+    ``numpy.add.at`` on the dictionary codes writes straight into the 32-bit counts: no per-batch
+    tables, no filtering of rows, and no histogram of the whole key space (a date-sorted batch touches a
+    few months of it).  The keys are 32-bit where the counts allow, which halves their memory traffic.
+    Admissions count as the starts of the occupancy that :func:`_finish_bed_days` turns into whole
+    months of bed-days.
+
+    :param unit_area: ``unit * areas + area`` with the grid's number of areas.
+    """
+    if month.size == 0:
+        return
+    t, u, m = grid.shape()
+    um = u * m
+    index_type: type[np.integer[Any]] = np.int32 if t * um * _CHANNELS < 2**31 else np.int64
+    key: npt.NDArray[Any] = (month - np.int32(grid.first_month)).astype(index_type, copy=False)
+    key *= index_type(um)
+    key += unit_area
+    if flags:
+        # one count for admissions and both flags: the flags pick one of four counts per key
+        coded: npt.NDArray[Any] = key << 2
+        acute = flags.get("acute_admissions")
+        if acute is not None:
+            coded += acute.view(np.uint8)
+        involuntary = flags.get("involuntary_stays")
+        if involuntary is not None:
+            coded += involuntary.view(np.uint8) << np.uint8(1)
+        np.add.at(grid.flat(_STARTS), coded, _ONE)
+        del coded
+    else:
+        np.add.at(grid.flat("_admissions"), key, _ONE)
+    if "bed_days" in names:
+        np.add.at(grid.flat("bed_days"), key, np.take(_REST_OF_MONTH_WRAPPED, admit))
+        # the discharge key is the admission key moved on by the months the stay lasted
+        end: npt.NDArray[Any] = (end_month - month).astype(index_type, copy=False)
+        end *= index_type(um)
+        end += key
+        np.subtract.at(grid.flat("bed_days"), end, np.take(_REST_OF_MONTH_WRAPPED, ends))
+        np.subtract.at(grid.flat("_occupancy"), end, _ONE)
+
+
+def _finish_bed_days(grid: _Grid, *, starts: str | None = None) -> None:
+    """Add the whole months: stays in care at the start of a month × the days of the month.
+
+    :param starts: a further array of stay starts (the admissions) to count into the occupancy.
+    """
+    change = grid.counts.pop("_occupancy")
+    if starts is not None:
+        change += grid.counts[starts]
+    occupancy = np.cumsum(change, axis=0, out=change)
+    t = grid.shape()[0]
+    lengths = np.diff(_MONTH_START[grid.first_month : grid.first_month + t + 1]).astype(np.int32)
+    # stays in care at the start of month k are those begun and not ended before it
+    grid.counts["bed_days"][1:] += occupancy[:-1] * lengths[1:, None, None]
+
+
+@attrs.define
+class _Stays:
+    """What patients and readmissions need per stay (28 bytes), kept in compact chunks."""
+
+    patient: list[npt.NDArray[Any]] = attrs.field(factory=list)
+    admit: list[npt.NDArray[np.int32]] = attrs.field(factory=list)
+    discharge: list[npt.NDArray[np.int32]] = attrs.field(factory=list)
+    month: list[npt.NDArray[np.int32]] = attrs.field(factory=list)
+    unit: list[npt.NDArray[np.int32]] = attrs.field(factory=list)
+    area: list[npt.NDArray[np.int32]] = attrs.field(factory=list)
+    sorted_by_date: bool = True
+    last_day: int = -(2**31)
+    strings: bool = False
+
+
+def _per_patient(
+    stays: _Stays, grid: _Grid, open_until: int, readmission_days: int, names: Sequence[str]
+) -> None:
+    """Distinct patients and 30-day readmissions, from the per-stay chunks (one sort by patient)."""
+    if not stays.admit:
+        return
+    admit = np.concatenate(stays.admit)
+    stays.admit.clear()
+    discharge = np.concatenate(stays.discharge)
+    stays.discharge.clear()
+    discharge[discharge < 0] = open_until
+    if stays.strings:
+        ids = pc.dictionary_encode(
+            pa.chunked_array(
+                [c if isinstance(c, pa.Array) else pa.array(c).cast(pa.string()) for c in stays.patient]
+            )
+        ).combine_chunks()
+        patient = ids.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    else:
+        patient = np.concatenate(stays.patient)
+        low, high = int(patient.min()), int(patient.max())
+        if high - low >= 2**31:
+            encoded = pc.dictionary_encode(pa.array(patient))
+            patient = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        else:
+            patient = patient - low
+    stays.patient.clear()
+    month = np.concatenate(stays.month)
+    unit = np.concatenate(stays.unit)
+    area = np.concatenate(stays.area)
+    stays.month.clear()
+    stays.unit.clear()
+    stays.area.clear()
+    if not stays.sorted_by_date:
+        order = np.argsort(admit, kind="stable")
+        admit, discharge, patient, month, unit, area = (
+            admit[order],
+            discharge[order],
+            patient[order],
+            month[order],
+            unit[order],
+            area[order],
+        )
+        del order
+    n = admit.size
+    # one sort of (patient, row): rows are in admission order, so each patient's stays come out in order
+    composite = (patient << 32) | np.arange(n, dtype=np.int64)
+    del patient
+    composite.sort()
+    rows = (composite & 0xFFFFFFFF).astype(np.intp)
+    patient_sorted = composite >> 32
+    del composite
+    admit_s, discharge_s = admit[rows], discharge[rows]
+    del admit, discharge
+    month_s, unit_s, area_s = month[rows], unit[rows], area[rows]
+    del month, unit, area, rows
+    same_patient = np.zeros(n, dtype=np.bool_)
+    same_patient[1:] = patient_sorted[1:] == patient_sorted[:-1]
+    if "readmissions_30d" in names:
+        # running maximum of discharge days within each patient: patient in the high bits keeps groups apart
+        base = int(discharge_s.min())
+        running = np.maximum.accumulate((patient_sorted << 24) | (discharge_s - base).astype(np.int64))
+        previous = np.empty(n, dtype=np.int64)
+        previous[0] = 0
+        previous[1:] = (running[:-1] & 0xFFFFFF) + base
+        del running
+        gap = admit_s - previous
+        readmitted = same_patient & (gap >= 1) & (gap <= readmission_days)
+        grid.add("readmissions_30d", month_s[readmitted], unit_s[readmitted], area_s[readmitted])
+    if "patients" in names:
+        same_month = same_patient.copy()
+        same_month[1:] &= month_s[1:] == month_s[:-1]
+        shared = same_month.copy()
+        shared[:-1] |= same_month[1:]
+        alone = ~shared
+        grid.add("patients", month_s[alone], unit_s[alone], area_s[alone])
+        if shared.any():
+            _, u, m = grid.shape()
+            key = ((month_s[shared] - grid.first_month).astype(np.int64) * u + unit_s[shared]) * m + area_s[
+                shared
+            ]
+            pairs = np.unique(patient_sorted[shared] * (grid.shape()[0] * u * m) + key)
+            key = pairs % (grid.shape()[0] * u * m)
+            t = grid.shape()[0]
+            counted = np.bincount(key, minlength=t * u * m).reshape(t, u, m)
+            np.add(grid.counts["patients"], counted, out=grid.counts["patients"], casting="unsafe")

@@ -1,0 +1,403 @@
+"""Opening a stay-level extract and turning each batch into day numbers and dictionary codes.
+
+The extract is a CSV or Parquet file or a folder of them, read batch by batch with
+:mod:`pyarrow.dataset`.  Column names are recognised by their usual Norwegian and English names; every
+value is checked, and a bad one raises :class:`~samhandling.errors.ParseError` naming the file, the line
+(CSV) or row (Parquet) and the column.  String work (codes, dates, flags) is done on the dictionary of a
+batch, never per row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
+from samhandling.errors import ParseError, SchemaError
+from samhandling_nimes._days import _BASE_DAY, _LAST_DAY
+
+#: The fields of a stay and the column names each is recognised by (case is ignored).
+STAY_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "patient": ("patient", "patient_id", "pasient", "pasient_id", "pasientid", "lopenr", "løpenr", "pid"),
+    "municipality": (
+        "municipality",
+        "home_municipality",
+        "bostedskommune",
+        "kommune",
+        "kommunenr",
+        "komnr",
+        "region",
+    ),
+    "unit": ("unit", "unit_code", "avdeling", "enhet", "behandlingssted", "post"),
+    "admitted": (
+        "admitted",
+        "admission_date",
+        "innskrivningsdato",
+        "inndato",
+        "innleggelsesdato",
+        "admission",
+    ),
+    "discharged": ("discharged", "discharge_date", "utskrivningsdato", "utdato", "discharge"),
+    "acute": ("acute", "akutt", "hastegrad", "emergency", "acute_planned", "akutt_planlagt"),
+    "involuntary": (
+        "involuntary",
+        "tph",
+        "tvang",
+        "tvungen",
+        "involuntary_care",
+        "tvungent_psykisk_helsevern",
+    ),
+}
+_REQUIRED = ("patient", "municipality", "unit", "admitted", "discharged")
+_NEEDS = {
+    "acute_admissions": "acute",
+    "involuntary_stays": "involuntary",
+}
+_TRUE = {
+    "1",
+    "true",
+    "t",
+    "ja",
+    "j",
+    "yes",
+    "y",
+    "x",
+    "akutt",
+    "acute",
+    "øh",
+    "ø-hjelp",
+    "øyeblikkelig hjelp",
+    "tph",
+    "tvang",
+    "tvungen",
+    "involuntary",
+}
+_FALSE = {
+    "0",
+    "false",
+    "f",
+    "nei",
+    "n",
+    "no",
+    "planlagt",
+    "planned",
+    "elektiv",
+    "elective",
+    "frivillig",
+    "voluntary",
+}
+_CODE = re.compile(r"\d{4}|\d{6}")
+_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%Y%m%d", "%d/%m/%Y")
+
+
+# -- opening the extract ---------------------------------------------------------------------------
+
+
+def _fold(name: str) -> str:
+    return name.strip().casefold().replace(" ", "_").replace("-", "_")
+
+
+def _match_columns(
+    names: Sequence[str], columns: Mapping[str, str] | None, where: str, wanted: Sequence[str]
+) -> dict[str, str]:
+    given = dict(columns or {})
+    unknown_fields = [k for k in given if k not in STAY_COLUMNS]
+    if unknown_fields:
+        raise SchemaError(
+            f"columns= names unknown field(s) {unknown_fields}; fields are {list(STAY_COLUMNS)}"
+        )
+    folded = {_fold(n): n for n in names}
+    found: dict[str, str] = {}
+    for field in wanted:
+        if field in given:
+            if given[field] not in names:
+                raise ParseError(
+                    f"columns= maps {field!r} to {given[field]!r}, but the columns are {list(names)}",
+                    path=where,
+                )
+            found[field] = given[field]
+            continue
+        for alias in STAY_COLUMNS[field]:
+            if alias in folded:
+                found[field] = folded[alias]
+                break
+        else:
+            raise ParseError(
+                f"no column for the {field} of a stay; expected one of {list(STAY_COLUMNS[field])} or "
+                f"columns={{{field!r}: '<name>'}}; the columns are {list(names)}",
+                path=where,
+            )
+    return found
+
+
+def _csv_header(path: Path, encoding: str | None, delimiter: str | None) -> tuple[list[str], str, str]:
+    with path.open("rb") as handle:
+        head = handle.read(65536)
+    if encoding is None:
+        if head.startswith(b"\xef\xbb\xbf"):
+            encoding = "utf-8"
+            head = head[3:]
+        else:
+            try:
+                head.decode("utf-8")
+                encoding = "utf-8"
+            except UnicodeDecodeError as exc:
+                # a cut multi-byte character at the end of the sample is not an encoding problem
+                encoding = "utf-8" if exc.start >= len(head) - 3 else "cp1252"
+    elif head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    first = head.decode(encoding, errors="replace").splitlines()[0] if head else ""
+    if delimiter is None:
+        counts = {d: first.count(d) for d in (";", "\t", ",", "|")}
+        delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+    return [c.strip().strip('"') for c in first.split(delimiter)], encoding, delimiter
+
+
+def _files(location: Path, suffixes: tuple[str, ...]) -> list[str]:
+    if location.is_dir():
+        return sorted(str(p) for p in location.rglob("*") if p.is_file() and p.suffix.casefold() in suffixes)
+    return [str(location)]
+
+
+def _open(
+    location: Path,
+    columns: Mapping[str, str] | None,
+    wanted: Sequence[str],
+    encoding: str | None,
+    delimiter: str | None,
+) -> tuple[ds.Dataset, dict[str, str], str]:
+    """The dataset, field → column name, and ``"csv"`` or ``"parquet"``."""
+    if not location.exists():
+        raise ParseError("no such file or folder", path=location)
+    parquet_files = _files(location, (".parquet", ".parq", ".pq"))
+    is_parquet = (location.is_dir() and bool(parquet_files)) or location.suffix.casefold() in {
+        ".parquet",
+        ".parq",
+        ".pq",
+    }
+    if is_parquet:
+        schema = ds.dataset(parquet_files, format="parquet").schema
+        mapping = _match_columns(schema.names, columns, str(location), wanted)
+        dictionary_columns = [mapping[f] for f in ("municipality", "unit") if f in mapping]
+        fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=dictionary_columns))
+        return ds.dataset(parquet_files, format=fmt), mapping, "parquet"
+    import pyarrow.csv as pcsv
+
+    files = _files(location, (".csv", ".txt", ".tsv"))
+    if not files:
+        raise ParseError("no CSV or Parquet files in the folder", path=location)
+    names, encoding, delimiter = _csv_header(Path(files[0]), encoding, delimiter)
+    mapping = _match_columns(names, columns, files[0], wanted)
+    text_dictionary = pa.dictionary(pa.int32(), pa.string())
+    column_types: dict[str, pa.DataType] = {mapping["patient"]: pa.string()} if "patient" in mapping else {}
+    for field in ("municipality", "unit", "admitted", "discharged", "acute", "involuntary"):
+        if field in mapping:
+            column_types[mapping[field]] = text_dictionary
+    fmt = ds.CsvFileFormat(
+        parse_options=pcsv.ParseOptions(delimiter=delimiter),
+        read_options=pcsv.ReadOptions(encoding=encoding, block_size=1 << 24),
+        convert_options=pcsv.ConvertOptions(column_types=column_types, strings_can_be_null=True),
+    )
+    return ds.dataset(files, format=fmt), mapping, "csv"
+
+
+# -- per-batch normalisation -----------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Where:
+    path: str
+    kind: str
+    offset: int
+
+    def error(self, message: str, index: int, column: str) -> ParseError:
+        if self.kind == "csv":
+            return ParseError(message, path=self.path, line=self.offset + index + 2, column=column)
+        return ParseError(f"row {self.offset + index + 1}: {message}", path=self.path, column=column)
+
+
+def _first(mask: npt.NDArray[np.bool_]) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def _dictionary(array: pa.Array) -> pa.DictionaryArray:
+    if pa.types.is_dictionary(array.type):
+        return array
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        array = array.cast(pa.string())
+    return pc.dictionary_encode(array)
+
+
+def _codes(
+    array: pa.Array, known: dict[str, int], where: _Where, column: str, check: re.Pattern[str] | None
+) -> npt.NDArray[np.int32]:
+    """Global codes for a string column, assigned on the dictionary (never per row)."""
+    encoded = _dictionary(array)
+    if encoded.null_count:
+        index = _first(encoded.is_null().to_numpy(zero_copy_only=False))
+        raise where.error("empty value; every stay needs one", index, column)
+    values = encoded.dictionary.to_pylist()
+    lut = np.empty(len(values), dtype=np.int32)
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    for position, raw in enumerate(values):
+        text = raw.strip() if isinstance(raw, str) else str(raw)
+        if check is not None and not check.fullmatch(text):
+            used = indices == position
+            if used.any():
+                raise where.error(
+                    f"{raw!r} is not a 4-digit municipality or 6-digit district code", _first(used), column
+                )
+        lut[position] = known.setdefault(text, len(known))
+    if np.array_equal(lut, np.arange(len(lut), dtype=np.int32)) and indices.dtype == np.int32:
+        same: npt.NDArray[np.int32] = indices  # the dictionary is in first-seen order: no gather
+        return same
+    codes: npt.NDArray[np.int32] = np.take(lut, indices)
+    return codes
+
+
+def _days(array: pa.Array, where: _Where, column: str, nullable: bool) -> npt.NDArray[np.int32]:
+    """Day numbers (days since 1970-01-01); missing discharge dates become -1 when ``nullable``."""
+    typ = array.type
+    if pa.types.is_dictionary(typ) or pa.types.is_string(typ) or pa.types.is_large_string(typ):
+        encoded = _dictionary(array)
+        parsed = []
+        for raw in encoded.dictionary.to_pylist():
+            parsed.append(_parse_date(raw, encoded, where, column))
+        lut = np.asarray(parsed, dtype=np.int32)
+        days = (
+            lut[encoded.indices.fill_null(0).to_numpy(zero_copy_only=False)]
+            if len(lut)
+            else np.zeros(len(array), np.int32)
+        )
+    elif pa.types.is_date32(typ):
+        as_int = array.view(pa.int32())  # the same buffer read as day numbers: no copy
+        days = (as_int.fill_null(0) if array.null_count else as_int).to_numpy(zero_copy_only=False)
+    elif pa.types.is_date64(typ) or pa.types.is_timestamp(typ):
+        seconds = array.cast(pa.timestamp("s", tz=getattr(typ, "tz", None))).cast(pa.int64()).fill_null(0)
+        days = (seconds.to_numpy(zero_copy_only=False) // 86400).astype(np.int32)
+    else:
+        raise where.error(f"expected dates, found a column of type {typ}", 0, column)
+    if array.null_count:
+        missing = array.is_null().to_numpy(zero_copy_only=False)
+        if not nullable:
+            raise where.error("empty date; every stay needs one", _first(missing), column)
+        days = days.copy()
+        days[missing] = -1
+    low = int(days.min()) if days.size else 0
+    if (low < _BASE_DAY and not (nullable and low == -1)) or (
+        days.size and int(days.max()) >= _LAST_DAY - 400
+    ):
+        out_of_range = (days < _BASE_DAY) | (days >= _LAST_DAY - 400)
+        if nullable:
+            out_of_range &= days != -1
+        if out_of_range.any():
+            raise where.error("date outside 1900–2199", _first(out_of_range), column)
+    return days
+
+
+def _parse_date(raw: str | None, encoded: pa.DictionaryArray, where: _Where, column: str) -> int:
+    if raw is None:
+        return 0
+    text = raw.strip()
+    for form in _DATE_FORMATS:
+        try:
+            return (dt.datetime.strptime(text, form).date() - dt.date(1970, 1, 1)).days
+        except ValueError:
+            continue
+    position = encoded.dictionary.to_pylist().index(raw)
+    used = encoded.indices.to_numpy(zero_copy_only=False) == position
+    raise where.error(
+        f"{raw!r} is not a date (expected YYYY-MM-DD or DD.MM.YYYY)",
+        _first(used) if used.any() else 0,
+        column,
+    )
+
+
+def _flags(array: pa.Array, where: _Where, column: str) -> npt.NDArray[np.bool_]:
+    typ = array.type
+    if array.null_count:
+        raise where.error(
+            "empty value; expected acute/planned or a yes/no flag",
+            _first(array.is_null().to_numpy(zero_copy_only=False)),
+            column,
+        )
+    if pa.types.is_boolean(typ):
+        return np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.bool_)
+    if pa.types.is_integer(typ):
+        values = array.to_numpy(zero_copy_only=False)
+        bad = (values != 0) & (values != 1)
+        if bad.any():
+            raise where.error(f"expected 0 or 1, found {values[_first(bad)]}", _first(bad), column)
+        flags: npt.NDArray[np.bool_] = values.astype(np.bool_)
+        return flags
+    encoded = _dictionary(array)
+    lut = np.zeros(len(encoded.dictionary), dtype=np.bool_)
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    for position, raw in enumerate(encoded.dictionary.to_pylist()):
+        text = str(raw).strip().casefold()
+        if text in _TRUE:
+            lut[position] = True
+        elif text not in _FALSE:
+            used = indices == position
+            if used.any():
+                raise where.error(
+                    f"{raw!r} is neither yes (1, ja, akutt, tph) nor no (0, nei, planlagt, frivillig)",
+                    _first(used),
+                    column,
+                )
+    result: npt.NDArray[np.bool_] = np.take(lut, indices)
+    return result
+
+
+def _patient_ids(array: pa.Array, where: _Where, column: str) -> tuple[Any, bool]:
+    """Integer ids as a numpy array; text ids stay an Arrow string array (never Python objects)."""
+    if array.null_count:
+        raise where.error("empty patient id", _first(array.is_null().to_numpy(zero_copy_only=False)), column)
+    if pa.types.is_integer(array.type):
+        return array.to_numpy(zero_copy_only=False).astype(np.int64, copy=False), False
+    if pa.types.is_dictionary(array.type):
+        array = array.cast(array.type.value_type)
+    return array.cast(pa.string()), True
+
+
+def _batches(
+    dataset: ds.Dataset, columns: list[str], kind: str, batch_size: int
+) -> Iterator[tuple[pa.RecordBatch, _Where]]:
+    """Batches file by file, each with where its rows are (for error messages)."""
+    for fragment in dataset.get_fragments():
+        offset = 0
+        # read ahead one batch only and do not buffer whole column chunks ahead (pre_buffer): the point of
+        # streaming is that memory does not grow with the file
+        options = ds.ParquetFragmentScanOptions(pre_buffer=False) if kind == "parquet" else None
+        batches = fragment.to_batches(
+            columns=columns,
+            batch_size=batch_size,
+            batch_readahead=1,
+            fragment_readahead=1,
+            fragment_scan_options=options,
+            use_threads=True,
+        )
+        for batch in batches:
+            if batch.num_rows:
+                yield batch, _Where(fragment.path, kind, offset)
+                offset += batch.num_rows
+
+
+def _until(observed_until: dt.date | str | None, latest: int) -> int:
+    if observed_until is None:
+        return latest + 1
+    if isinstance(observed_until, str):
+        try:
+            observed_until = dt.date.fromisoformat(observed_until)
+        except ValueError:
+            raise SchemaError(f"observed_until={observed_until!r} is not a date (YYYY-MM-DD)") from None
+    return (observed_until - dt.date(1970, 1, 1)).days
