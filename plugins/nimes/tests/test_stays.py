@@ -59,6 +59,17 @@ def test_many_small_batches_count_the_same(
     assert as_dict(table) == brute_force(stays, until=latest_day(stays) + dt.timedelta(days=1))
 
 
+def test_packed_stay_ends_are_folded_while_streaming(
+    tmp_path: Path, make_stays: MakeStays, brute_force: BruteForce, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # stay ends are counted two to a 64-bit number and taken apart every PACK_LIMIT stays
+    monkeypatch.setattr("samhandling_nimes.stays.PACK_LIMIT", 150)
+    stays = make_stays(900, seed=21)
+    pq.write_table(stays, tmp_path / "stays.parquet", row_group_size=200)
+    table = nimes.aggregate_stays(tmp_path / "stays.parquet", batch_size=100)
+    assert as_dict(table) == brute_force(stays, until=latest_day(stays) + dt.timedelta(days=1))
+
+
 def test_csv_with_norwegian_dates_and_bom_matches(
     tmp_path: Path, make_stays: MakeStays, brute_force: BruteForce
 ) -> None:

@@ -23,6 +23,17 @@ from samhandling_nimes._days import _MONTH_START, _REST_OF_MONTH_WRAPPED, _month
 #: involuntary, acute and involuntary.  One ``numpy.add.at`` counts all three variables.
 _STARTS = "_starts"
 _CHANNELS = 4
+#: The discharges per (month, unit, area), packed into 64 bits: the number of stays ending in the high
+#: half, the sum of their days to the end of the month (at most 31 each) in the low half, so that one
+#: ``numpy.add.at`` per stay end counts both (see :func:`_fold_ends`).
+_ENDS = "_ends"
+_HIGH = np.int64(1 << 32)
+_LOW = np.int64(0xFFFFFFFF)
+#: Fold the packed ends into the counts before the low halves could overflow: a cell then holds the
+#: days of at most this many stays (31 × 2**27 < 2**32).
+PACK_LIMIT = 1 << 27
+#: One stay end and its days to the end of the month, packed, by day number.
+_PACKED_REST_WRAPPED: npt.NDArray[np.int64] = _REST_OF_MONTH_WRAPPED.astype(np.int64) + _HIGH
 #: One, as a 32-bit number: ``numpy.add.at`` takes its fast path only when the types match exactly.
 _ONE = np.int32(1)
 
@@ -64,7 +75,7 @@ class _Grid:
             # the array of the admissions and their flags has four counts per area (see _count_batch)
             channels = _CHANNELS if name == _STARTS else 1
             # 32-bit counts: a cell holds one municipality's stays of one unit in one month
-            array = np.zeros((new_t, new_u, new_m * channels), dtype=np.int32)
+            array = np.zeros((new_t, new_u, new_m * channels), dtype=np.int64 if name == _ENDS else np.int32)
             old = self.counts.pop(name, None)
             if old is not None:
                 array[shift : shift + t, :u, : m * channels] = old
@@ -73,6 +84,13 @@ class _Grid:
         self.counts = grown
         self.first_month = new_first
         self.dims = (new_t, new_u, new_m)
+
+    def trim(self, months: int, units: int, areas: int) -> None:
+        """Cut the counts to the months, units and areas used (contiguous copies of that part)."""
+        for name, array in self.counts.items():
+            channels = array.shape[2] // self.dims[2] if self.dims[2] else 1
+            self.counts[name] = np.ascontiguousarray(array[:months, :units, : areas * channels])
+        self.dims = (months, units, areas)
 
     def unit_area(self, unit: npt.NDArray[np.int32], area: npt.NDArray[np.int32]) -> npt.NDArray[np.intp]:
         """The unit × area part of the key (computed once per batch)."""
@@ -183,8 +201,15 @@ def _count_batch(
         end: npt.NDArray[Any] = (end_month - month).astype(index_type, copy=False)
         end *= index_type(um)
         end += key
-        np.subtract.at(grid.flat("bed_days"), end, np.take(_REST_OF_MONTH_WRAPPED, ends))
-        np.subtract.at(grid.flat("_occupancy"), end, _ONE)
+        np.add.at(grid.flat(_ENDS), end, np.take(_PACKED_REST_WRAPPED, ends))
+
+
+def _fold_ends(grid: _Grid) -> None:
+    """Take the packed stay ends (see ``_ENDS``) out of ``bed_days`` and ``_occupancy``, and clear them."""
+    ends = grid.counts[_ENDS]
+    grid.counts["bed_days"] -= (ends & _LOW).astype(np.int32)
+    grid.counts["_occupancy"] -= (ends >> 32).astype(np.int32)
+    ends[...] = 0
 
 
 def _finish_bed_days(grid: _Grid, *, starts: str | None = None) -> None:

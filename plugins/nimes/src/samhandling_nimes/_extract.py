@@ -392,6 +392,43 @@ def _batches(
                 offset += batch.num_rows
 
 
+def _date_bounds(dataset: ds.Dataset, columns: Sequence[str], kind: str) -> tuple[int, int] | None:
+    """The first and last day in the date ``columns`` from the Parquet statistics, without reading data.
+
+    A hint only (the counts grow as the batches need): ``None`` for CSV, or where a row group has no
+    statistics or a column is not a date.
+    """
+    if kind != "parquet":
+        return None
+    low, high = None, None
+    try:
+        for fragment in dataset.get_fragments():
+            metadata = fragment.metadata
+            for group in range(metadata.num_row_groups):
+                row_group = metadata.row_group(group)
+                for position in range(row_group.num_columns):
+                    chunk = row_group.column(position)
+                    if chunk.path_in_schema not in columns:
+                        continue
+                    stats = chunk.statistics
+                    if stats is not None and stats.has_null_count and stats.null_count == row_group.num_rows:
+                        continue  # only empty dates (stays still going on)
+                    if stats is None or not stats.has_min_max:
+                        return None
+                    first, last = stats.min, stats.max
+                    if not (isinstance(first, dt.date) and isinstance(last, dt.date)):
+                        return None
+                    day_low = (first - dt.date(1970, 1, 1)).days
+                    day_high = (last - dt.date(1970, 1, 1)).days
+                    low = day_low if low is None else min(low, day_low)
+                    high = day_high if high is None else max(high, day_high)
+    except (AttributeError, pa.ArrowException, OSError):
+        return None
+    if low is None or high is None or low < _BASE_DAY or high >= _LAST_DAY - 400:
+        return None
+    return low, high
+
+
 def _until(observed_until: dt.date | str | None, latest: int) -> int:
     if observed_until is None:
         return latest + 1

@@ -37,10 +37,13 @@ from samhandling.model import CareUnit
 from samhandling.tables import Provenance, StatTable, TableMeta, level_type, variable_type
 from samhandling_nimes._counting import (
     _CHANNELS,
+    _ENDS,
     _STARTS,
+    PACK_LIMIT,
     _add_bed_days,
     _count_batch,
     _finish_bed_days,
+    _fold_ends,
     _Grid,
     _per_patient,
     _Stays,
@@ -54,6 +57,7 @@ from samhandling_nimes._extract import (
     _batches,
     _codes,
     _csv_header,
+    _date_bounds,
     _days,
     _files,
     _first,
@@ -116,9 +120,59 @@ def aggregate_stays_wide(
     The wide form (a column per variable) is what :func:`aggregate_stays` turns into a StatTable; use it
     directly for a DuckDB or polars analysis.  Options as for :func:`aggregate_stays`.
     """
-    path = Path(location)
     names = tuple(variables) if variables is not None else tuple(v.id for v in STAY_VARIABLES)
-    variables_for(names)
+    counts = _count_extract(
+        location,
+        columns=columns,
+        names=names,
+        geography_year=geography_year,
+        observed_until=observed_until,
+        readmission_days=readmission_days,
+        batch_size=batch_size,
+        encoding=encoding,
+        delimiter=delimiter,
+        units=units,
+        plugin_manager=plugin_manager,
+    )
+    return _wide(counts, names)
+
+
+@attrs.frozen
+class _Counts:
+    """The counts of an extract as dense arrays, before they become a table.
+
+    ``counts`` holds one 32-bit array per variable (and ``_admissions``), shaped months × units ×
+    areas: month ``first_month + i`` (months since January 1900), unit ``units[j]``, area ``areas[k]``.
+    """
+
+    counts: dict[str, npt.NDArray[np.int32]]
+    first_month: int
+    areas: list[str]
+    units: pa.Array
+    unit_types: pa.Array
+    findings: tuple[Finding, ...]
+    stays: int
+    geography_year: int
+    location: str
+
+
+def _count_extract(
+    location: str | Path,
+    *,
+    columns: Mapping[str, str] | None,
+    names: Sequence[str],
+    geography_year: int | None,
+    observed_until: dt.date | str | None,
+    readmission_days: int,
+    batch_size: int,
+    encoding: str | None,
+    delimiter: str | None,
+    units: Sequence[CareUnit],
+    plugin_manager: PluginManager | None,
+) -> _Counts:
+    """Read the extract batch by batch and count every variable in ``names`` (see the module)."""
+    path = Path(location)
+    variables_for(tuple(names))
     if readmission_days < 1:
         raise SchemaError(f"readmission_days must be at least 1, found {readmission_days}")
     keep_stays = "patients" in names or "readmissions_30d" in names
@@ -130,14 +184,22 @@ def aggregate_stays_wide(
     grid = _Grid()
     flagged = [n for n in ("acute_admissions", "involuntary_stays") if n in names]
     grid_names = [n for n in names if n not in ("admissions", "bed_days", *flagged)]
-    grid_names += ["bed_days", "_occupancy"] if "bed_days" in names else []
+    grid_names += ["bed_days", "_occupancy", _ENDS] if "bed_days" in names else []
     grid_names.append(_STARTS if flagged else "_admissions")
     areas: dict[str, int] = {}
     unit_codes: dict[str, int] = {}
+    # the months of a Parquet extract are known from its statistics: room for all of them at once
+    bounds = _date_bounds(dataset, [mapping["admitted"], mapping["discharged"]], kind)
+    if bounds is not None:
+        grid.ensure(
+            int(_DAY_TO_MONTH_WRAPPED[bounds[0]]), int(_DAY_TO_MONTH_WRAPPED[bounds[1]]), 0, 0, grid_names
+        )
     stays = _Stays()
     open_stays: list[tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32]]] = []
     offset = 0
     latest = -(2**31)
+    last_month = -1
+    packed = 0  # stay ends counted into the packed ends since they were last folded
     try:
         for batch, where in _batches(dataset, list(mapping.values()), kind, batch_size):
             col = {field: batch.column(name) for field, name in mapping.items()}
@@ -168,9 +230,10 @@ def aggregate_stays_wide(
             # an open stay ends where it begins for now; its bed-days are added once the end is known
             ends = discharge if is_open is None else np.where(is_open, admit, discharge)
             end_month = _month_of_days(ends) if "bed_days" in names else month
+            last_month = max(last_month, int(_DAY_TO_MONTH_WRAPPED[day_high]))
             grid.ensure(
                 int(_DAY_TO_MONTH_WRAPPED[admit_low]),
-                int(_DAY_TO_MONTH_WRAPPED[day_high]),
+                last_month,
                 len(unit_codes),
                 len(areas),
                 grid_names,
@@ -181,6 +244,10 @@ def aggregate_stays_wide(
                     flags[name] = _flags(col[_NEEDS[name]], where, mapping[_NEEDS[name]])
             unit_area = unit * np.int32(grid.shape()[2])
             unit_area += area
+            if "bed_days" in names and packed + batch.num_rows > PACK_LIMIT:
+                _fold_ends(grid)
+                packed = 0
+            packed += batch.num_rows
             _count_batch(grid, names, month, end_month, admit, ends, unit_area, flags)
             del unit_area
             if is_open is not None and "bed_days" in names:
@@ -211,6 +278,9 @@ def aggregate_stays_wide(
     # the batches are gone: give the memory the reader cached back before the result is built
     pa.default_memory_pool().release_unused()
     until = _until(observed_until, latest)
+    if "bed_days" in names:
+        _fold_ends(grid)
+        del grid.counts[_ENDS]
     if open_stays:
         admit = np.concatenate([o[0] for o in open_stays])
         if (admit >= until).any():
@@ -221,9 +291,10 @@ def aggregate_stays_wide(
         unit = np.concatenate([o[1] for o in open_stays])
         area = np.concatenate([o[2] for o in open_stays])
         discharge = np.full(admit.size, until, dtype=np.int32)
+        last_month = max(last_month, int(_DAY_TO_MONTH_WRAPPED[until]))
         grid.ensure(
             int(_month_of_days(admit).min()),
-            int(_month_of_days(discharge).max()),
+            last_month,
             len(unit_codes),
             len(areas),
             grid_names,
@@ -231,15 +302,22 @@ def aggregate_stays_wide(
         _add_bed_days(grid, admit, discharge, grid.unit_area(unit, area))
     if keep_stays:
         _per_patient(stays, grid, until, readmission_days, names)
+    # the headroom the counts grew with is not carried into the finishing steps
+    grid.trim(last_month - grid.first_month + 1, len(unit_codes), len(areas))
     if flagged:
         t, u, m = grid.shape()
         starts = grid.counts.pop(_STARTS).reshape(t, u, m, _CHANNELS)
-        grid.counts["_admissions"] = starts.sum(axis=3, dtype=np.int32)
+        # the four counts per key: planned voluntary, acute, involuntary, acute and involuntary
+        # (added channel by channel: a sum over the short last axis is several times slower)
+        acute = starts[..., 1] + starts[..., 3]
+        admissions = starts[..., 0] + starts[..., 2]
+        admissions += acute
+        grid.counts["_admissions"] = admissions
         if "acute_admissions" in flagged:
-            grid.counts["acute_admissions"] = starts[..., 1] + starts[..., 3]
+            grid.counts["acute_admissions"] = acute
         if "involuntary_stays" in flagged:
             grid.counts["involuntary_stays"] = starts[..., 2] + starts[..., 3]
-        del starts
+        del starts, acute
     if "bed_days" in names:
         _finish_bed_days(grid, starts="_admissions")
     if "admissions" in names:
@@ -250,12 +328,11 @@ def aggregate_stays_wide(
         if geography_year is not None
         else int(years[int(np.flatnonzero(grid.counts["_admissions"].sum(axis=(1, 2)))[-1])])
     )
-    return _wide(grid, names, areas, unit_codes, path, offset, geo_year, units, plugin_manager)
+    return _resolve(grid, areas, unit_codes, path, offset, geo_year, units, plugin_manager)
 
 
-def _wide(
+def _resolve(
     grid: _Grid,
-    names: Sequence[str],
     areas: Mapping[str, int],
     unit_codes: Mapping[str, int],
     path: Path,
@@ -263,7 +340,8 @@ def _wide(
     geo_year: int,
     extra_units: Sequence[CareUnit],
     plugin_manager: PluginManager | None,
-) -> StayAggregate:
+) -> _Counts:
+    """Units resolved through the catalogue (two labels of one unit added up), and the findings."""
     lookup = unit_lookup(plugin_manager, extra=extra_units)
     labels = list(unit_codes)
     unit_array, type_array, unknown = lookup.classify(pa.array(labels, pa.string()))
@@ -279,32 +357,6 @@ def _wide(
         unit_array = pa.array(canonical, pa.string())
         type_array = pa.array([types[c] for c in canonical], pa.string())
         codes = canonical
-    _, u, m = grid.shape()
-    unit_array = pa.concat_arrays([unit_array, pa.array([""] * (u - len(codes)), pa.string())])
-    type_array = pa.concat_arrays([type_array, pa.array([""] * (u - len(codes)), pa.string())])
-    used = grid.counts["_admissions"] != 0
-    if "bed_days" in names:
-        used |= grid.counts["bed_days"] != 0
-    flat = np.flatnonzero(used.ravel())
-    month_index, rest = np.divmod(flat, u * m)
-    unit_index, area_index = np.divmod(rest, m)
-    absolute = grid.first_month + month_index
-    area_names = list(areas) + [""] * (m - len(areas))
-    region_dictionary = pa.array(list(area_names), pa.string())
-    level_dictionary = pa.array(
-        ["municipality" if len(a) == 4 else "district" for a in area_names], pa.string()
-    )
-    columns: dict[str, Any] = {
-        "region": pa.DictionaryArray.from_arrays(pa.array(area_index.astype(np.int32)), region_dictionary),
-        "level": pa.DictionaryArray.from_arrays(pa.array(area_index.astype(np.int32)), level_dictionary),
-        "year": pa.array((absolute // 12 + 1900).astype(np.int16)),
-        "month": pa.array((absolute % 12 + 1).astype(np.int8)),
-        "unit": pa.DictionaryArray.from_arrays(pa.array(unit_index.astype(np.int32)), unit_array),
-        "unit_type": pa.DictionaryArray.from_arrays(pa.array(unit_index.astype(np.int32)), type_array),
-    }
-    for name in names:
-        columns[name] = pa.array(grid.counts[name].ravel()[flat].astype(np.float64))
-    wide = pa.table(columns)
     found: list[Finding] = []
     for code in unknown:
         count = int(grid.counts["_admissions"][:, codes.index(code), :].sum())
@@ -341,8 +393,56 @@ def _wide(
                         location=str(path),
                     )
                 )
+    return _Counts(
+        counts=grid.counts,
+        first_month=grid.first_month,
+        areas=list(areas),
+        units=unit_array,
+        unit_types=type_array,
+        findings=tuple(found),
+        stays=stays,
+        geography_year=geo_year,
+        location=str(path),
+    )
+
+
+def _wide(counts: _Counts, names: Sequence[str]) -> StayAggregate:
+    """One row per area × month × unit where a stay was admitted or a bed-day counted."""
+    grid = counts.counts
+    used = grid["_admissions"] != 0
+    if "bed_days" in names:
+        used |= grid["bed_days"] != 0
+    _, u, m = used.shape
+    # flat positions, split into month, unit and area (cheaper than numpy.nonzero on three axes)
+    flat = np.flatnonzero(used)
+    del used
+    position = flat.astype(np.int32) if flat.size and int(flat[-1]) < 2**31 else flat
+    month_index, rest = np.divmod(position, np.int32(u * m) if position.dtype == np.int32 else u * m)
+    unit_index, area_index = np.divmod(rest, np.int32(m) if rest.dtype == np.int32 else m)
+    del rest
+    absolute = counts.first_month + month_index
+    region_dictionary = pa.array(counts.areas, pa.string())
+    level_dictionary = pa.array(
+        ["municipality" if len(a) == 4 else "district" for a in counts.areas], pa.string()
+    )
+    area_codes = pa.array(area_index.astype(np.int32, copy=False))
+    unit_codes = pa.array(unit_index.astype(np.int32, copy=False))
+    columns: dict[str, Any] = {
+        "region": pa.DictionaryArray.from_arrays(area_codes, region_dictionary),
+        "level": pa.DictionaryArray.from_arrays(area_codes, level_dictionary),
+        "year": pa.array((absolute // 12 + 1900).astype(np.int16)),
+        "month": pa.array((absolute % 12 + 1).astype(np.int8)),
+        "unit": pa.DictionaryArray.from_arrays(unit_codes, counts.units),
+        "unit_type": pa.DictionaryArray.from_arrays(unit_codes, counts.unit_types),
+    }
+    for name in names:
+        columns[name] = pa.array(np.take(grid[name].reshape(-1), flat).astype(np.float64))
     return StayAggregate(
-        wide=wide, findings=tuple(found), stays=stays, geography_year=geo_year, location=str(path)
+        wide=pa.table(columns),
+        findings=counts.findings,
+        stays=counts.stays,
+        geography_year=counts.geography_year,
+        location=counts.location,
     )
 
 
