@@ -300,8 +300,14 @@ def _as_string(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 def _distinct_strings(column: pa.ChunkedArray) -> list[str | None]:
     if pa.types.is_dictionary(column.type):
-        column = column.unify_dictionaries() if column.num_chunks > 1 else column
-        return list(pc.unique(column.cast(column.type.value_type)).to_pylist())
+        # the used entries of each chunk's dictionary: no decoding of the rows
+        found: dict[str | None, None] = {}
+        for chunk in column.chunks:
+            used = chunk.dictionary.take(pc.drop_null(pc.unique(chunk.indices)))
+            found.update(dict.fromkeys(used.to_pylist()))
+            if chunk.null_count:
+                found[None] = None
+        return list(found)
     return list(pc.unique(column).to_pylist())
 
 

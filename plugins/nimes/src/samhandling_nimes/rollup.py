@@ -31,8 +31,8 @@ import pyarrow as pa
 from samhandling.errors import SchemaError
 from samhandling.levels import Level
 from samhandling.model import CareUnit
-from samhandling.tables import StatTable, TableMeta
-from samhandling_nimes.stays import _long, _meta, aggregate_stays_wide
+from samhandling.tables import StatTable, TableMeta, status_type
+from samhandling_nimes.stays import _count_extract, _Counts, _long, _meta, _provenance_meanwhile, _wide
 from samhandling_nimes.variables import STAY_VARIABLES
 
 if TYPE_CHECKING:
@@ -91,10 +91,11 @@ def aggregate_stays_to(
     if wrong or not levels:
         raise SchemaError(f"aggregate_stays_to: levels must be among {list(_LEVELS)}, found {levels}")
     names = tuple(variables) if variables is not None else tuple(v.id for v in STAY_VARIABLES)
-    aggregate = aggregate_stays_wide(
+    provenance = _provenance_meanwhile(Path(location))
+    counts = _count_extract(
         location,
         columns=columns,
-        variables=names,
+        names=names,
         geography_year=geography_year,
         observed_until=observed_until,
         readmission_days=readmission_days,
@@ -104,17 +105,16 @@ def aggregate_stays_to(
         units=units,
         plugin_manager=plugin_manager,
     )
-    meta = _meta(aggregate, names, Path(location))
-    harmonising = harmonise_to is not None and harmonise_to != aggregate.geography_year
+    meta = _meta(counts, names, provenance)
+    harmonising = harmonise_to is not None and harmonise_to != counts.geography_year
     plain = (
-        StatTable.from_arrow(_long(aggregate, names), meta=meta)
+        StatTable.from_arrow(_long(_wide(counts, names), names), meta=meta)
         if not harmonising and "municipality" in levels
         else None
     )
-    source_year = aggregate.geography_year
-    wide = {name: aggregate.wide.column(name) for name in aggregate.wide.column_names}
-    del aggregate  # the columns go one by one into the dense matrices
-    dense = _Dense.of(wide, names)
+    source_year = counts.geography_year
+    dense = _Dense.of(counts, names)
+    del counts  # the counts go one by one into the dense matrices
     probe = _probe(dense.codes, dense.levels, names, source_year, meta)
     if harmonising:
         from samhandling.geography import harmonise
@@ -177,54 +177,30 @@ class _Dense:
     unit_types: pa.Array
 
     @classmethod
-    def of(cls, wide: dict[str, pa.ChunkedArray], names: Sequence[str]) -> _Dense:
-        """Scatter the wide rows into the matrices (every cell is one row: no sums needed).
+    def of(cls, counts: _Counts, names: Sequence[str]) -> _Dense:
+        """The counts (months × units × areas) turned into areas × (months × units) matrices.
 
-        :param wide: the columns of the wide aggregate; each is taken out once used, so that its
-            memory goes as the matrices grow.
+        Each variable's counts are taken out of ``counts`` as its matrix is made, so that memory does not
+        hold both.
         """
-        region = wide.pop("region").combine_chunks()
-        unit = wide.pop("unit").combine_chunks()
-        unit_type = wide.pop("unit_type").combine_chunks()
-        level = wide.pop("level").combine_chunks()
-        absolute = wide.pop("year").to_numpy().astype(np.int64) * 12 + (
-            wide.pop("month").to_numpy().astype(np.int64) - 1
-        )
-        first = int(absolute.min()) if absolute.size else 0
-        months = int(absolute.max()) - first + 1 if absolute.size else 0
-        n_units = len(unit.dictionary)
-        # only the areas that occur (the dictionary has room for more)
-        used = np.zeros(len(region.dictionary), np.bool_)
-        area = region.indices.to_numpy(zero_copy_only=False)
-        used[area] = True
-        kept = np.flatnonzero(used)
-        renumber = np.cumsum(used) - 1
-        # the wide rows are in (month, unit, area) order: written in that order (sequential memory)
-        # and transposed once
-        position = (absolute - first) * n_units + unit.indices.to_numpy(zero_copy_only=False)
-        position *= kept.size
-        position += renumber[area]
-        del absolute, area
-        cells = months * n_units
+        t, u, m = counts.counts["_admissions"].shape
         values: dict[str, npt.NDArray[np.float64]] = {}
         present: dict[str, npt.NDArray[np.bool_]] = {}
         for name in names:
-            flat = np.zeros(cells * kept.size, np.float64)
-            flat[position] = wide.pop(name).to_numpy()
-            matrix = np.ascontiguousarray(flat.reshape(cells, kept.size).T)
-            del flat
+            grid = counts.counts.pop(name)
+            matrix = np.ascontiguousarray(grid.reshape(t * u, m).T, dtype=np.float64)
+            del grid
             values[name] = matrix
             present[name] = matrix != 0
-        codes = [str(c) for c in region.dictionary.take(pa.array(kept)).to_pylist()]
-        level_of = dict(zip(region.dictionary.to_pylist(), level.dictionary.to_pylist()))
         return cls(
-            codes=codes,
-            levels=[str(level_of[c]) for c in codes],
+            codes=list(counts.areas),
+            levels=["municipality" if len(code) == 4 else "district" for code in counts.areas],
             values=values,
             present=present,
-            first_month=first,
-            units=unit.dictionary,
-            unit_types=unit_type.dictionary,
+            # the counts number months from January 1900, the long table from year 0
+            first_month=counts.first_month + 1900 * 12,
+            units=counts.units,
+            unit_types=counts.unit_types,
         )
 
     def mapped(self, shape: StatTable, names: Sequence[str]) -> _Dense:
@@ -285,26 +261,33 @@ class _Dense:
         """The long StatTable: one row per area × month × unit × variable where a value is present."""
         n_units = max(len(self.units), 1)
         regions = pa.array(self.codes, pa.string())
-        levels = pa.array(self.levels, pa.string())
+        # the dimension columns are built in their canonical types, so that validating them is cheap
+        level_names = sorted(set(self.levels))
+        level_index = np.asarray([level_names.index(level) for level in self.levels], np.int8)
+        level_dictionary = pa.array(level_names, pa.string())
+        variable_dictionary = pa.array(list(names), pa.string())
         parts: list[pa.Table] = []
-        for name in names:
+        for position, name in enumerate(names):
             area, cell = np.nonzero(self.present[name])
             absolute = self.first_month + cell // n_units
             unit_index = pa.array((cell % n_units).astype(np.int32))
-            area_index = pa.array(area.astype(np.int32))
             count = area.size
             parts.append(
                 pa.table(
                     {
-                        "region": regions.take(area_index),
-                        "level": levels.take(area_index),
+                        "region": regions.take(pa.array(area.astype(np.int32))),
+                        "level": pa.DictionaryArray.from_arrays(
+                            pa.array(np.take(level_index, area)), level_dictionary
+                        ),
                         "year": pa.array((absolute // 12).astype(np.int16)),
                         "month": pa.array((absolute % 12 + 1).astype(np.int8)),
                         "unit": pa.DictionaryArray.from_arrays(unit_index, self.units),
                         "unit_type": pa.DictionaryArray.from_arrays(unit_index, self.unit_types),
-                        "variable": pa.array([name] * count, pa.string()),
+                        "variable": pa.DictionaryArray.from_arrays(
+                            pa.array(np.full(count, position, np.int32)), variable_dictionary
+                        ),
                         "value": pa.array(self.values[name][area, cell]),
-                        "status": pa.nulls(count, pa.string()),
+                        "status": pa.nulls(count, status_type()),
                     }
                 )
             )

@@ -21,7 +21,9 @@ a record-level join.  Harmonising onto another municipality map happens *after* 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -494,17 +496,35 @@ def _long(aggregate: StayAggregate, names: Sequence[str]) -> pa.Table:
     )
 
 
-def _meta(aggregate: StayAggregate, names: Sequence[str], path: Path) -> TableMeta:
-    provenance = (
-        Provenance.for_file(SOURCE_NAME, path)
-        if path.is_file()
-        else Provenance(source=SOURCE_NAME, location=str(path))
-    )
+def _provenance_meanwhile(path: Path) -> Future[Provenance]:
+    """The provenance of the extract (its SHA-256 for a file), computed in a thread while it is counted.
+
+    Hashing releases the GIL, so the checksum of a large extract costs no extra wall time.
+    """
+    future: Future[Provenance] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(
+                Provenance.for_file(SOURCE_NAME, path)
+                if path.is_file()
+                else Provenance(source=SOURCE_NAME, location=str(path))
+            )
+        except BaseException as exc:  # handed to whoever waits for the result
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="samhandling-nimes-checksum", daemon=True).start()
+    return future
+
+
+def _meta(
+    aggregate: StayAggregate | _Counts, names: Sequence[str], provenance: Future[Provenance]
+) -> TableMeta:
     return TableMeta(
         source=SOURCE_NAME,
         geography_year=aggregate.geography_year,
         variables=variables_for(tuple(names)),
-        provenance=(provenance,),
+        provenance=(provenance.result(),),
         title="Opphold per bostedskommune, måned og enhet",
         extra={FINDINGS_KEY: findings_to_extra(aggregate.findings), "stays": aggregate.stays},
     )
@@ -552,6 +572,7 @@ def aggregate_stays(
         the message names the file, line (CSV) or row (Parquet) and column.
     """
     names = tuple(variables) if variables is not None else tuple(v.id for v in STAY_VARIABLES)
+    provenance = _provenance_meanwhile(Path(location))
     aggregate = aggregate_stays_wide(
         location,
         columns=columns,
@@ -565,7 +586,7 @@ def aggregate_stays(
         units=units,
         plugin_manager=plugin_manager,
     )
-    table = StatTable.from_arrow(_long(aggregate, names), meta=_meta(aggregate, names, Path(location)))
+    table = StatTable.from_arrow(_long(aggregate, names), meta=_meta(aggregate, names, provenance))
     if harmonise_to is not None and harmonise_to != aggregate.geography_year:
         from samhandling.geography import harmonise
 
