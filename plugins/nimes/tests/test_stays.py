@@ -70,6 +70,18 @@ def test_packed_stay_ends_are_folded_while_streaming(
     assert as_dict(table) == brute_force(stays, until=latest_day(stays) + dt.timedelta(days=1))
 
 
+def test_too_many_units_for_patients_is_a_clear_error(
+    tmp_path: Path, make_stays: MakeStays, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # patients and readmissions keep unit and area packed in 32 bits per stay
+    monkeypatch.setattr("samhandling_nimes.stays.MAX_UNITS", 3)
+    pq.write_table(make_stays(200, seed=2), tmp_path / "stays.parquet")
+    with pytest.raises(ParseError, match=r"more than 3 units.*variables="):
+        nimes.aggregate_stays(tmp_path / "stays.parquet")
+    counted = nimes.aggregate_stays(tmp_path / "stays.parquet", variables=["admissions"])
+    assert pc.sum(counted.arrow.column("value")).as_py() == 200
+
+
 def test_csv_with_norwegian_dates_and_bom_matches(
     tmp_path: Path, make_stays: MakeStays, brute_force: BruteForce
 ) -> None:

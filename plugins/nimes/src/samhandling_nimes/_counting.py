@@ -229,102 +229,148 @@ def _finish_bed_days(grid: _Grid, *, starts: str | None = None) -> None:
 
 @attrs.define
 class _Stays:
-    """What patients and readmissions need per stay (28 bytes), kept in compact chunks."""
+    """What patients and readmissions need per stay (16 bytes), kept in compact chunks.
 
-    patient: list[npt.NDArray[Any]] = attrs.field(factory=list)
+    ``unit_area`` is ``unit << 16 | area``: the month comes back from the admission day at the end.
+    """
+
+    patient: list[Any] = attrs.field(factory=list)
     admit: list[npt.NDArray[np.int32]] = attrs.field(factory=list)
     discharge: list[npt.NDArray[np.int32]] = attrs.field(factory=list)
-    month: list[npt.NDArray[np.int32]] = attrs.field(factory=list)
-    unit: list[npt.NDArray[np.int32]] = attrs.field(factory=list)
-    area: list[npt.NDArray[np.int32]] = attrs.field(factory=list)
+    unit_area: list[npt.NDArray[np.int32]] = attrs.field(factory=list)
     sorted_by_date: bool = True
     last_day: int = -(2**31)
     strings: bool = False
+
+    def append(
+        self,
+        patient: Any,
+        admit: npt.NDArray[np.int32],
+        discharge: npt.NDArray[np.int32],
+        unit: npt.NDArray[np.int32],
+        area: npt.NDArray[np.int32],
+    ) -> None:
+        """Keep one batch's stays (integer patient ids as 32 bits where they fit)."""
+        fits = isinstance(patient, np.ndarray) and patient.size and int(patient.min()) >= -(2**31)
+        if fits and int(patient.max()) < 2**31:
+            patient = patient.astype(np.int32)
+        if self.sorted_by_date and (int(admit[0]) < self.last_day or bool((np.diff(admit) < 0).any())):
+            self.sorted_by_date = False
+        self.last_day = int(admit[-1])
+        self.patient.append(patient)
+        self.admit.append(admit)
+        self.discharge.append(discharge)
+        packed = unit << np.int32(16)
+        packed |= area
+        self.unit_area.append(packed)
+
+    def patient_numbers(self) -> npt.NDArray[np.int64]:
+        """The patients as numbers from 0, in the order of the stays (the chunks are let go)."""
+        if self.strings:
+            ids = pc.dictionary_encode(
+                pa.chunked_array(
+                    [c if isinstance(c, pa.Array) else pa.array(c).cast(pa.string()) for c in self.patient]
+                )
+            ).combine_chunks()
+            self.patient.clear()
+            numbers: npt.NDArray[np.int64] = ids.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            return numbers
+        patient: npt.NDArray[np.int64] = np.concatenate(self.patient).astype(np.int64, copy=False)
+        self.patient.clear()
+        low, high = int(patient.min()), int(patient.max())
+        if high - low >= 2**31:
+            encoded = pc.dictionary_encode(pa.array(patient))
+            numbers = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            return numbers
+        patient -= low
+        return patient
+
+
+#: Units and areas are packed into 32 bits per stay while patients and readmissions are counted.
+MAX_UNITS, MAX_AREAS = 1 << 15, 1 << 16
+
+
+def _stable_order(numbers: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:
+    """The order that sorts ``numbers`` (0 ≤ n < 2**32), equal numbers kept in their order.
+
+    Two stable passes over 16-bit digits: numpy sorts 16-bit keys by radix sort, in linear time, which
+    beats a comparison sort of 64-bit keys on millions of stays.
+    """
+    low = (numbers & 0xFFFF).astype(np.uint16)
+    order = np.argsort(low, kind="stable")
+    del low
+    if numbers.size and int(numbers.max()) >= 1 << 16:
+        high = np.take((numbers >> 16).astype(np.uint16), order)
+        order = np.take(order, np.argsort(high, kind="stable"))
+    result: npt.NDArray[np.intp] = order
+    return result
 
 
 def _per_patient(
     stays: _Stays, grid: _Grid, open_until: int, readmission_days: int, names: Sequence[str]
 ) -> None:
-    """Distinct patients and 30-day readmissions, from the per-stay chunks (one sort by patient)."""
+    """Readmissions, and the stays that repeat a patient in a month × unit × area, from the kept stays.
+
+    One stable sort by patient puts each patient's stays in admission order.  ``patients`` is left as
+    minus the repeats: the caller adds the admissions, so that distinct patients = admissions − repeats
+    without a count over every stay.
+    """
     if not stays.admit:
         return
+    patient = stays.patient_numbers()
     admit = np.concatenate(stays.admit)
     stays.admit.clear()
     discharge = np.concatenate(stays.discharge)
     stays.discharge.clear()
     discharge[discharge < 0] = open_until
-    if stays.strings:
-        ids = pc.dictionary_encode(
-            pa.chunked_array(
-                [c if isinstance(c, pa.Array) else pa.array(c).cast(pa.string()) for c in stays.patient]
-            )
-        ).combine_chunks()
-        patient = ids.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    unit_area = np.concatenate(stays.unit_area)
+    stays.unit_area.clear()
+    # each patient's stays in admission order: by admission first where the extract is not date-sorted
+    if stays.sorted_by_date:
+        order = _stable_order(patient)
     else:
-        patient = np.concatenate(stays.patient)
-        low, high = int(patient.min()), int(patient.max())
-        if high - low >= 2**31:
-            encoded = pc.dictionary_encode(pa.array(patient))
-            patient = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        else:
-            patient = patient - low
-    stays.patient.clear()
-    month = np.concatenate(stays.month)
-    unit = np.concatenate(stays.unit)
-    area = np.concatenate(stays.area)
-    stays.month.clear()
-    stays.unit.clear()
-    stays.area.clear()
-    if not stays.sorted_by_date:
-        order = np.argsort(admit, kind="stable")
-        admit, discharge, patient, month, unit, area = (
-            admit[order],
-            discharge[order],
-            patient[order],
-            month[order],
-            unit[order],
-            area[order],
-        )
-        del order
+        by_date = np.argsort(admit, kind="stable")
+        order = by_date[_stable_order(patient[by_date])]
+        del by_date
+    patient = np.take(patient, order)
+    admit = np.take(admit, order)
+    discharge = np.take(discharge, order)
+    unit_area = np.take(unit_area, order)
+    del order
+    _, u, m = grid.shape()
+    month = _month_of_days(admit)
+    key = (month - np.int32(grid.first_month)).astype(np.int64)
+    key *= u * m
+    key += (unit_area >> 16).astype(np.int64) * m
+    key += unit_area & 0xFFFF
+    del unit_area
     n = admit.size
-    # one sort of (patient, row): rows are in admission order, so each patient's stays come out in order
-    composite = (patient << 32) | np.arange(n, dtype=np.int64)
-    del patient
-    composite.sort()
-    rows = (composite & 0xFFFFFFFF).astype(np.intp)
-    patient_sorted = composite >> 32
-    del composite
-    admit_s, discharge_s = admit[rows], discharge[rows]
-    del admit, discharge
-    month_s, unit_s, area_s = month[rows], unit[rows], area[rows]
-    del month, unit, area, rows
     same_patient = np.zeros(n, dtype=np.bool_)
-    same_patient[1:] = patient_sorted[1:] == patient_sorted[:-1]
+    same_patient[1:] = patient[1:] == patient[:-1]
     if "readmissions_30d" in names:
         # running maximum of discharge days within each patient: patient in the high bits keeps groups apart
-        base = int(discharge_s.min())
-        running = np.maximum.accumulate((patient_sorted << 24) | (discharge_s - base).astype(np.int64))
+        base = int(discharge.min())
+        running = np.maximum.accumulate((patient << 24) | (discharge - base).astype(np.int64))
         previous = np.empty(n, dtype=np.int64)
         previous[0] = 0
         previous[1:] = (running[:-1] & 0xFFFFFF) + base
         del running
-        gap = admit_s - previous
+        gap = admit - previous
+        del previous
         readmitted = same_patient & (gap >= 1) & (gap <= readmission_days)
-        grid.add("readmissions_30d", month_s[readmitted], unit_s[readmitted], area_s[readmitted])
+        del gap
+        np.add.at(grid.flat("readmissions_30d"), key[readmitted], _ONE)
+        del readmitted
     if "patients" in names:
-        same_month = same_patient.copy()
-        same_month[1:] &= month_s[1:] == month_s[:-1]
+        # a repeat shares patient and month with a neighbour (the stays of a month are next to each other)
+        same_month = same_patient  # not needed any more as it was
+        same_month[1:] &= month[1:] == month[:-1]
         shared = same_month.copy()
         shared[:-1] |= same_month[1:]
-        alone = ~shared
-        grid.add("patients", month_s[alone], unit_s[alone], area_s[alone])
         if shared.any():
-            _, u, m = grid.shape()
-            key = ((month_s[shared] - grid.first_month).astype(np.int64) * u + unit_s[shared]) * m + area_s[
-                shared
-            ]
-            pairs = np.unique(patient_sorted[shared] * (grid.shape()[0] * u * m) + key)
-            key = pairs % (grid.shape()[0] * u * m)
-            t = grid.shape()[0]
-            counted = np.bincount(key, minlength=t * u * m).reshape(t, u, m)
-            np.add(grid.counts["patients"], counted, out=grid.counts["patients"], casting="unsafe")
+            pair_patient, pair_key = patient[shared], key[shared]
+            ordered = np.lexsort((pair_key, pair_patient))
+            pair_patient, pair_key = pair_patient[ordered], pair_key[ordered]
+            repeat = np.zeros(pair_key.size, np.bool_)
+            repeat[1:] = (pair_patient[1:] == pair_patient[:-1]) & (pair_key[1:] == pair_key[:-1])
+            np.subtract.at(grid.flat("patients"), pair_key[repeat], _ONE)

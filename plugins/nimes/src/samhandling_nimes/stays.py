@@ -41,6 +41,8 @@ from samhandling_nimes._counting import (
     _CHANNELS,
     _ENDS,
     _STARTS,
+    MAX_AREAS,
+    MAX_UNITS,
     PACK_LIMIT,
     _add_bed_days,
     _count_batch,
@@ -257,17 +259,14 @@ def _count_extract(
             if keep_stays:
                 patient, strings = _patient_ids(col["patient"], where, mapping["patient"])
                 stays.strings = stays.strings or strings
-                if stays.sorted_by_date and (
-                    int(admit[0]) < stays.last_day or bool((np.diff(admit) < 0).any())
-                ):
-                    stays.sorted_by_date = False
-                stays.last_day = int(admit[-1])
-                stays.patient.append(patient)
-                stays.admit.append(admit)
-                stays.discharge.append(discharge)
-                stays.month.append(month)
-                stays.unit.append(unit)
-                stays.area.append(area)
+                if len(unit_codes) > MAX_UNITS or len(areas) > MAX_AREAS:
+                    raise where.error(
+                        f"more than {MAX_UNITS} units or {MAX_AREAS} home municipalities: patients and "
+                        "readmissions cannot be counted (leave them out with variables=)",
+                        0,
+                        mapping["unit"],
+                    )
+                stays.append(patient, admit, discharge, unit, area)
             offset += batch.num_rows
             # let go of this batch (its columns are viewed by the arrays) before the next is read
             del batch, col, area, unit, admit, discharge, month, ends, end_month, flags
@@ -324,6 +323,8 @@ def _count_extract(
         _finish_bed_days(grid, starts="_admissions")
     if "admissions" in names:
         grid.counts["admissions"] = grid.counts["_admissions"]
+    if "patients" in names:
+        grid.counts["patients"] += grid.counts["_admissions"]  # admissions − repeats (_per_patient)
     years = (grid.first_month + np.arange(grid.shape()[0])) // 12 + 1900
     geo_year = (
         geography_year
