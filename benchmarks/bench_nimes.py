@@ -24,7 +24,7 @@ Note the work is not identical: the raw pipeline sums lengths of stay by admissi
 bed-days over the calendar months they fall in.  Peak memory is measured in a fresh process
 (``VmHWM`` after resetting it) and given as a multiple of the Arrow size of the input.
 
-Targets (issue 5): aggregation ≥ 22 M stays/s, end to end ≥ 10 M stays/s, peak memory ≤ 1.5× input.
+Targets of the performance budget: aggregation ≥ 22 M stays/s, end to end ≥ 10 M stays/s, peak memory ≤ 1.5× input.
 """
 
 from __future__ import annotations
