@@ -204,7 +204,9 @@ def _open(
             column_types[mapping[field]] = text_dictionary
     fmt = ds.CsvFileFormat(
         parse_options=pcsv.ParseOptions(delimiter=delimiter),
-        read_options=pcsv.ReadOptions(encoding=encoding, block_size=1 << 24),
+        # 1 MiB blocks: the CSV reader reads blocks ahead of the batches asked for, so larger blocks hold
+        # hundreds of megabytes of a large file at once, at no gain in speed
+        read_options=pcsv.ReadOptions(encoding=encoding, block_size=1 << 20),
         convert_options=pcsv.ConvertOptions(column_types=column_types, strings_can_be_null=True),
     )
     return ds.dataset(files, format=fmt), mapping, "csv"
