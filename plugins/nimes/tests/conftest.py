@@ -15,8 +15,13 @@ import pytest
 DATA = Path(__file__).parent / "data"
 
 
-def _make_stays(n: int, *, seed: int = 1, sort: bool = True, open_share: float = 0.02) -> pa.Table:
-    """A small synthetic stay extract with realistic shapes (long stays, repeat patients, open stays)."""
+def _make_stays(
+    n: int, *, seed: int = 1, sort: bool = True, open_share: float = 0.02, int_ids: int | None = None
+) -> pa.Table:
+    """A small synthetic stay extract with realistic shapes (long stays, repeat patients, open stays).
+
+    Patient ids are text (``P00042``), or integers times ``int_ids`` where it is given.
+    """
     rng = np.random.default_rng(seed)
     areas = np.array(["0605", "0301", "3305", "1103", "030101"])
     units = np.array(["RDPS", "LIER", "ARA", "dps-asker", "BUPA"])
@@ -30,7 +35,11 @@ def _make_stays(n: int, *, seed: int = 1, sort: bool = True, open_share: float =
     open_rows = rng.random(n) < open_share
     return pa.table(
         {
-            "pasient_id": pa.array([f"P{p:05d}" for p in patients]),
+            "pasient_id": (
+                pa.array([f"P{p:05d}" for p in patients])
+                if int_ids is None
+                else pa.array(patients.astype(np.int64) * int_ids)
+            ),
             "bostedskommune": pa.array(areas[rng.integers(0, len(areas), n)]),
             "avdeling": pa.array(units[rng.integers(0, len(units), n)]),
             "innskrivningsdato": pa.array(admitted.astype("datetime64[D]")),

@@ -13,6 +13,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
 import samhandling_nimes as nimes
+from samhandling_nimes import _patients
 
 import samhandling as sh
 from samhandling.errors import ParseError, SchemaError
@@ -47,6 +48,89 @@ def test_parquet_matches_a_stay_by_stay_count(
     assert table.meta.extra["stays"] == 2500
     assert table.variable("patients").additive is False
     assert table.variable("bed_days").unit == "liggedøgn"
+
+
+@pytest.mark.parametrize("sort", [True, False], ids=["date-sorted", "unsorted"])
+@pytest.mark.parametrize("batch_size", [97, 100_000], ids=["small-batches", "one-batch"])
+@pytest.mark.parametrize("observed", ["default", "early"])
+def test_integer_patient_ids_counted_while_streaming(
+    tmp_path: Path,
+    sort: bool,
+    batch_size: int,
+    observed: str,
+    make_stays: MakeStays,
+    brute_force: BruteForce,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stays = make_stays(3000, seed=31, sort=sort, int_ids=1, open_share=0.05)
+    pq.write_table(stays, tmp_path / "stays.parquet", row_group_size=700)
+    until = latest_day(stays) + dt.timedelta(days=1)
+    if observed == "early":
+        # just after the last admission of a stay still going on: later stays may be readmissions
+        still_in_care = pc.is_null(stays.column("utskrivningsdato"))
+        last_open = pc.max(stays.filter(still_in_care).column("innskrivningsdato")).as_py()
+        until = last_open + dt.timedelta(days=1)
+    sorted_afterwards: list[int] = []
+    per_patient = _patients._per_patient
+
+    def spy(*args: Any) -> None:
+        sorted_afterwards.append(1)
+        per_patient(*args)
+
+    monkeypatch.setattr("samhandling_nimes.stays._per_patient", spy)
+    table = nimes.aggregate_stays(
+        tmp_path / "stays.parquet",
+        batch_size=batch_size,
+        observed_until=until if observed == "early" else None,
+    )
+    assert as_dict(table) == brute_force(stays, until=until)
+    # a date-sorted extract with integer ids is counted while it streams; otherwise sorted at the end
+    assert bool(sorted_afterwards) == (not sort)
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 100])
+def test_patients_across_batches_of_one_month(tmp_path: Path, batch_size: int) -> None:
+    # patient 7 goes RDPS → LIER → RDPS within March: one patient at each unit, however it is read
+    stays = pa.table(
+        {
+            "patient_id": pa.array([7, 8, 7, 7, 9, 7], pa.int64()),
+            "municipality": ["3305"] * 6,
+            "unit": ["RDPS", "RDPS", "LIER", "RDPS", "LIER", "RDPS"],
+            "admitted": pa.array(
+                [dt.date(2024, 3, d) for d in (1, 2, 5, 20, 31)] + [dt.date(2024, 4, 2)], pa.date32()
+            ),
+            "discharged": pa.array(
+                [dt.date(2024, 3, d) for d in (3, 4, 19, 25, 31)] + [dt.date(2024, 4, 3)], pa.date32()
+            ),
+        }
+    )
+    pq.write_table(stays, tmp_path / "s.parquet")
+    got = as_dict(
+        nimes.aggregate_stays(tmp_path / "s.parquet", variables=["patients"], batch_size=batch_size)
+    )
+    assert got == {
+        ("3305", 2024, 3, "RDPS", "patients"): 2,
+        ("3305", 2024, 3, "LIER", "patients"): 2,
+        ("3305", 2024, 4, "RDPS", "patients"): 1,
+    }
+
+
+def test_patient_ids_spread_too_wide_are_sorted_at_the_end(
+    tmp_path: Path, make_stays: MakeStays, brute_force: BruteForce, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stays = make_stays(800, seed=8, int_ids=1_000_003)
+    pq.write_table(stays, tmp_path / "stays.parquet")
+    sorted_afterwards: list[int] = []
+    per_patient = _patients._per_patient
+
+    def spy(*args: Any) -> None:
+        sorted_afterwards.append(1)
+        per_patient(*args)
+
+    monkeypatch.setattr("samhandling_nimes.stays._per_patient", spy)
+    table = nimes.aggregate_stays(tmp_path / "stays.parquet")
+    assert as_dict(table) == brute_force(stays, until=latest_day(stays) + dt.timedelta(days=1))
+    assert sorted_afterwards == [1]
 
 
 def test_many_small_batches_count_the_same(

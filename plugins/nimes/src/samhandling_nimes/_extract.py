@@ -431,6 +431,35 @@ def _date_bounds(dataset: ds.Dataset, columns: Sequence[str], kind: str) -> tupl
     return low, high
 
 
+def _integer_bounds(dataset: ds.Dataset, column: str, kind: str) -> tuple[int, int, int] | None:
+    """The smallest and largest value of an integer column and the number of rows, from the Parquet
+    statistics; ``None`` for CSV, a column that is not integers, or a row group without statistics.
+    """
+    if kind != "parquet" or not pa.types.is_integer(dataset.schema.field(column).type):
+        return None
+    low, high, rows = None, None, 0
+    try:
+        for fragment in dataset.get_fragments():
+            metadata = fragment.metadata
+            for group in range(metadata.num_row_groups):
+                row_group = metadata.row_group(group)
+                rows += row_group.num_rows
+                for position in range(row_group.num_columns):
+                    chunk = row_group.column(position)
+                    if chunk.path_in_schema != column:
+                        continue
+                    stats = chunk.statistics
+                    if stats is None or not stats.has_min_max:
+                        return None
+                    low = int(stats.min) if low is None else min(low, int(stats.min))
+                    high = int(stats.max) if high is None else max(high, int(stats.max))
+    except (AttributeError, TypeError, ValueError, pa.ArrowException, OSError):
+        return None
+    if low is None or high is None:
+        return None
+    return low, high, rows
+
+
 def _until(observed_until: dt.date | str | None, latest: int) -> int:
     if observed_until is None:
         return latest + 1

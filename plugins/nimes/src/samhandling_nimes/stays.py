@@ -41,16 +41,12 @@ from samhandling_nimes._counting import (
     _CHANNELS,
     _ENDS,
     _STARTS,
-    MAX_AREAS,
-    MAX_UNITS,
     PACK_LIMIT,
     _add_bed_days,
     _count_batch,
     _finish_bed_days,
     _fold_ends,
     _Grid,
-    _per_patient,
-    _Stays,
 )
 from samhandling_nimes._days import _DAY_TO_MONTH_WRAPPED, _month_of_days
 from samhandling_nimes._extract import (
@@ -66,10 +62,19 @@ from samhandling_nimes._extract import (
     _files,
     _first,
     _flags,
+    _integer_bounds,
     _match_columns,
     _open,
     _patient_ids,
     _until,
+)
+from samhandling_nimes._patients import (
+    MAX_AREAS,
+    MAX_UNITS,
+    _patient_stream,
+    _per_patient,
+    _Stays,
+    _Unsorted,
 )
 from samhandling_nimes.catalogue import unit_lookup
 from samhandling_nimes.findings import FINDINGS_KEY, findings_to_extra
@@ -173,8 +178,14 @@ def _count_extract(
     delimiter: str | None,
     units: Sequence[CareUnit],
     plugin_manager: PluginManager | None,
+    stream_patients: bool = True,
 ) -> _Counts:
-    """Read the extract batch by batch and count every variable in ``names`` (see the module)."""
+    """Read the extract batch by batch and count every variable in ``names`` (see the module).
+
+    :param stream_patients: count patients and readmissions while streaming where the extract allows
+        (see :mod:`samhandling_nimes._patients`); an extract found not to be sorted by admission date
+        is then read again with this ``False``.
+    """
     path = Path(location)
     variables_for(tuple(names))
     if readmission_days < 1:
@@ -199,6 +210,16 @@ def _count_extract(
             int(_DAY_TO_MONTH_WRAPPED[bounds[0]]), int(_DAY_TO_MONTH_WRAPPED[bounds[1]]), 0, 0, grid_names
         )
     stays = _Stays()
+    stream = (
+        _patient_stream(
+            _integer_bounds(dataset, mapping["patient"], kind),
+            names,
+            readmission_days,
+            _until(observed_until, 0) if observed_until is not None else None,
+        )
+        if keep_stays and stream_patients
+        else None
+    )
     open_stays: list[tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32]]] = []
     offset = 0
     latest = -(2**31)
@@ -266,10 +287,28 @@ def _count_extract(
                         0,
                         mapping["unit"],
                     )
-                stays.append(patient, admit, discharge, unit, area)
+                if stream is not None:
+                    stream.add(grid, patient, admit, discharge, month, unit, area)
+                else:
+                    stays.append(patient, admit, discharge, unit, area)
             offset += batch.num_rows
             # let go of this batch (its columns are viewed by the arrays) before the next is read
             del batch, col, area, unit, admit, discharge, month, ends, end_month, flags
+    except _Unsorted:
+        return _count_extract(
+            location,
+            columns=columns,
+            names=names,
+            geography_year=geography_year,
+            observed_until=observed_until,
+            readmission_days=readmission_days,
+            batch_size=batch_size,
+            encoding=encoding,
+            delimiter=delimiter,
+            units=units,
+            plugin_manager=plugin_manager,
+            stream_patients=False,
+        )
     except pa.ArrowInvalid as exc:
         raise ParseError(f"cannot read the extract: {exc}", path=path) from None
     except UnicodeDecodeError as exc:
@@ -301,7 +340,7 @@ def _count_extract(
             grid_names,
         )
         _add_bed_days(grid, admit, discharge, grid.unit_area(unit, area))
-    if keep_stays:
+    if keep_stays and stream is None:
         _per_patient(stays, grid, until, readmission_days, names)
     # the headroom the counts grew with is not carried into the finishing steps
     grid.trim(last_month - grid.first_month + 1, len(unit_codes), len(areas))

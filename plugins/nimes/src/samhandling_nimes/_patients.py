@@ -1,0 +1,339 @@
+"""Distinct patients and 30-day readmissions: the counts that need each patient's stays in order.
+
+Two ways, with the same results:
+
+* :class:`_PatientStream` counts while the extract streams, for a date-sorted Parquet extract with
+  integer patient ids whose range its statistics give: a few bytes of state per patient (the latest
+  discharge, and the patients of the month the stream is in), nothing kept per stay.
+* :func:`_per_patient` keeps 16 bytes per stay (:class:`_Stays`) and sorts them once by patient at the
+  end: for text ids, CSV extracts and extracts that are not sorted by admission date.
+
+``patients`` is counted as minus the stays that repeat a patient in the same month × unit × area; the
+caller adds the admissions, so that distinct patients = admissions − repeats without a count over
+every stay.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from samhandling_nimes._counting import _ONE, _Grid
+from samhandling_nimes._days import _month_of_days
+
+
+@attrs.define
+class _Stays:
+    """What patients and readmissions need per stay (16 bytes), kept in compact chunks.
+
+    ``unit_area`` is ``unit << 16 | area``: the month comes back from the admission day at the end.
+    """
+
+    patient: list[Any] = attrs.field(factory=list)
+    admit: list[npt.NDArray[np.int32]] = attrs.field(factory=list)
+    discharge: list[npt.NDArray[np.int32]] = attrs.field(factory=list)
+    unit_area: list[npt.NDArray[np.int32]] = attrs.field(factory=list)
+    sorted_by_date: bool = True
+    last_day: int = -(2**31)
+    strings: bool = False
+
+    def append(
+        self,
+        patient: Any,
+        admit: npt.NDArray[np.int32],
+        discharge: npt.NDArray[np.int32],
+        unit: npt.NDArray[np.int32],
+        area: npt.NDArray[np.int32],
+    ) -> None:
+        """Keep one batch's stays (integer patient ids as 32 bits where they fit)."""
+        fits = isinstance(patient, np.ndarray) and patient.size and int(patient.min()) >= -(2**31)
+        if fits and int(patient.max()) < 2**31:
+            patient = patient.astype(np.int32)
+        if self.sorted_by_date and (int(admit[0]) < self.last_day or bool((np.diff(admit) < 0).any())):
+            self.sorted_by_date = False
+        self.last_day = int(admit[-1])
+        self.patient.append(patient)
+        self.admit.append(admit)
+        self.discharge.append(discharge)
+        packed = unit << np.int32(16)
+        packed |= area
+        self.unit_area.append(packed)
+
+    def patient_numbers(self) -> npt.NDArray[np.int64]:
+        """The patients as numbers from 0, in the order of the stays (the chunks are let go)."""
+        if self.strings:
+            ids = pc.dictionary_encode(
+                pa.chunked_array(
+                    [c if isinstance(c, pa.Array) else pa.array(c).cast(pa.string()) for c in self.patient]
+                )
+            ).combine_chunks()
+            self.patient.clear()
+            numbers: npt.NDArray[np.int64] = ids.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            return numbers
+        patient: npt.NDArray[np.int64] = np.concatenate(self.patient).astype(np.int64, copy=False)
+        self.patient.clear()
+        low, high = int(patient.min()), int(patient.max())
+        if high - low >= 2**31:
+            encoded = pc.dictionary_encode(pa.array(patient))
+            numbers = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            return numbers
+        patient -= low
+        return patient
+
+
+#: Units and areas are packed into 32 bits per stay while patients and readmissions are counted.
+MAX_UNITS, MAX_AREAS = 1 << 15, 1 << 16
+
+
+def _stable_order(numbers: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:
+    """The order that sorts ``numbers`` (0 ≤ n < 2**32), equal numbers kept in their order.
+
+    Two stable passes over 16-bit digits: numpy sorts 16-bit keys by radix sort, in linear time, which
+    beats a comparison sort of 64-bit keys on millions of stays.
+    """
+    low = (numbers & 0xFFFF).astype(np.uint16)
+    order = np.argsort(low, kind="stable")
+    del low
+    if numbers.size and int(numbers.max()) >= 1 << 16:
+        high = np.take((numbers >> 16).astype(np.uint16), order)
+        order = np.take(order, np.argsort(high, kind="stable"))
+    result: npt.NDArray[np.intp] = order
+    return result
+
+
+def _per_patient(
+    stays: _Stays, grid: _Grid, open_until: int, readmission_days: int, names: Sequence[str]
+) -> None:
+    """Readmissions, and the stays that repeat a patient in a month × unit × area, from the kept stays.
+
+    One stable sort by patient puts each patient's stays in admission order.  ``patients`` is left as
+    minus the repeats: the caller adds the admissions, so that distinct patients = admissions − repeats
+    without a count over every stay.
+    """
+    if not stays.admit:
+        return
+    patient = stays.patient_numbers()
+    admit = np.concatenate(stays.admit)
+    stays.admit.clear()
+    discharge = np.concatenate(stays.discharge)
+    stays.discharge.clear()
+    discharge[discharge < 0] = open_until
+    unit_area = np.concatenate(stays.unit_area)
+    stays.unit_area.clear()
+    # each patient's stays in admission order: by admission first where the extract is not date-sorted
+    if stays.sorted_by_date:
+        order = _stable_order(patient)
+    else:
+        by_date = np.argsort(admit, kind="stable")
+        order = by_date[_stable_order(patient[by_date])]
+        del by_date
+    patient = np.take(patient, order)
+    admit = np.take(admit, order)
+    discharge = np.take(discharge, order)
+    unit_area = np.take(unit_area, order)
+    del order
+    _, u, m = grid.shape()
+    month = _month_of_days(admit)
+    key = (month - np.int32(grid.first_month)).astype(np.int64)
+    key *= u * m
+    key += (unit_area >> 16).astype(np.int64) * m
+    key += unit_area & 0xFFFF
+    del unit_area
+    n = admit.size
+    same_patient = np.zeros(n, dtype=np.bool_)
+    same_patient[1:] = patient[1:] == patient[:-1]
+    if "readmissions_30d" in names:
+        # running maximum of discharge days within each patient: patient in the high bits keeps groups apart
+        base = int(discharge.min())
+        running = np.maximum.accumulate((patient << 24) | (discharge - base).astype(np.int64))
+        previous = np.empty(n, dtype=np.int64)
+        previous[0] = 0
+        previous[1:] = (running[:-1] & 0xFFFFFF) + base
+        del running
+        gap = admit - previous
+        del previous
+        readmitted = same_patient & (gap >= 1) & (gap <= readmission_days)
+        del gap
+        np.add.at(grid.flat("readmissions_30d"), key[readmitted], _ONE)
+        del readmitted
+    if "patients" in names:
+        # a repeat shares patient and month with a neighbour (the stays of a month are next to each other)
+        same_month = same_patient  # not needed any more as it was
+        same_month[1:] &= month[1:] == month[:-1]
+        shared = same_month.copy()
+        shared[:-1] |= same_month[1:]
+        if shared.any():
+            pair_patient, pair_key = patient[shared], key[shared]
+            ordered = np.lexsort((pair_key, pair_patient))
+            pair_patient, pair_key = pair_patient[ordered], pair_key[ordered]
+            repeat = np.zeros(pair_key.size, np.bool_)
+            repeat[1:] = (pair_patient[1:] == pair_patient[:-1]) & (pair_key[1:] == pair_key[:-1])
+            np.subtract.at(grid.flat("patients"), pair_key[repeat], _ONE)
+
+
+#: No earlier stay (the latest discharge of a patient not seen yet).
+_NONE = np.int32(-(2**31))
+#: The discharge of a stay still going on, while streaming: later than any admission.
+_STILL_IN_CARE = np.int32(2**31 - 1)
+
+
+class _Unsorted(Exception):
+    """The extract turned out not to be sorted by admission date: count it again the other way."""
+
+
+class _PatientStream:
+    """Patients and readmissions counted batch by batch (see the module): state per patient, not per stay.
+
+    The stays are taken a month at a time.  Within a month only the stays of patients with more than one
+    stay in it need putting in order — a few per cent of them — and the rest look up the patient's
+    latest discharge so far.
+
+    :param first_id: the smallest patient id (from the Parquet statistics); ids are numbered from it.
+    :param ids: how many numbers the ids span (largest − smallest + 1).
+    :param open_discharge: the discharge of a stay still going on (``observed_until``), or ``None`` for
+        later than any admission.
+    """
+
+    def __init__(
+        self,
+        first_id: int,
+        ids: int,
+        names: Sequence[str],
+        readmission_days: int,
+        open_discharge: int | None,
+    ) -> None:
+        self.first_id = first_id
+        self.readmissions = "readmissions_30d" in names
+        self.patients = "patients" in names
+        self.readmission_days = readmission_days
+        self.open_discharge = _STILL_IN_CARE if open_discharge is None else np.int32(open_discharge)
+        #: the latest discharge of each patient's stays so far (``_NONE``: no stay yet)
+        self.latest = np.full(ids, _NONE, np.int32)
+        #: scratch: stays per patient in the month at hand (zero in between)
+        self.seen = np.zeros(ids, np.int32)
+        #: the month the stream is in, its patients, and their (patient, unit, area) pairs, sorted
+        self.month = -1
+        self.in_month = np.zeros(ids, np.bool_)
+        self.pairs: npt.NDArray[np.int64] = np.empty(0, np.int64)
+        self.last_day = -(2**31)
+
+    def add(
+        self,
+        grid: _Grid,
+        ids: npt.NDArray[Any],
+        admit: npt.NDArray[np.int32],
+        discharge: npt.NDArray[np.int32],
+        month: npt.NDArray[np.int32],
+        unit: npt.NDArray[np.int32],
+        area: npt.NDArray[np.int32],
+    ) -> None:
+        """Count one batch into ``grid`` (its stays in admission order, or :class:`_Unsorted` is raised).
+
+        :param discharge: -1 for a stay still going on.
+        """
+        if int(admit[0]) < self.last_day or bool((np.diff(admit) < 0).any()):
+            raise _Unsorted
+        self.last_day = int(admit[-1])
+        patient = ids - self.first_id if ids.dtype == np.int64 else ids.astype(np.int64) - self.first_id
+        if int(patient.min()) < 0 or int(patient.max()) >= self.latest.size:
+            raise _Unsorted  # the statistics were wrong: the sorting way needs no range
+        key = grid.flat_keys(month, grid.unit_area(unit, area))
+        ends = np.where(discharge < 0, self.open_discharge, discharge)
+        pair = (patient << 32) | ((unit.astype(np.int64) << 16) | area)
+        # the batch is date-sorted: its months are runs
+        bounds = [0, *(np.flatnonzero(month[1:] != month[:-1]) + 1).tolist(), month.size]
+        for start, stop in itertools.pairwise(bounds):
+            run = slice(start, stop)
+            this_month = int(month[start])
+            in_run = patient[run]
+            np.add.at(self.seen, in_run, _ONE)
+            repeated = np.flatnonzero(self.seen[in_run] > 1)
+            self.seen[in_run] = 0
+            # the stays of patients with more than one stay in the month, by patient, in admission order
+            order = repeated[np.argsort(in_run[repeated], kind="stable")]
+            if self.readmissions:
+                self._readmissions(grid, in_run, admit[run], ends[run], key[run], order)
+            if self.patients:
+                self._repeats(grid, in_run, pair[run], key[run], order, this_month, stop == month.size)
+
+    def _readmissions(
+        self,
+        grid: _Grid,
+        patient: npt.NDArray[np.int64],
+        admit: npt.NDArray[np.int32],
+        ends: npt.NDArray[np.int32],
+        key: npt.NDArray[np.intp],
+        order: npt.NDArray[np.intp],
+    ) -> None:
+        previous = self.latest[patient]  # right for every stay whose patient has one stay in the month
+        if order.size:
+            # the patient's earlier stays in the month: a running maximum within each patient
+            group = patient[order]
+            running = np.maximum.accumulate((group << 32) | (ends[order].astype(np.int64) - _NONE))
+            earlier = np.full(order.size, _NONE, np.int32)
+            same = group[1:] == group[:-1]
+            earlier[1:][same] = ((running[:-1] & 0xFFFFFFFF) + _NONE)[same]
+            previous[order] = np.maximum(previous[order], earlier)
+        gap = admit.astype(np.int64) - previous
+        readmitted = (previous != _NONE) & (gap >= 1) & (gap <= self.readmission_days)
+        np.add.at(grid.flat("readmissions_30d"), key[readmitted], _ONE)
+        np.maximum.at(self.latest, patient, ends)
+
+    def _repeats(
+        self,
+        grid: _Grid,
+        patient: npt.NDArray[np.int64],
+        pair: npt.NDArray[np.int64],
+        key: npt.NDArray[np.intp],
+        order: npt.NDArray[np.intp],
+        month: int,
+        last: bool,
+    ) -> None:
+        repeat = np.zeros(patient.size, np.bool_)
+        if order.size:
+            # within the month: the same patient, unit and area as a stay before (stable: in order)
+            by_pair = order[np.argsort(pair[order], kind="stable")]
+            sorted_pairs = pair[by_pair]
+            repeat[by_pair[1:][sorted_pairs[1:] == sorted_pairs[:-1]]] = True
+        continuing = month == self.month
+        if continuing and self.pairs.size:
+            # the month went on from the batch before: pairs already seen there
+            going_on = np.flatnonzero(self.in_month[patient])
+            found = np.searchsorted(self.pairs, pair[going_on])
+            found[found == self.pairs.size] = 0
+            repeat[going_on[self.pairs[found] == pair[going_on]]] = True
+        np.subtract.at(grid.flat("patients"), key[repeat], _ONE)
+        if not last:
+            return
+        # the month the batch ends in may go on in the next batch: keep its pairs
+        self.in_month[self.pairs >> 32] = False
+        self.pairs = np.union1d(self.pairs, pair) if continuing else np.unique(pair)
+        self.in_month[self.pairs >> 32] = True
+        self.month = month
+
+
+def _patient_stream(
+    id_bounds: tuple[int, int, int] | None,
+    names: Sequence[str],
+    readmission_days: int,
+    open_discharge: int | None,
+) -> _PatientStream | None:
+    """A :class:`_PatientStream` where the ids are integers in a known range not much wider than the
+    extract (at most 4 numbers per stay, or 16 million), else ``None`` (count the other way).
+
+    :param id_bounds: the smallest and largest patient id and the number of stays, or ``None``.
+    """
+    if id_bounds is None:
+        return None
+    low, high, stays = id_bounds
+    span = high - low + 1
+    if span > max(4 * stays, 1 << 24) or span >= 1 << 31:
+        return None
+    return _PatientStream(low, span, names, readmission_days, open_discharge)
