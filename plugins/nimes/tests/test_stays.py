@@ -50,6 +50,20 @@ def test_parquet_matches_a_stay_by_stay_count(
     assert table.variable("bed_days").unit == "liggedøgn"
 
 
+@pytest.fixture
+def sorted_afterwards(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry each time patients and readmissions are counted by sorting the kept stays at the end."""
+    calls: list[int] = []
+    per_patient = _patients._per_patient
+
+    def spy(*args: Any) -> None:
+        calls.append(1)
+        per_patient(*args)
+
+    monkeypatch.setattr("samhandling_nimes.stays._per_patient", spy)
+    return calls
+
+
 @pytest.mark.parametrize("sort", [True, False], ids=["date-sorted", "unsorted"])
 @pytest.mark.parametrize("batch_size", [97, 100_000], ids=["small-batches", "one-batch"])
 @pytest.mark.parametrize("observed", ["default", "early"])
@@ -60,7 +74,7 @@ def test_integer_patient_ids_counted_while_streaming(
     observed: str,
     make_stays: MakeStays,
     brute_force: BruteForce,
-    monkeypatch: pytest.MonkeyPatch,
+    sorted_afterwards: list[int],
 ) -> None:
     stays = make_stays(3000, seed=31, sort=sort, int_ids=1, open_share=0.05)
     pq.write_table(stays, tmp_path / "stays.parquet", row_group_size=700)
@@ -70,14 +84,6 @@ def test_integer_patient_ids_counted_while_streaming(
         still_in_care = pc.is_null(stays.column("utskrivningsdato"))
         last_open = pc.max(stays.filter(still_in_care).column("innskrivningsdato")).as_py()
         until = last_open + dt.timedelta(days=1)
-    sorted_afterwards: list[int] = []
-    per_patient = _patients._per_patient
-
-    def spy(*args: Any) -> None:
-        sorted_afterwards.append(1)
-        per_patient(*args)
-
-    monkeypatch.setattr("samhandling_nimes.stays._per_patient", spy)
     table = nimes.aggregate_stays(
         tmp_path / "stays.parquet",
         batch_size=batch_size,
@@ -116,18 +122,10 @@ def test_patients_across_batches_of_one_month(tmp_path: Path, batch_size: int) -
 
 
 def test_patient_ids_spread_too_wide_are_sorted_at_the_end(
-    tmp_path: Path, make_stays: MakeStays, brute_force: BruteForce, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, make_stays: MakeStays, brute_force: BruteForce, sorted_afterwards: list[int]
 ) -> None:
     stays = make_stays(800, seed=8, int_ids=1_000_003)
     pq.write_table(stays, tmp_path / "stays.parquet")
-    sorted_afterwards: list[int] = []
-    per_patient = _patients._per_patient
-
-    def spy(*args: Any) -> None:
-        sorted_afterwards.append(1)
-        per_patient(*args)
-
-    monkeypatch.setattr("samhandling_nimes.stays._per_patient", spy)
     table = nimes.aggregate_stays(tmp_path / "stays.parquet")
     assert as_dict(table) == brute_force(stays, until=latest_day(stays) + dt.timedelta(days=1))
     assert sorted_afterwards == [1]

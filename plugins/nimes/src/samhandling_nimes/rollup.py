@@ -32,7 +32,15 @@ from samhandling.errors import SchemaError
 from samhandling.levels import Level
 from samhandling.model import CareUnit
 from samhandling.tables import StatTable, TableMeta, status_type
-from samhandling_nimes.stays import _count_extract, _Counts, _long, _meta, _provenance_meanwhile, _wide
+from samhandling_nimes.stays import (
+    _count_extract,
+    _Counts,
+    _long,
+    _meta,
+    _provenance_meanwhile,
+    _Reading,
+    _wide,
+)
 from samhandling_nimes.variables import STAY_VARIABLES
 
 if TYPE_CHECKING:
@@ -94,16 +102,18 @@ def aggregate_stays_to(
     provenance = _provenance_meanwhile(Path(location))
     counts = _count_extract(
         location,
-        columns=columns,
-        names=names,
-        geography_year=geography_year,
-        observed_until=observed_until,
-        readmission_days=readmission_days,
-        batch_size=batch_size,
-        encoding=encoding,
-        delimiter=delimiter,
-        units=units,
-        plugin_manager=plugin_manager,
+        _Reading(
+            names=names,
+            columns=columns,
+            geography_year=geography_year,
+            observed_until=observed_until,
+            readmission_days=readmission_days,
+            batch_size=batch_size,
+            encoding=encoding,
+            delimiter=delimiter,
+            units=units,
+            plugin_manager=plugin_manager,
+        ),
     )
     meta = _meta(counts, names, provenance)
     harmonising = harmonise_to is not None and harmonise_to != counts.geography_year

@@ -132,18 +132,39 @@ def aggregate_stays_wide(
     names = tuple(variables) if variables is not None else tuple(v.id for v in STAY_VARIABLES)
     counts = _count_extract(
         location,
-        columns=columns,
-        names=names,
-        geography_year=geography_year,
-        observed_until=observed_until,
-        readmission_days=readmission_days,
-        batch_size=batch_size,
-        encoding=encoding,
-        delimiter=delimiter,
-        units=units,
-        plugin_manager=plugin_manager,
+        _Reading(
+            names=names,
+            columns=columns,
+            geography_year=geography_year,
+            observed_until=observed_until,
+            readmission_days=readmission_days,
+            batch_size=batch_size,
+            encoding=encoding,
+            delimiter=delimiter,
+            units=units,
+            plugin_manager=plugin_manager,
+        ),
     )
     return _wide(counts, names)
+
+
+@attrs.frozen(kw_only=True)
+class _Reading:
+    """How an extract is read and counted: the options of :func:`aggregate_stays`."""
+
+    names: tuple[str, ...]
+    columns: Mapping[str, str] | None = None
+    geography_year: int | None = None
+    observed_until: dt.date | str | None = None
+    readmission_days: int = 30
+    batch_size: int = 1 << 20
+    encoding: str | None = None
+    delimiter: str | None = None
+    units: Sequence[CareUnit] = ()
+    plugin_manager: PluginManager | None = None
+    #: count patients and readmissions while streaming where the extract allows (see ``_patients``); an
+    #: extract found not to be sorted by admission date is read again with this ``False``
+    stream_patients: bool = True
 
 
 @attrs.frozen
@@ -165,37 +186,19 @@ class _Counts:
     location: str
 
 
-def _count_extract(
-    location: str | Path,
-    *,
-    columns: Mapping[str, str] | None,
-    names: Sequence[str],
-    geography_year: int | None,
-    observed_until: dt.date | str | None,
-    readmission_days: int,
-    batch_size: int,
-    encoding: str | None,
-    delimiter: str | None,
-    units: Sequence[CareUnit],
-    plugin_manager: PluginManager | None,
-    stream_patients: bool = True,
-) -> _Counts:
-    """Read the extract batch by batch and count every variable in ``names`` (see the module).
-
-    :param stream_patients: count patients and readmissions while streaming where the extract allows
-        (see :mod:`samhandling_nimes._patients`); an extract found not to be sorted by admission date
-        is then read again with this ``False``.
-    """
+def _count_extract(location: str | Path, reading: _Reading) -> _Counts:
+    """Read the extract batch by batch and count every variable in ``reading.names`` (see the module)."""
     path = Path(location)
+    names = reading.names
     variables_for(tuple(names))
-    if readmission_days < 1:
-        raise SchemaError(f"readmission_days must be at least 1, found {readmission_days}")
+    if reading.readmission_days < 1:
+        raise SchemaError(f"readmission_days must be at least 1, found {reading.readmission_days}")
     keep_stays = "patients" in names or "readmissions_30d" in names
     # the patient id is read only for the variables that need it (it is the widest column)
     wanted = [*_REQUIRED, *(_NEEDS[n] for n in names if n in _NEEDS)]
     if not keep_stays:
         wanted.remove("patient")
-    dataset, mapping, kind = _open(path, columns, wanted, encoding, delimiter)
+    dataset, mapping, kind = _open(path, reading.columns, wanted, reading.encoding, reading.delimiter)
     grid = _Grid()
     flagged = [n for n in ("acute_admissions", "involuntary_stays") if n in names]
     grid_names = [n for n in names if n not in ("admissions", "bed_days", *flagged)]
@@ -214,10 +217,10 @@ def _count_extract(
         _patient_stream(
             _integer_bounds(dataset, mapping["patient"], kind),
             names,
-            readmission_days,
-            _until(observed_until, 0) if observed_until is not None else None,
+            reading.readmission_days,
+            _until(reading.observed_until, 0) if reading.observed_until is not None else None,
         )
-        if keep_stays and stream_patients
+        if keep_stays and reading.stream_patients
         else None
     )
     open_stays: list[tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32]]] = []
@@ -226,7 +229,7 @@ def _count_extract(
     last_month = -1
     packed = 0  # stay ends counted into the packed ends since they were last folded
     try:
-        for batch, where in _batches(dataset, list(mapping.values()), kind, batch_size):
+        for batch, where in _batches(dataset, list(mapping.values()), kind, reading.batch_size):
             col = {field: batch.column(name) for field, name in mapping.items()}
             area = _codes(col["municipality"], areas, where, mapping["municipality"], _CODE)
             unit = _codes(col["unit"], unit_codes, where, mapping["unit"], None)
@@ -292,23 +295,10 @@ def _count_extract(
                 else:
                     stays.append(patient, admit, discharge, unit, area)
             offset += batch.num_rows
-            # let go of this batch (its columns are viewed by the arrays) before the next is read
+            # let go of this batch (its reading.columns are viewed by the arrays) before the next is read
             del batch, col, area, unit, admit, discharge, month, ends, end_month, flags
     except _Unsorted:
-        return _count_extract(
-            location,
-            columns=columns,
-            names=names,
-            geography_year=geography_year,
-            observed_until=observed_until,
-            readmission_days=readmission_days,
-            batch_size=batch_size,
-            encoding=encoding,
-            delimiter=delimiter,
-            units=units,
-            plugin_manager=plugin_manager,
-            stream_patients=False,
-        )
+        return _count_extract(location, attrs.evolve(reading, stream_patients=False))
     except pa.ArrowInvalid as exc:
         raise ParseError(f"cannot read the extract: {exc}", path=path) from None
     except UnicodeDecodeError as exc:
@@ -317,7 +307,7 @@ def _count_extract(
         raise ParseError("the extract has no stays", path=path)
     # the batches are gone: give the memory the reader cached back before the result is built
     pa.default_memory_pool().release_unused()
-    until = _until(observed_until, latest)
+    until = _until(reading.observed_until, latest)
     if "bed_days" in names:
         _fold_ends(grid)
         del grid.counts[_ENDS]
@@ -341,7 +331,7 @@ def _count_extract(
         )
         _add_bed_days(grid, admit, discharge, grid.unit_area(unit, area))
     if keep_stays and stream is None:
-        _per_patient(stays, grid, until, readmission_days, names)
+        _per_patient(stays, grid, until, reading.readmission_days, names)
     # the headroom the counts grew with is not carried into the finishing steps
     grid.trim(last_month - grid.first_month + 1, len(unit_codes), len(areas))
     if flagged:
@@ -366,11 +356,11 @@ def _count_extract(
         grid.counts["patients"] += grid.counts["_admissions"]  # admissions − repeats (_per_patient)
     years = (grid.first_month + np.arange(grid.shape()[0])) // 12 + 1900
     geo_year = (
-        geography_year
-        if geography_year is not None
+        reading.geography_year
+        if reading.geography_year is not None
         else int(years[int(np.flatnonzero(grid.counts["_admissions"].sum(axis=(1, 2)))[-1])])
     )
-    return _resolve(grid, areas, unit_codes, path, offset, geo_year, units, plugin_manager)
+    return _resolve(grid, areas, unit_codes, path, offset, geo_year, reading.units, reading.plugin_manager)
 
 
 def _resolve(
