@@ -360,15 +360,16 @@ def _flags(array: pa.Array, where: _Where, column: str) -> npt.NDArray[np.bool_]
     return result
 
 
-def _patient_ids(array: pa.Array, where: _Where, column: str) -> tuple[Any, bool]:
+def _patient_ids(array: pa.Array, where: _Where, column: str) -> npt.NDArray[np.int64] | pa.Array:
     """Integer ids as a numpy array; text ids stay an Arrow string array (never Python objects)."""
     if array.null_count:
         raise where.error("empty patient id", _first(array.is_null().to_numpy(zero_copy_only=False)), column)
     if pa.types.is_integer(array.type):
-        return array.to_numpy(zero_copy_only=False).astype(np.int64, copy=False), False
+        ids: npt.NDArray[np.int64] = array.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        return ids
     if pa.types.is_dictionary(array.type):
         array = array.cast(array.type.value_type)
-    return array.cast(pa.string()), True
+    return array.cast(pa.string())
 
 
 def _batches(
@@ -394,50 +395,14 @@ def _batches(
                 offset += batch.num_rows
 
 
-def _date_bounds(dataset: ds.Dataset, columns: Sequence[str], kind: str) -> tuple[int, int] | None:
-    """The first and last day in the date ``columns`` from the Parquet statistics, without reading data.
-
-    A hint only (the counts grow as the batches need): ``None`` for CSV, or where a row group has no
-    statistics or a column is not a date.
+def _statistics(dataset: ds.Dataset, columns: Sequence[str]) -> tuple[Any, Any, int] | None:
+    """The smallest and largest value in ``columns`` and the number of rows, from the Parquet statistics
+    without reading data; ``None`` where a row group has no statistics for a column (all-empty chunks,
+    such as discharge dates of stays still going on, are passed over).
     """
-    if kind != "parquet":
-        return None
-    low, high = None, None
-    try:
-        for fragment in dataset.get_fragments():
-            metadata = fragment.metadata
-            for group in range(metadata.num_row_groups):
-                row_group = metadata.row_group(group)
-                for position in range(row_group.num_columns):
-                    chunk = row_group.column(position)
-                    if chunk.path_in_schema not in columns:
-                        continue
-                    stats = chunk.statistics
-                    if stats is not None and stats.has_null_count and stats.null_count == row_group.num_rows:
-                        continue  # only empty dates (stays still going on)
-                    if stats is None or not stats.has_min_max:
-                        return None
-                    first, last = stats.min, stats.max
-                    if not (isinstance(first, dt.date) and isinstance(last, dt.date)):
-                        return None
-                    day_low = (first - dt.date(1970, 1, 1)).days
-                    day_high = (last - dt.date(1970, 1, 1)).days
-                    low = day_low if low is None else min(low, day_low)
-                    high = day_high if high is None else max(high, day_high)
-    except (AttributeError, pa.ArrowException, OSError):
-        return None
-    if low is None or high is None or low < _BASE_DAY or high >= _LAST_DAY - 400:
-        return None
-    return low, high
-
-
-def _integer_bounds(dataset: ds.Dataset, column: str, kind: str) -> tuple[int, int, int] | None:
-    """The smallest and largest value of an integer column and the number of rows, from the Parquet
-    statistics; ``None`` for CSV, a column that is not integers, or a row group without statistics.
-    """
-    if kind != "parquet" or not pa.types.is_integer(dataset.schema.field(column).type):
-        return None
-    low, high, rows = None, None, 0
+    low: Any = None
+    high: Any = None
+    rows = 0
     try:
         for fragment in dataset.get_fragments():
             metadata = fragment.metadata
@@ -446,18 +411,45 @@ def _integer_bounds(dataset: ds.Dataset, column: str, kind: str) -> tuple[int, i
                 rows += row_group.num_rows
                 for position in range(row_group.num_columns):
                     chunk = row_group.column(position)
-                    if chunk.path_in_schema != column:
+                    if chunk.path_in_schema not in columns:
                         continue
                     stats = chunk.statistics
+                    if stats is not None and stats.has_null_count and stats.null_count == row_group.num_rows:
+                        continue
                     if stats is None or not stats.has_min_max:
                         return None
-                    low = int(stats.min) if low is None else min(low, int(stats.min))
-                    high = int(stats.max) if high is None else max(high, int(stats.max))
-    except (AttributeError, TypeError, ValueError, pa.ArrowException, OSError):
+                    low = stats.min if low is None else min(low, stats.min)
+                    high = stats.max if high is None else max(high, stats.max)
+    except (AttributeError, TypeError, pa.ArrowException, OSError):
         return None
     if low is None or high is None:
         return None
     return low, high, rows
+
+
+def _date_bounds(dataset: ds.Dataset, columns: Sequence[str], kind: str) -> tuple[int, int] | None:
+    """The first and last day in the date ``columns`` of a Parquet extract, from its statistics.
+
+    A hint only (the counts grow as the batches need): ``None`` for CSV, without statistics, or where a
+    column is not a date.
+    """
+    found = _statistics(dataset, columns) if kind == "parquet" else None
+    if found is None or not all(isinstance(value, dt.date) for value in found[:2]):
+        return None
+    low, high = ((value - dt.date(1970, 1, 1)).days for value in found[:2])
+    if low < _BASE_DAY or high >= _LAST_DAY - 400:
+        return None
+    return low, high
+
+
+def _integer_bounds(dataset: ds.Dataset, column: str, kind: str) -> tuple[int, int, int] | None:
+    """The smallest and largest value of an integer column of a Parquet extract and its number of rows,
+    from its statistics; ``None`` for CSV, without statistics, or a column that is not integers.
+    """
+    if kind != "parquet" or not pa.types.is_integer(dataset.schema.field(column).type):
+        return None
+    found = _statistics(dataset, [column])
+    return None if found is None else (int(found[0]), int(found[1]), found[2])
 
 
 def _until(observed_until: dt.date | str | None, latest: int) -> int:

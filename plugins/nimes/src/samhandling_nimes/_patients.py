@@ -42,6 +42,7 @@ class _Stays:
     unit_area: list[npt.NDArray[np.int32]] = attrs.field(factory=list)
     sorted_by_date: bool = True
     last_day: int = -(2**31)
+    #: some ids are text: all are numbered as text at the end
     strings: bool = False
 
     def append(
@@ -53,8 +54,9 @@ class _Stays:
         area: npt.NDArray[np.int32],
     ) -> None:
         """Keep one batch's stays (integer patient ids as 32 bits where they fit)."""
-        fits = isinstance(patient, np.ndarray) and patient.size and int(patient.min()) >= -(2**31)
-        if fits and int(patient.max()) < 2**31:
+        if isinstance(patient, pa.Array):
+            self.strings = True
+        elif patient.size and int(patient.min()) >= -(2**31) and int(patient.max()) < 2**31:
             patient = patient.astype(np.int32)
         if self.sorted_by_date and (int(admit[0]) < self.last_day or bool((np.diff(admit) < 0).any())):
             self.sorted_by_date = False
@@ -165,7 +167,7 @@ def _per_patient(
         del readmitted
     if "patients" in names:
         # a repeat shares patient and month with a neighbour (the stays of a month are next to each other)
-        same_month = same_patient  # not needed any more as it was
+        same_month = same_patient  # (same_patient is not used after this)
         same_month[1:] &= month[1:] == month[:-1]
         shared = same_month.copy()
         shared[:-1] |= same_month[1:]
@@ -241,7 +243,7 @@ class _PatientStream:
         if int(admit[0]) < self.last_day or bool((np.diff(admit) < 0).any()):
             raise _Unsorted
         self.last_day = int(admit[-1])
-        patient = ids - self.first_id if ids.dtype == np.int64 else ids.astype(np.int64) - self.first_id
+        patient = ids.astype(np.int64, copy=False) - self.first_id
         if int(patient.min()) < 0 or int(patient.max()) >= self.latest.size:
             raise _Unsorted  # the statistics were wrong: the sorting way needs no range
         key = grid.flat_keys(month, grid.unit_area(unit, area))

@@ -204,7 +204,7 @@ class _Dense:
             present[name] = matrix != 0
         return cls(
             codes=list(counts.areas),
-            levels=["municipality" if len(code) == 4 else "district" for code in counts.areas],
+            levels=counts.levels(),
             values=values,
             present=present,
             # the counts number months from January 1900, the long table from year 0

@@ -21,9 +21,8 @@ a record-level join.  Harmonising onto another municipality map happens *after* 
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -185,6 +184,10 @@ class _Counts:
     geography_year: int
     location: str
 
+    def levels(self) -> list[str]:
+        """The level of each area: a 4-digit code is a municipality, a 6-digit one a city district."""
+        return ["municipality" if len(code) == 4 else "district" for code in self.areas]
+
 
 def _count_extract(location: str | Path, reading: _Reading) -> _Counts:
     """Read the extract batch by batch and count every variable in ``reading.names`` (see the module)."""
@@ -281,21 +284,21 @@ def _count_extract(location: str | Path, reading: _Reading) -> _Counts:
             if is_open is not None and "bed_days" in names:
                 open_stays.append((admit[is_open], unit[is_open], area[is_open]))
             if keep_stays:
-                patient, strings = _patient_ids(col["patient"], where, mapping["patient"])
-                stays.strings = stays.strings or strings
+                patient = _patient_ids(col["patient"], where, mapping["patient"])
                 if len(unit_codes) > MAX_UNITS or len(areas) > MAX_AREAS:
-                    raise where.error(
-                        f"more than {MAX_UNITS} units or {MAX_AREAS} home municipalities: patients and "
-                        "readmissions cannot be counted (leave them out with variables=)",
-                        0,
-                        mapping["unit"],
+                    raise ParseError(
+                        f"more than {MAX_UNITS} units or {MAX_AREAS} home municipalities: found "
+                        f"{len(unit_codes)} units and {len(areas)} municipalities by row "
+                        f"{offset + batch.num_rows}; patients and readmissions cannot be counted "
+                        "(leave them out with variables=)",
+                        path=where.path,
                     )
                 if stream is not None:
                     stream.add(grid, patient, admit, discharge, month, unit, area)
                 else:
                     stays.append(patient, admit, discharge, unit, area)
             offset += batch.num_rows
-            # let go of this batch (its reading.columns are viewed by the arrays) before the next is read
+            # let go of this batch (its columns are viewed by the arrays) before the next is read
             del batch, col, area, unit, admit, discharge, month, ends, end_month, flags
     except _Unsorted:
         return _count_extract(location, attrs.evolve(reading, stream_patients=False))
@@ -445,18 +448,16 @@ def _wide(counts: _Counts, names: Sequence[str]) -> StayAggregate:
     if "bed_days" in names:
         used |= grid["bed_days"] != 0
     _, u, m = used.shape
-    # flat positions, split into month, unit and area (cheaper than numpy.nonzero on three axes)
+    # flat positions, split into month, unit and area (a third of the cost of numpy.unravel_index)
+    index_type: type[np.integer[Any]] = np.int32 if used.size < 2**31 else np.int64
     flat = np.flatnonzero(used)
     del used
-    position = flat.astype(np.int32) if flat.size and int(flat[-1]) < 2**31 else flat
-    month_index, rest = np.divmod(position, np.int32(u * m) if position.dtype == np.int32 else u * m)
-    unit_index, area_index = np.divmod(rest, np.int32(m) if rest.dtype == np.int32 else m)
+    month_index, rest = np.divmod(flat.astype(index_type), index_type(u * m))
+    unit_index, area_index = np.divmod(rest, index_type(m))
     del rest
     absolute = counts.first_month + month_index
     region_dictionary = pa.array(counts.areas, pa.string())
-    level_dictionary = pa.array(
-        ["municipality" if len(a) == 4 else "district" for a in counts.areas], pa.string()
-    )
+    level_dictionary = pa.array(counts.levels(), pa.string())
     area_codes = pa.array(area_index.astype(np.int32, copy=False))
     unit_codes = pa.array(unit_index.astype(np.int32, copy=False))
     columns: dict[str, Any] = {
@@ -531,20 +532,14 @@ def _provenance_meanwhile(path: Path) -> Future[Provenance]:
 
     Hashing releases the GIL, so the checksum of a large extract costs no extra wall time.
     """
-    future: Future[Provenance] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(
-                Provenance.for_file(SOURCE_NAME, path)
-                if path.is_file()
-                else Provenance(source=SOURCE_NAME, location=str(path))
-            )
-        except BaseException as exc:  # handed to whoever waits for the result
-            future.set_exception(exc)
-
-    threading.Thread(target=run, name="samhandling-nimes-checksum", daemon=True).start()
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="samhandling-nimes-checksum")
+    future = pool.submit(Provenance.for_file if path.is_file() else _folder_provenance, SOURCE_NAME, path)
+    pool.shutdown(wait=False)  # the thread ends with the hash; nobody waits for it but the result
     return future
+
+
+def _folder_provenance(source: str, path: Path) -> Provenance:
+    return Provenance(source=source, location=str(path))
 
 
 def _meta(
