@@ -1,0 +1,89 @@
+"""Atomic file writes: a reader sees the old file or the new one, never half of either.
+
+Every file the library writes (exports, datasets, report pages, caches, sidecars) goes through
+:func:`atomic_path`: the content is written to a temporary file in the destination's own directory
+(same file system, so the final :func:`os.replace` is atomic), flushed to disk, and renamed into place
+only when the writer finished without an error.  A process killed mid-write leaves at most a hidden
+``.*.tmp`` file next to the destination; the destination itself is untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["atomic_path", "fsync_directory", "write_bytes", "write_text"]
+
+TEMPORARY_SUFFIX = ".tmp"
+"""Suffix of the temporary files :func:`atomic_path` creates (they also start with a dot)."""
+
+
+def fsync_directory(directory: str | os.PathLike[str]) -> None:
+    """Flush a directory entry to disk so that a rename into it survives a power cut (POSIX only)."""
+    if os.name != "posix":  # pragma: no cover - Windows has no directory file descriptors
+        return
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+@contextlib.contextmanager
+def atomic_path(destination: str | os.PathLike[str], *, durable: bool = True) -> Iterator[Path]:
+    """A temporary path to write to; renamed onto ``destination`` when the block ends without error.
+
+    Use it with any writer that takes a path (pyarrow, openpyxl, ``Path.write_text``)::
+
+        with atomic_path("by-trust.parquet") as temporary:
+            pq.write_table(table, temporary)
+
+    :param destination: the file to create or replace; its directory must exist.
+    :param durable: flush the file and its directory entry to disk (``fsync``) before and after the
+        rename, so a power cut cannot leave an empty file either.  Turn off only for scratch files.
+    :raises: whatever the block raises; the temporary file is removed and ``destination`` is unchanged.
+    """
+    target = Path(destination)
+    directory = target.parent if str(target.parent) else Path(".")
+    descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMPORARY_SUFFIX, dir=directory)
+    os.close(descriptor)
+    temporary = Path(name)
+    try:
+        yield temporary
+        if durable:
+            _fsync_file(temporary)
+        if target.exists():
+            with contextlib.suppress(OSError):  # keep the permissions of the file being replaced
+                os.chmod(temporary, target.stat().st_mode & 0o7777)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, target)
+        if durable:
+            fsync_directory(directory)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+
+
+def write_bytes(destination: str | os.PathLike[str], data: bytes, *, durable: bool = True) -> None:
+    """Write ``data`` to ``destination`` atomically (see :func:`atomic_path`)."""
+    with atomic_path(destination, durable=durable) as temporary:
+        temporary.write_bytes(data)
+
+
+def write_text(
+    destination: str | os.PathLike[str], text: str, *, encoding: str = "utf-8", durable: bool = True
+) -> None:
+    """Write ``text`` to ``destination`` atomically (see :func:`atomic_path`)."""
+    write_bytes(destination, text.encode(encoding), durable=durable)
