@@ -16,9 +16,6 @@ answer's bytes exactly as they arrived.
   (logger ``samhandling.web``, level WARNING), and the caller fetches the answer again.
 * **Only what was asked**: the key is the URL asked for; the client never stores an answer that came
   from another host under it (see :class:`samhandling.web.WebClient`).
-
-The module uses only the standard library and :mod:`samhandling.atomic`, so the cache can be inspected
-without the ``api`` extra.
 """
 
 from __future__ import annotations
