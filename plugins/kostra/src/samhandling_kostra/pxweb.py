@@ -565,6 +565,14 @@ class PxWebClient:
                 detail=detail,
             )
         if status == 429:
+            refused = str(error).partition("; the server asks to wait ")[2]
+            if refused:  # a Retry-After longer than the cap: say what the server asked for
+                return RateLimitError(
+                    f"{what}: too many requests ({reason}); the server asks to wait {refused} ({url})",
+                    url=url,
+                    status=status,
+                    detail=detail,
+                )
             return RateLimitError(
                 f"{what}: too many requests ({reason}) even after waiting; try again later ({url})",
                 url=url,
@@ -660,6 +668,10 @@ class PxWebClient:
 
     def metadata(self, table_id: str, *, refresh: bool = False) -> TableMetadata:
         """The table's dimensions and codes (``/tables/{id}/metadata``), cached like every answer."""
+        return self._metadata_answer(table_id, refresh=refresh)[0]
+
+    def _metadata_answer(self, table_id: str, *, refresh: bool) -> tuple[TableMetadata, bool]:
+        """The metadata, and whether the API was asked for it during this call."""
         what = f"metadata of table {table_id}"
         fetched = self._request(
             "GET",
@@ -669,12 +681,13 @@ class PxWebClient:
             what=what,
             validate=check_metadata,
         )
+        asked = not fetched.from_cache or fetched.revalidated
         known = self._metadata.get(table_id)
         if known is not None and known[0] == fetched.sha256:
-            return known[1]
+            return known[1], asked
         metadata = TableMetadata.from_json(table_id, self._json(fetched, what))
         self._metadata[table_id] = (fetched.sha256, metadata)
-        return metadata
+        return metadata, asked
 
     def codelist(self, codelist_id: str, *, refresh: bool = False) -> Dimension:
         """A codelist (``vs_…`` value set or ``agg_…`` grouping) as a dimension of its codes."""
@@ -746,9 +759,9 @@ class PxWebClient:
 
         ``refresh=True`` asks the API for the metadata, codelists and data again.
         """
-        metadata = self.metadata(table_id, refresh=refresh)
+        metadata, asked = self._metadata_answer(table_id, refresh=refresh)
         resolved = self._resolve(metadata, selection, codelist, refresh=refresh)
-        yield from self._fetch_parts(metadata, resolved, codelist, refresh=refresh)
+        yield from self._fetch_parts(metadata, resolved, codelist, refresh=refresh, checked=asked)
 
     def _fetch_parts(
         self,
@@ -757,13 +770,16 @@ class PxWebClient:
         codelist: Mapping[str, str] | None,
         *,
         refresh: bool,
+        checked: bool,
     ) -> Iterator[tuple[bytes, Provenance]]:
+        """The data answers; ``checked``: the metadata was asked from the API during this call."""
         table_id = metadata.id
         lists = {metadata.dimension(k).id: v for k, v in (codelist or {}).items()}
         params = {"lang": self.lang, "outputFormat": "json-stat2"}
         path = f"tables/{table_id}/data"
         what = f"data of table {table_id}"
-        current: str | None = None  # the table's 'updated' as the API says it now (asked at most once)
+        # the table's 'updated' as the API says it now (asked at most once)
+        current: str | None = metadata.updated if checked else None
         for part in split_selection(dict(resolved), self.max_cells):
             body: dict[str, Any] = {
                 "selection": [
@@ -818,7 +834,7 @@ class PxWebClient:
         from samhandling_kostra.dimensions import UnreadableCategory, parse_period
         from samhandling_kostra.jsonstat import read_jsonstat
 
-        metadata = self.metadata(table_id, refresh=refresh)
+        metadata, asked = self._metadata_answer(table_id, refresh=refresh)
         resolved = self._resolve(metadata, selection, codelist, refresh=refresh)
         if geography_year is None:
             # Every part of a split query must be declared on the same map: the latest year asked for.
@@ -832,7 +848,9 @@ class PxWebClient:
                     continue
             geography_year = max(years) if years else None
         tables = []
-        for content, provenance in self._fetch_parts(metadata, resolved, codelist, refresh=refresh):
+        for content, provenance in self._fetch_parts(
+            metadata, resolved, codelist, refresh=refresh, checked=asked
+        ):
             table = read_jsonstat(
                 content,
                 groups=groups,
