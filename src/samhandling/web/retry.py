@@ -74,11 +74,9 @@ def _count(instance: object, attribute: attrs.Attribute[int], value: int) -> Non
 class RetryPolicy:
     """How often to retry and how long to wait (see the module docstring).
 
-    :param retries: retries after the first attempt (``0`` = try once).
-    :param backoff: the base wait in seconds; the ceiling doubles with each retry.
-    :param max_backoff: the longest backoff wait, in seconds.
-    :param max_retry_after: the longest ``Retry-After`` the client waits for; a server asking for more
-        gets a clear error instead.
+    ``retries`` is the number of retries after the first attempt (``0`` = try once); ``backoff`` the base
+    wait in seconds, whose ceiling doubles with each retry up to ``max_backoff``; ``max_retry_after`` the
+    longest ``Retry-After`` the client waits for — a server asking for more gets a clear error instead.
     """
 
     retries: int = attrs.field(default=3, validator=_count)
