@@ -26,7 +26,7 @@ PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
 def _install_workspace(
-    session: nox.Session, *, editable: bool = True, extras: str = "pandas,polars,xlsx,report"
+    session: nox.Session, *, editable: bool = True, extras: str = "pandas,polars,xlsx,report,api"
 ) -> None:
     """The core library with its extras and every plugin of the workspace.
 

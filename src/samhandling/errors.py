@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "AmbiguousNameError",
     "ExportError",
+    "FetchError",
     "NonAdditiveError",
     "ParseError",
     "PluginError",
@@ -88,6 +89,21 @@ class PluginError(SamhandlingError):
 
 class SourceError(SamhandlingError):
     """No source can read a location, or a source failed while reading it."""
+
+
+class FetchError(SourceError):
+    """A web resource could not be fetched, or its answer was unusable; names the URL and what happened.
+
+    :attr:`url` is the URL asked for, :attr:`status` the HTTP status when the server answered with an
+    error (``None`` for timeouts, unreachable hosts, refused redirects and invalid answers) and
+    :attr:`detail` the server's own explanation of the error, when it gave one.
+    """
+
+    def __init__(self, message: str, *, url: str = "", status: int | None = None, detail: str = "") -> None:
+        self.url = url
+        self.status = status
+        self.detail = detail
+        super().__init__(message)
 
 
 class ExportError(SamhandlingError):

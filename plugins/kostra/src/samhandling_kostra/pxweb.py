@@ -13,35 +13,43 @@ What it does for an analyst:
   the API's cell limit (``maxDataCells`` from ``/config``) is split into several requests whose
   results are stacked into one StatTable;
 * **respect the rate limit** — at most ``maxCallsPerTimeWindow`` calls per ``timeWindow`` seconds
-  (from ``/config``), waiting when needed, and honouring ``429`` with ``Retry-After``;
-* **cache** responses on disk (``platformdirs.user_cache_dir("samhandling")/pxweb``) so a notebook run
-  twice asks SSB once; ``refresh=True`` fetches again, :meth:`PxWebClient.clear_cache` empties it;
-* **clear errors** — :class:`PxWebError` (HTTP failures, timeouts, answers that are not JSON),
-  :class:`SelectionError` (unknown dimension or code, bad expression), :class:`RateLimitError`.
+  (from ``/config``), waiting when needed;
+* **cache** answers on disk (``platformdirs.user_cache_dir("samhandling")/pxweb``) so a notebook run
+  twice asks SSB once — but never stale without saying so: answers expire after ``max_age`` (a day by
+  default) and are then asked for again or revalidated (a data answer whose table's ``updated`` time has
+  not changed is confirmed from the metadata), ``refresh=True`` asks again for the metadata and the
+  data, nothing incomplete or invalid is cached, and a corrupt entry is fetched again;
+* **survive a bad network** — each request has one deadline for connecting and every read, and
+  timeouts, broken connections, ``429`` and ``5xx`` are retried with backoff (``Retry-After`` honoured
+  up to a cap); redirects to another host are refused.  All of it is :class:`samhandling.web.WebClient`;
+* **clear errors** — :class:`PxWebError` (HTTP failures, timeouts, invalid answers),
+  :class:`SelectionError` (unknown dimension or code, bad expression), :class:`RateLimitError`; each is a
+  :class:`samhandling.errors.FetchError` naming the URL.
 """
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import difflib
 import fnmatch
-import hashlib
 import json
+import logging
 import math
+import random as randomlib
 import re
 import time
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import attrs
 import httpx
 
-from samhandling.errors import SourceError
+from samhandling.errors import FetchError
 from samhandling.tables import METADATA_KEY, Provenance, StatTable
+from samhandling.web import DEFAULT_MAX_AGE, Fetched, RateLimit, Validator, WebClient
+from samhandling.web import default_cache_dir as _web_cache_dir
 
 __all__ = [
     "SSB_API",
@@ -52,16 +60,21 @@ __all__ = [
     "SelectionError",
     "TableInfo",
     "TableMetadata",
+    "check_dataset",
+    "check_json_object",
+    "check_metadata",
     "default_cache_dir",
 ]
 
 #: SSB's PxWebApi v2.
 SSB_API = "https://data.ssb.no/api/pxwebapi/v2"
 SOURCE_NAME = "ssb-api"
-#: Used when ``/config`` does not say (SSB's published limits).
+log = logging.getLogger("samhandling.web")
+#: Used when ``/config`` does not say: SSB's published limits (800,000 cells a query, 30 calls a
+#: minute from one address).
 DEFAULT_MAX_CELLS = 800_000
 DEFAULT_MAX_CALLS = 30
-DEFAULT_TIME_WINDOW = 10.0
+DEFAULT_TIME_WINDOW = 60.0
 
 
 def _strings(values: Iterable[str]) -> tuple[str, ...]:
@@ -72,8 +85,12 @@ def _dimensions(values: Iterable[Dimension]) -> tuple[Dimension, ...]:
     return tuple(values)
 
 
-class PxWebError(SourceError):
-    """The API could not be reached, answered with an error, or answered something that is not JSON."""
+class PxWebError(FetchError):
+    """The API could not be reached, answered with an error, or answered something that is not valid.
+
+    A :class:`samhandling.errors.FetchError` (and so a ``SourceError``): ``url``, ``status`` and
+    ``detail`` say which request failed and how.
+    """
 
 
 class SelectionError(PxWebError, ValueError):
@@ -86,9 +103,7 @@ class RateLimitError(PxWebError):
 
 def default_cache_dir() -> Path:
     """Where responses are cached: ``platformdirs.user_cache_dir("samhandling")/pxweb``."""
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("samhandling")) / "pxweb"
+    return _web_cache_dir("pxweb")
 
 
 # -------------------------------------------------------------------------------------------------
@@ -315,31 +330,113 @@ def split_selection(selection: Mapping[str, list[str]], max_cells: int) -> list[
 
 
 # -------------------------------------------------------------------------------------------------
+# What an answer must be before it is cached
+# -------------------------------------------------------------------------------------------------
+
+
+def _parse_json(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except (ValueError, RecursionError):
+        raise ValueError(f"not JSON; it starts with {content[:60]!r}") from None
+
+
+def check_json_object(content: bytes) -> Mapping[str, str] | None:
+    """An answer of ``/config``, ``/tables``, ``/tables/{id}`` or ``/codeLists/{id}``: a JSON object.
+
+    :raises ValueError: the answer is not JSON or not an object.
+    """
+    if not isinstance(_parse_json(content), dict):
+        raise ValueError("expected a JSON object")
+    return None
+
+
+def check_metadata(content: bytes) -> Mapping[str, str]:
+    """An answer of ``/tables/{id}/metadata``: JSON-stat 2.0 with ``id`` and a ``dimension`` for each id.
+
+    Returns the table's ``updated`` time, kept with the cached answer.
+
+    :raises ValueError: saying what is missing.
+    """
+    document = _parse_json(content)
+    if not isinstance(document, dict):
+        raise ValueError("expected a JSON-stat 2.0 object")
+    ids, dimensions = document.get("id"), document.get("dimension")
+    if not isinstance(ids, list) or not isinstance(dimensions, dict):
+        raise ValueError("a JSON-stat 2.0 document needs 'id' (a list) and 'dimension' (an object)")
+    missing = [d for d in ids if d not in dimensions]
+    if missing:
+        raise ValueError(f"'dimension' lacks {missing}, which 'id' lists")
+    return {"updated": str(document.get("updated") or "")}
+
+
+def check_dataset(content: bytes) -> Mapping[str, str]:
+    """An answer of ``/tables/{id}/data``: a complete JSON-stat 2.0 dataset.
+
+    ``id`` and ``size`` agree, every dimension is described, and ``value`` holds one entry per cell
+    (dense) or only cell numbers inside the cube (sparse) — so a cut-off or mangled answer is refused
+    before it is cached.  Returns the dataset's ``updated`` time, kept with the cached answer and used
+    to revalidate it against the table's metadata.
+
+    :raises ValueError: saying what does not fit.
+    """
+    document = _parse_json(content)
+    if not isinstance(document, dict) or document.get("class", "dataset") != "dataset":
+        raise ValueError("expected a JSON-stat 2.0 dataset (class 'dataset')")
+    ids, sizes, dimensions = document.get("id"), document.get("size"), document.get("dimension")
+    if not (isinstance(ids, list) and isinstance(sizes, list) and isinstance(dimensions, dict)):
+        raise ValueError("a JSON-stat 2.0 dataset needs 'id', 'size' (lists) and 'dimension' (an object)")
+    if len(ids) != len(sizes) or not all(
+        isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in sizes
+    ):
+        raise ValueError(f"'size' {sizes} does not give one count per dimension of 'id' {ids}")
+    missing = [d for d in ids if d not in dimensions]
+    if missing:
+        raise ValueError(f"'dimension' lacks {missing}, which 'id' lists")
+    cells = math.prod(sizes)
+    values = document.get("value")
+    if isinstance(values, list):
+        if len(values) != cells:
+            raise ValueError(f"'value' has {len(values)} entries where 'size' {sizes} makes {cells} cells")
+    elif isinstance(values, dict):
+        if any(not (str(k).isdigit() and int(k) < cells) for k in values):
+            raise ValueError(f"'value' has cell numbers outside the {cells} cells of the cube")
+    else:
+        raise ValueError("'value' is missing or neither a list nor an object")
+    status = document.get("status")
+    if isinstance(status, list) and len(status) not in (1, cells):
+        raise ValueError(f"'status' has {len(status)} entries for {cells} cells")
+    return {"updated": str(document.get("updated") or "")}
+
+
+# -------------------------------------------------------------------------------------------------
 # The client
 # -------------------------------------------------------------------------------------------------
 
 
-@attrs.define
-class _Response:
-    content: bytes
-    retrieved: str
-    from_cache: bool
-    url: str
-
-
 class PxWebClient:
-    """A PxWebApi v2 client with a disk cache, a rate limit and split queries.
+    """A PxWebApi v2 client with a checked disk cache, a rate limit, retries and split queries.
+
+    HTTP goes through :class:`samhandling.web.WebClient`: answers are cached for ``max_age`` and then
+    asked for again (revalidated where the API allows it), nothing is cached unless complete and valid,
+    ``timeout`` bounds each whole request, retries with backoff cover timeouts, broken connections,
+    ``429`` and ``5xx``, and redirects to another host are refused.
 
     :param base_url: the API root, default SSB's ``https://data.ssb.no/api/pxwebapi/v2``.
     :param lang: ``"no"`` or ``"en"`` (labels of tables, dimensions and categories).
-    :param cache_dir: where responses are kept; default :func:`default_cache_dir`.
+    :param cache_dir: where answers are kept; default :func:`default_cache_dir`.
     :param cache: ``False`` to neither read nor write the cache.
-    :param timeout: seconds to wait for an answer.
+    :param max_age: how long cached answers are used without asking SSB (seconds or a ``timedelta``;
+        default a day; ``None`` = until ``refresh=True``).
+    :param timeout: seconds one request may take in all (connect, send and every read).
     :param max_cells: the cell limit per request; default ``maxDataCells`` from ``/config``.
     :param max_calls: calls allowed per ``time_window`` seconds; default from ``/config``.
-    :param retries: how often to wait and retry after 429 or 503.
+    :param retries: retries after timeouts, broken connections, ``429`` and ``5xx``.
+    :param max_retry_after: the longest ``Retry-After`` (seconds) waited for; longer is an error.
+    :param allow_redirects_to: hosts a redirect may lead to besides the API's own (not cached).
     :param transport: an :class:`httpx.BaseTransport` (tests, proxies).
-    :param sleep: how to wait (tests pass a fake clock).
+    :param sleep: how to wait (tests pass a fake); ``clock`` the monotonic clock of the rate limit
+        and deadlines; ``now`` the wall clock of the cache; ``random`` the jitter of the backoff.
     """
 
     def __init__(
@@ -349,14 +446,21 @@ class PxWebClient:
         lang: str = "no",
         cache_dir: str | Path | None = None,
         cache: bool = True,
+        max_age: float | dt.timedelta | None = DEFAULT_MAX_AGE,
         timeout: float = 30.0,
         max_cells: int | None = None,
         max_calls: int | None = None,
         time_window: float | None = None,
         retries: int = 3,
+        backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        max_retry_after: float = 120.0,
+        allow_redirects_to: Iterable[str] = (),
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], float] = time.time,
+        random: Callable[[], float] = randomlib.random,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.lang = lang
@@ -367,14 +471,33 @@ class PxWebClient:
         self._max_cells = max_cells
         self._max_calls = max_calls
         self._time_window = time_window
-        self._sleep = sleep
-        self._clock = clock
-        self._calls: collections.deque[float] = collections.deque()
+        self._limit = RateLimit(max_calls or DEFAULT_MAX_CALLS, time_window or DEFAULT_TIME_WINDOW)
         self._config: dict[str, Any] | None = None
-        self._metadata: dict[str, TableMetadata] = {}
-        self._http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=True)
-        #: Number of HTTP requests sent (cache hits are not counted).
-        self.requests_sent = 0
+        self._metadata: dict[str, tuple[str, TableMetadata]] = {}
+        self._web = WebClient(
+            cache_dir=self.cache_dir,
+            cache=cache,
+            max_age=max_age,
+            timeout=timeout,
+            retries=retries,
+            backoff=backoff,
+            max_backoff=max_backoff,
+            max_retry_after=max_retry_after,
+            rate_limit=self._limit,
+            allow_redirects_to=allow_redirects_to,
+            headers={"Accept": "application/json"},
+            transport=transport,
+            sleep=sleep,
+            clock=clock,
+            now=now,
+            random=random,
+        )
+        self.max_age = self._web.max_age
+
+    @property
+    def requests_sent(self) -> int:
+        """Number of HTTP requests sent (answers from the cache are not counted)."""
+        return self._web.requests_sent
 
     @classmethod
     def for_url(cls, url: str, **options: Any) -> PxWebClient:
@@ -384,7 +507,7 @@ class PxWebClient:
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
-        self._http.close()
+        self._web.close()
 
     def __enter__(self) -> PxWebClient:
         return self
@@ -398,31 +521,8 @@ class PxWebClient:
         )
 
     # -- HTTP ----------------------------------------------------------------------------------------
-    def _cache_path(self, method: str, url: str, params: Mapping[str, Any], body: Any) -> Path:
-        key = json.dumps(
-            [method, url, sorted((str(k), str(v)) for k, v in params.items()), body], sort_keys=True
-        )
-        return self.cache_dir / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
-
-    def _wait_for_slot(self) -> None:
-        limit, window = self._rate()
-        now = self._clock()
-        while self._calls and now - self._calls[0] >= window:
-            self._calls.popleft()
-        if len(self._calls) >= limit:
-            wait = window - (now - self._calls[0])
-            if wait > 0:
-                self._sleep(wait)
-            self._calls.popleft()
-        self._calls.append(self._clock())
-
-    def _rate(self) -> tuple[int, float]:
-        if self._max_calls is not None and self._time_window is not None:
-            return self._max_calls, self._time_window
-        config = self._config or {}
-        calls = self._max_calls or int(config.get("maxCallsPerTimeWindow") or DEFAULT_MAX_CALLS)
-        window = self._time_window or float(config.get("timeWindow") or DEFAULT_TIME_WINDOW)
-        return calls, window
+    def _url(self, path: str) -> str:
+        return path if "://" in path else f"{self.base_url}/{path.lstrip('/')}"
 
     def _request(
         self,
@@ -433,70 +533,75 @@ class PxWebClient:
         body: Any = None,
         refresh: bool = False,
         what: str = "",
-    ) -> _Response:
-        url = path if "://" in path else f"{self.base_url}/{path.lstrip('/')}"
-        params = dict(params or {})
-        cache_file = self._cache_path(method, url, params, body)
-        if self.cache and not refresh and cache_file.exists():
-            meta_file = cache_file.with_suffix(".meta")
-            retrieved = json.loads(meta_file.read_text("utf-8"))["retrieved"] if meta_file.exists() else ""
-            return _Response(cache_file.read_bytes(), retrieved, True, url)
-        attempt = 0
-        while True:
-            self._wait_for_slot()
-            try:
-                self.requests_sent += 1
-                response = self._http.request(method, url, params=params or None, json=body)
-            except httpx.TimeoutException:
-                raise PxWebError(
-                    f"{what or url}: no answer from {urlsplit(url).netloc} within {self.timeout} s"
-                ) from None
-            except httpx.TransportError as exc:
-                raise PxWebError(f"{what or url}: cannot reach {urlsplit(url).netloc}: {exc}") from None
-            if response.status_code in (429, 503) and attempt < self.retries:
-                attempt += 1
-                self._sleep(
-                    _retry_after(response, default=self._rate()[1] if response.status_code == 429 else 2.0)
-                )
-                continue
-            if response.status_code >= 400:
-                raise _http_error(response, what or url)
-            break
-        content = response.content
-        if not content.lstrip().startswith((b"{", b"[")):
-            kind = response.headers.get("content-type", "?")
-            raise PxWebError(
-                f"{what or url}: the answer is not JSON (content type {kind}, starts with {content[:60]!r}); "
-                f"is {self.base_url} a PxWebApi v2 root?"
-            )
-        retrieved = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        if self.cache:
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            cache_file.write_bytes(content)
-            cache_file.with_suffix(".meta").write_text(
-                json.dumps(
-                    {"url": str(response.url), "method": method, "body": body, "retrieved": retrieved}
-                ),
-                "utf-8",
-            )
-        return _Response(content, retrieved, False, str(response.url))
-
-    def _json(self, response: _Response, what: str) -> Any:
+        validate: Validator = check_json_object,
+    ) -> Fetched:
         try:
-            return json.loads(response.content)
-        except ValueError as exc:
-            raise PxWebError(f"{what}: the answer is not valid JSON: {exc}") from None
+            fetched = self._web.request(
+                method,
+                self._url(path),
+                params=params,
+                json=body,
+                validate=validate,
+                refresh=refresh,
+                what=what,
+            )
+        except FetchError as error:
+            raise self._error(error, what) from None
+        return fetched
+
+    def _error(self, error: FetchError, what: str) -> PxWebError:
+        """The web client's error as this client's own type, with the API's own words."""
+        status, detail, url = error.status, error.detail, error.url
+        reason = f"HTTP {status}" + (f" — {detail}" if detail else "")
+        if status == 400:
+            return SelectionError(
+                f"{what}: the API refused the query ({reason}); {url}", url=url, status=status, detail=detail
+            )
+        if status == 404:
+            return PxWebError(
+                f"{what}: not found ({reason}); check the table number ({url})",
+                url=url,
+                status=status,
+                detail=detail,
+            )
+        if status == 429:
+            refused = str(error).partition("; the server asks to wait ")[2]
+            if refused:  # a Retry-After longer than the cap: say what the server asked for
+                return RateLimitError(
+                    f"{what}: too many requests ({reason}); the server asks to wait {refused} ({url})",
+                    url=url,
+                    status=status,
+                    detail=detail,
+                )
+            return RateLimitError(
+                f"{what}: too many requests ({reason}) even after waiting; try again later ({url})",
+                url=url,
+                status=status,
+                detail=detail,
+            )
+        message = str(error)
+        if "not valid: not JSON" in message:
+            message += f" — is {self.base_url} a PxWebApi v2 root?"
+        return PxWebError(message, url=url, status=status, detail=detail)
+
+    def _json(self, fetched: Fetched, what: str) -> Any:
+        try:
+            return json.loads(fetched.content)
+        except ValueError as exc:  # only a cache entry written by an older version can get here
+            raise PxWebError(f"{what}: the answer is not valid JSON: {exc}", url=fetched.url) from None
+
+    def _rate(self) -> tuple[int, float]:
+        if self._max_calls is not None and self._time_window is not None:
+            return self._max_calls, self._time_window
+        config = self._config or {}
+        calls = self._max_calls or int(config.get("maxCallsPerTimeWindow") or DEFAULT_MAX_CALLS)
+        window = self._time_window or float(config.get("timeWindow") or DEFAULT_TIME_WINDOW)
+        return calls, window
 
     def clear_cache(self) -> int:
-        """Delete every cached response; returns how many were deleted."""
-        if not self.cache_dir.is_dir():
-            return 0
-        removed = 0
-        for file in self.cache_dir.glob("*.json"):
-            file.unlink()
-            file.with_suffix(".meta").unlink(missing_ok=True)
-            removed += 1
-        return removed
+        """Delete every cached answer; returns how many were deleted."""
+        self._metadata.clear()
+        return self._web.clear_cache()
 
     # -- discovery ------------------------------------------------------------------------------------
     def config(self, *, refresh: bool = False) -> dict[str, Any]:
@@ -504,9 +609,8 @@ class PxWebClient:
         if self._config is None or refresh:
             response = self._request("GET", "config", refresh=refresh, what="/config")
             data = self._json(response, "/config")
-            if not isinstance(data, dict):
-                raise PxWebError("/config: expected a JSON object")
             self._config = data
+            self._limit.calls, self._limit.window = self._rate()
         return self._config
 
     @property
@@ -563,19 +667,27 @@ class PxWebClient:
         return TableInfo.from_json(data)
 
     def metadata(self, table_id: str, *, refresh: bool = False) -> TableMetadata:
-        """The table's dimensions and codes (``/tables/{id}/metadata``)."""
-        if table_id in self._metadata and not refresh:
-            return self._metadata[table_id]
+        """The table's dimensions and codes (``/tables/{id}/metadata``), cached like every answer."""
+        return self._metadata_answer(table_id, refresh=refresh)[0]
+
+    def _metadata_answer(self, table_id: str, *, refresh: bool) -> tuple[TableMetadata, bool]:
+        """The metadata, and whether the API was asked for it during this call."""
         what = f"metadata of table {table_id}"
-        data = self._json(
-            self._request(
-                "GET", f"tables/{table_id}/metadata", params={"lang": self.lang}, refresh=refresh, what=what
-            ),
-            what,
+        fetched = self._request(
+            "GET",
+            f"tables/{table_id}/metadata",
+            params={"lang": self.lang},
+            refresh=refresh,
+            what=what,
+            validate=check_metadata,
         )
-        metadata = TableMetadata.from_json(table_id, data)
-        self._metadata[table_id] = metadata
-        return metadata
+        asked = not fetched.from_cache or fetched.revalidated
+        known = self._metadata.get(table_id)
+        if known is not None and known[0] == fetched.sha256:
+            return known[1], asked
+        metadata = TableMetadata.from_json(table_id, self._json(fetched, what))
+        self._metadata[table_id] = (fetched.sha256, metadata)
+        return metadata, asked
 
     def codelist(self, codelist_id: str, *, refresh: bool = False) -> Dimension:
         """A codelist (``vs_…`` value set or ``agg_…`` grouping) as a dimension of its codes."""
@@ -601,19 +713,33 @@ class PxWebClient:
         selection: Mapping[str, str | Sequence[str]] | None = None,
         *,
         codelist: Mapping[str, str] | None = None,
+        refresh: bool = False,
     ) -> dict[str, list[str]]:
         """The explicit codes a selection asks for, per dimension id (dimensions left out are eliminated).
 
         A dimension that may not be eliminated (time, contents) and is not named gets all its codes.
+        ``refresh=True`` reads the metadata (and codelists) from the API, not the cache.
 
         :raises SelectionError: unknown dimension or code, or a bad expression.
         """
-        metadata = self.metadata(table_id)
+        metadata = self.metadata(table_id, refresh=refresh)
+        return self._resolve(metadata, selection, codelist, refresh=refresh)
+
+    def _resolve(
+        self,
+        metadata: TableMetadata,
+        selection: Mapping[str, str | Sequence[str]] | None,
+        codelist: Mapping[str, str] | None,
+        *,
+        refresh: bool,
+    ) -> dict[str, list[str]]:
         chosen: dict[str, list[str]] = {}
         named = {metadata.dimension(key).id: items for key, items in (selection or {}).items()}
         lists = {metadata.dimension(k).id: v for k, v in (codelist or {}).items()}
         for dimension in metadata.dimensions:
-            target = self.codelist(lists[dimension.id]) if dimension.id in lists else dimension
+            target = (
+                self.codelist(lists[dimension.id], refresh=refresh) if dimension.id in lists else dimension
+            )
             target = attrs.evolve(target, id=dimension.id, role=dimension.role)
             if dimension.id in named:
                 chosen[dimension.id] = resolve_selection(target, named[dimension.id])
@@ -629,10 +755,32 @@ class PxWebClient:
         codelist: Mapping[str, str] | None = None,
         refresh: bool = False,
     ) -> Iterator[tuple[bytes, Provenance]]:
-        """The JSON-stat 2.0 answers for a selection, one per part under the cell limit."""
-        resolved = self.resolve(table_id, selection, codelist=codelist)
-        lists = {self.metadata(table_id).dimension(k).id: v for k, v in (codelist or {}).items()}
-        for part in split_selection(resolved, self.max_cells):
+        """The JSON-stat 2.0 answers for a selection, one per part under the cell limit.
+
+        ``refresh=True`` asks the API for the metadata, codelists and data again.
+        """
+        metadata, asked = self._metadata_answer(table_id, refresh=refresh)
+        resolved = self._resolve(metadata, selection, codelist, refresh=refresh)
+        yield from self._fetch_parts(metadata, resolved, codelist, refresh=refresh, checked=asked)
+
+    def _fetch_parts(
+        self,
+        metadata: TableMetadata,
+        resolved: Mapping[str, list[str]],
+        codelist: Mapping[str, str] | None,
+        *,
+        refresh: bool,
+        checked: bool,
+    ) -> Iterator[tuple[bytes, Provenance]]:
+        """The data answers; ``checked``: the metadata was asked from the API during this call."""
+        table_id = metadata.id
+        lists = {metadata.dimension(k).id: v for k, v in (codelist or {}).items()}
+        params = {"lang": self.lang, "outputFormat": "json-stat2"}
+        path = f"tables/{table_id}/data"
+        what = f"data of table {table_id}"
+        # the table's 'updated' as the API says it now (asked at most once)
+        current: str | None = metadata.updated if checked else None
+        for part in split_selection(dict(resolved), self.max_cells):
             body: dict[str, Any] = {
                 "selection": [
                     {
@@ -643,16 +791,24 @@ class PxWebClient:
                     for key, codes in part.items()
                 ]
             }
-            what = f"data of table {table_id}"
-            response = self._request(
-                "POST",
-                f"tables/{table_id}/data",
-                params={"lang": self.lang, "outputFormat": "json-stat2"},
-                body=body,
-                refresh=refresh,
-                what=what,
-            )
-            yield response.content, _provenance(response, note=f"table {table_id}, {_summary(part)}")
+            fetched: Fetched | None = None
+            if not refresh:
+                entry = self._web.cached("POST", self._url(path), params=params, json=body)
+                if entry is not None and not self._web.is_fresh(entry, self.max_age):
+                    updated = entry.notes.get("updated", "")
+                    if updated:
+                        if current is None:  # PxWebApi has no conditional POST: ask the metadata instead
+                            current = self.metadata(table_id, refresh=True).updated
+                        if current == updated:
+                            log.info(
+                                "%s: unchanged since %s (metadata); cached answer confirmed", what, updated
+                            )
+                            fetched = self._web.confirm(entry)
+            if fetched is None:
+                fetched = self._request(
+                    "POST", path, params=params, body=body, refresh=refresh, what=what, validate=check_dataset
+                )
+            yield fetched.content, _provenance(fetched, note=f"table {table_id}, {_summary(part)}")
 
     def query(
         self,
@@ -672,15 +828,18 @@ class PxWebClient:
         :param selection: dimension id or label → codes / wildcards / expressions; dimensions left out
             are eliminated if the table allows it, otherwise all their codes are fetched.
         :param codelist: dimension → codelist id (e.g. ``{"Region": "agg_KommSummer"}``).
-        :param refresh: ask the API again instead of using cached answers.
+        :param refresh: ask the API again for the metadata, codelists and data instead of using cached
+            answers (so ``top(1)`` sees a year published since the last call).
         """
         from samhandling_kostra.dimensions import UnreadableCategory, parse_period
         from samhandling_kostra.jsonstat import read_jsonstat
 
+        metadata, asked = self._metadata_answer(table_id, refresh=refresh)
+        resolved = self._resolve(metadata, selection, codelist, refresh=refresh)
         if geography_year is None:
             # Every part of a split query must be declared on the same map: the latest year asked for.
-            time = self.metadata(table_id).time
-            chosen = self.resolve(table_id, selection, codelist=codelist).get(time.id, []) if time else []
+            time_dimension = metadata.time
+            chosen = resolved.get(time_dimension.id, []) if time_dimension else []
             years = []
             for code in chosen:
                 try:
@@ -689,7 +848,9 @@ class PxWebClient:
                     continue
             geography_year = max(years) if years else None
         tables = []
-        for content, provenance in self.fetch(table_id, selection, codelist=codelist, refresh=refresh):
+        for content, provenance in self._fetch_parts(
+            metadata, resolved, codelist, refresh=refresh, checked=asked
+        ):
             table = read_jsonstat(
                 content,
                 groups=groups,
@@ -715,12 +876,12 @@ class PxWebClient:
         output = re.search(r"[?&]outputformat=([^&]+)", url, re.IGNORECASE)
         if output and output[1].lower() not in ("json-stat2", "jsonstat2"):
             raise PxWebError(
-                f"{url}: outputFormat={output[1]} is not supported; use json-stat2 (the default)"
+                f"{url}: outputFormat={output[1]} is not supported; use json-stat2 (the default)", url=url
             )
-        response = self._request("GET", url, refresh=refresh, what=url)
-        provenance = _provenance(response, note="data URL")
+        fetched = self._request("GET", url, refresh=refresh, what=url, validate=check_dataset)
+        provenance = _provenance(fetched, note="data URL")
         table = read_jsonstat(
-            response.content,
+            fetched.content,
             groups=groups,
             categories=categories,
             geography_year=geography_year,
@@ -729,46 +890,21 @@ class PxWebClient:
         return _with_provenance(table, provenance)
 
 
-def _retry_after(response: httpx.Response, *, default: float) -> float:
-    value = response.headers.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else default
-    except ValueError:
-        return default
-
-
-def _http_error(response: httpx.Response, what: str) -> PxWebError:
-    detail = ""
-    try:
-        data = response.json()
-        if isinstance(data, dict):
-            detail = str(data.get("title") or data.get("detail") or data.get("message") or "")
-            if data.get("detail") and data.get("title"):
-                detail = f"{data['title']}: {data['detail']}"
-    except ValueError:
-        detail = response.text[:200].strip()
-    status = response.status_code
-    reason = f"HTTP {status}" + (f" — {detail}" if detail else "")
-    if status == 400:
-        return SelectionError(f"{what}: the API refused the query ({reason})")
-    if status == 404:
-        return PxWebError(f"{what}: not found ({reason}); check the table number")
-    if status == 429:
-        return RateLimitError(f"{what}: too many requests ({reason}) even after waiting; try again later")
-    return PxWebError(f"{what}: the API failed ({reason})")
-
-
 def _summary(part: Mapping[str, Sequence[str]]) -> str:
     return "; ".join(f"{k}={','.join(v) if len(v) <= 4 else f'{len(v)} codes'}" for k, v in part.items())
 
 
-def _provenance(response: _Response, *, note: str) -> Provenance:
+def _provenance(fetched: Fetched, *, note: str) -> Provenance:
+    if fetched.revalidated:
+        note += " (from cache, confirmed unchanged)"
+    elif fetched.from_cache:
+        note += " (from cache)"
     return Provenance(
         source=SOURCE_NAME,
-        location=response.url,
-        checksum=f"sha256:{hashlib.sha256(response.content).hexdigest()}",
-        retrieved=response.retrieved or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        note=note + (" (from cache)" if response.from_cache else ""),
+        location=fetched.final_url,
+        checksum=f"sha256:{fetched.sha256}",
+        retrieved=fetched.retrieved,
+        note=note,
     )
 
 
