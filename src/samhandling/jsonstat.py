@@ -105,7 +105,9 @@ def _loads(raw: bytes, location: object | None) -> Any:
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise ParseError(f"not valid JSON: {exc.msg}", path=location, line=exc.lineno, column=exc.colno) from None
+        raise ParseError(
+            f"not valid JSON: {exc.msg}", path=location, line=exc.lineno, column=exc.colno
+        ) from None
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise ParseError(
@@ -248,14 +250,20 @@ def datasets(
                 path=location,
             )
         return [_dataset(item, values, location) for item in found]
-    if kind not in (None, "dataset"):
+    if kind not in (None, "dataset", "bundle"):
         raise ParseError(
-            f"JSON-stat class {kind!r} is not read; expected 'dataset' or 'collection'", path=location
+            f"JSON-stat class {kind!r} is not read; expected 'dataset', 'collection' or (1.x) 'bundle'",
+            path=location,
         )
-    if "dimension" not in document and kind is None:
-        bundle = [(name, item) for name, item in document.items() if isinstance(item, Mapping) and "dimension" in item]
+    if kind == "bundle" or ("dimension" not in document and kind is None):
+        # JSON-stat 1.x: a bundle is an object of datasets by name ({"dataset": {...}} at SSB).
+        bundle = [item for item in document.values() if isinstance(item, Mapping) and "dimension" in item]
         if bundle:
-            return [_dataset(item, values, location) for _name, item in bundle]
+            return [_dataset(item, values, location) for item in bundle]
+        if kind == "bundle":
+            raise ParseError(
+                "the JSON-stat bundle holds no datasets (members with a 'dimension')", path=location
+            )
         raise ParseError(_not_jsonstat(document), path=location)
     return [_dataset(document, values, location)]
 
@@ -286,7 +294,11 @@ def _dataset(document: Mapping[str, Any], fast: pa.Array | None, location: objec
         ids, sizes, roles = document.get("id"), document.get("size"), document.get("role")
     else:  # JSON-stat 1.x: id, size and role inside 'dimension'
         version = "1.x"
-        ids, sizes, roles = dimension_block.get("id"), dimension_block.get("size"), dimension_block.get("role")
+        ids, sizes, roles = (
+            dimension_block.get("id"),
+            dimension_block.get("size"),
+            dimension_block.get("role"),
+        )
     if not version.startswith(("1", "2")):
         raise ParseError(f"JSON-stat version {version!r} is not read; expected 1.x or 2.0", path=location)
     if not isinstance(ids, list) or not isinstance(sizes, list):
@@ -354,7 +366,9 @@ def _dimension(
         )
     category = entry.get("category")
     if not isinstance(category, Mapping):
-        raise ParseError(f"dimension {dimension_id!r} has no 'category' object", path=location, column=dimension_id)
+        raise ParseError(
+            f"dimension {dimension_id!r} has no 'category' object", path=location, column=dimension_id
+        )
     index, labels = category.get("index"), category.get("label")
     if labels is not None and not isinstance(labels, Mapping):
         raise ParseError(
@@ -457,7 +471,9 @@ def _numbers(
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         inferred = None
     if inferred is not None and (
-        pa.types.is_floating(inferred.type) or pa.types.is_integer(inferred.type) or pa.types.is_null(inferred.type)
+        pa.types.is_floating(inferred.type)
+        or pa.types.is_integer(inferred.type)
+        or pa.types.is_null(inferred.type)
     ):
         values = inferred.cast(pa.float64())
         _check_finite(values, positions, dimensions, location)
@@ -472,7 +488,9 @@ def _numbers(
             path=location,
             column="value",
         )
-    raise ParseError("'value' holds numbers too large to read", path=location, column="value")  # pragma: no cover
+    raise ParseError(
+        "'value' holds numbers too large to read", path=location, column="value"
+    )  # pragma: no cover
 
 
 def _check_finite(
@@ -503,7 +521,9 @@ def _describe(dimensions: Sequence[Dimension], cell: int) -> str:
 def _cell_numbers(mapping: Mapping[str, Any], total: int, member: str, location: object | None) -> np.ndarray:
     """The cell numbers that key a sparse ``value`` or ``status`` object."""
     try:
-        keys: np.ndarray = pa.array(list(mapping), pa.string()).cast(pa.int64()).to_numpy(zero_copy_only=False)
+        keys: np.ndarray = (
+            pa.array(list(mapping), pa.string()).cast(pa.int64()).to_numpy(zero_copy_only=False)
+        )
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         bad = next((k for k in mapping if not str(k).strip().isdigit()), "?")
         raise ParseError(f"'{member}' has a key that is not a cell number: {bad!r}", path=location) from None
@@ -530,7 +550,9 @@ def _dense_status(raw: Any, total: int, location: object | None) -> pa.Array | N
     if raw is None:
         return None
     if isinstance(raw, str):
-        return pa.DictionaryArray.from_arrays(pa.array(np.zeros(total, np.int32)), pa.array([raw], pa.string()))
+        return pa.DictionaryArray.from_arrays(
+            pa.array(np.zeros(total, np.int32)), pa.array([raw], pa.string())
+        )
     if isinstance(raw, list):
         if len(raw) == 1 and total != 1:
             symbol = _symbols(raw, "status", location)
@@ -545,7 +567,9 @@ def _dense_status(raw: Any, total: int, location: object | None) -> pa.Array | N
         index = np.full(total, -1, dtype=np.int32)
         index[keys] = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int32)
         return pa.DictionaryArray.from_arrays(pa.array(index, pa.int32(), mask=index < 0), encoded.dictionary)
-    raise ParseError("'status' must be a string, an array or an object of cell number → symbol", path=location)
+    raise ParseError(
+        "'status' must be a string, an array or an object of cell number → symbol", path=location
+    )
 
 
 def _sparse_cells(
@@ -566,7 +590,8 @@ def _sparse_cells(
         limit = max(MIN_CELL_LIMIT, MAX_CELLS_PER_ENTRY * entries)
         if total > limit:
             raise ParseError(
-                f"the dataset declares {total} cells (sizes {[d.size for d in dimensions]}) and one status for "
+                f"the dataset declares {total} cells (sizes {[d.size for d in dimensions]}) and "
+                "one status for "
                 f"all of them, but holds only {len(positions)} values; refusing to expand more than {limit} "
                 f"cells from a document this size",
                 path=location,
@@ -589,7 +614,9 @@ def _sparse_cells(
         status_keys = _cell_numbers(raw, total, "status", location)
         status_symbols = _symbols(list(raw.values()), "status", location)
     else:
-        raise ParseError("'status' must be a string, an array or an object of cell number → symbol", path=location)
+        raise ParseError(
+            "'status' must be a string, an array or an object of cell number → symbol", path=location
+        )
     cells = np.union1d(positions, status_keys)
     value_row = np.full(len(cells), -1, dtype=np.int64)
     value_row[np.searchsorted(cells, positions)] = np.arange(len(positions), dtype=np.int64)

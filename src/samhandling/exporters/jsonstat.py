@@ -62,6 +62,7 @@ __all__ = [
     "NULL_CATEGORY_LABEL",
     "JsonStatExporter",
     "JsonStatSource",
+    "dataset_cells",
     "decode_cells",
     "dumps",
     "from_jsonstat",
@@ -550,7 +551,7 @@ def decode_cells(document: Mapping[str, Any], *, location: str | Path | None = N
             + ("; read each dataset of a collection separately" if found == "collection" else ""),
             path=location,
         )
-    return _cells(_decoded_dataset(document, None, location))
+    return dataset_cells(_decoded_dataset(document, None, location))
 
 
 def _decoded_dataset(
@@ -564,7 +565,10 @@ def _decoded_dataset(
     return found[0]
 
 
-def _cells(dataset: Dataset) -> pa.Table:
+def dataset_cells(dataset: Dataset) -> pa.Table:
+    """The cells of a decoded dataset (:class:`samhandling.jsonstat.Dataset`) that hold a value or a
+    status, one row per cell, in the columns :func:`decode_cells` gives (what :func:`restore_table` takes).
+    """
     values = dataset.values
     status = dataset.status if dataset.status is not None else pa.nulls(len(values), pa.string())
     if pa.types.is_dictionary(status.type):
@@ -616,7 +620,7 @@ def from_jsonstat(
             f"expected a JSON-stat dataset (class 'dataset'), found class {document.get('class')!r}",
             path=location,
         )
-    cells = _cells(_decoded_dataset(document, values, location))
+    cells = dataset_cells(_decoded_dataset(document, values, location))
     return restore_table(cells, extension, location=location)
 
 
