@@ -21,7 +21,7 @@ import unicodedata
 
 from samhandling.errors import ParseError
 
-__all__ = ["describe_position", "decode_text", "detect_encoding"]
+__all__ = ["decode_text", "describe_position", "detect_encoding"]
 
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 #: Bytes Windows-1252 does not define (ISO-8859-1 maps them to C1 control characters, never text).

@@ -103,6 +103,7 @@ UNIT_TEXTS: dict[str, str] = {
     "liggedøgn": "døgn",
     "opphold": "opphold",
     "konsultasjoner": "konsultasjon",
+    "konsultasjonar": "konsultasjon",
     # time, size, weight
     "timer": "hour",
     "timar": "hour",
@@ -161,6 +162,7 @@ NON_ADDITIVE_MARKERS: tuple[str, ...] = (
     r"\bproportion\b",
     r"\w*pris\b",
     r"\w*lønn\b",
+    r"\w*alder\b",
 )
 """What makes a name, label or unit text say "not additive" (regular expressions, matched case-blind on
 the text with ``_`` read as a space)."""
@@ -172,6 +174,7 @@ _PER_INHABITANTS = re.compile(
     r"(?:innbyggere|innbyggjarar|innbygger|inhabitants|personer|persons|people|\b)",
     re.IGNORECASE,
 )
+_PER_UNIT = re.compile(r"(?P<what>\w+)\s+(?:per|pr\.?)\s+(?P<per>\w+)$", re.IGNORECASE)
 _SCALE_UNITS = {"1000": "thousand_inhabitants", "10000": "ten_thousand_inhabitants"}
 _SCALE_UNITS["100000"] = "hundred_thousand_inhabitants"
 
@@ -195,6 +198,8 @@ def unit_from_text(text: str | None) -> str | None:
     key = " ".join(text.split()).casefold()
     if key in UNIT_TEXTS:
         return UNIT_TEXTS[key]
+    if " " in key:
+        return None  # pint reads "x per y" as a unit; only single words are taken as written
     try:
         parse_unit(key)
     except UnitError:
@@ -262,6 +267,13 @@ def infer_variable(
             words = text[: rate.start()].split()
             base = unit_from_text(words[-1]) if words else None
         pint_unit = f"{base or 'count'} / {scale}"
+    elif pint_unit is None:
+        per = _PER_UNIT.search(text)
+        if per is not None:
+            numerator = unit_from_text(per["what"]) or unit_from_text(per["what"].rstrip("e"))
+            denominator = unit_from_text(per["per"])
+            if denominator is not None and denominator not in ("dimensionless", "percent"):
+                pint_unit = f"{numerator or 'count'} / {denominator}"
     inferred_additive = not is_non_additive(variable_id, label, unit_text)
     if pint_unit in ("percent", "permille", "dimensionless") and unit_text is not None:
         inferred_additive = False

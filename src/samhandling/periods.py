@@ -152,11 +152,11 @@ def period_labels(
     text = years.cast(pa.string())
     if kind is PeriodKind.SCHOOL_YEAR:
         following = pc.add(years.cast(pa.int32()), 1).cast(pa.string())
-        return pc.binary_join_element_wise(text, following, "-")  # type: ignore[no-any-return]
+        return pc.binary_join_element_wise(text, following, "-")
     if sub_year is None or kind is PeriodKind.YEAR:
         return text
     parts = sub_year if isinstance(sub_year, pa.ChunkedArray) else pa.chunked_array([sub_year])
     column = kind.value
     padded = pc.utf8_lpad(parts.cast(pa.string()), _DIGITS[column], "0")
     joined = pc.binary_join_element_wise(text, padded, _LETTER[column])
-    return pc.coalesce(joined, text)  # type: ignore[no-any-return]
+    return pc.coalesce(joined, text)

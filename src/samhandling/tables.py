@@ -420,7 +420,9 @@ def _check_periods(table: pa.Table, meta: TableMeta) -> None:
         bad = pc.or_kleene(pc.less(column, low), pc.greater(column, high))
         if pc.any(bad).as_py():
             row = _first_row(pc.fill_null(bad, False))
-            raise SchemaError(f"column {name!r} must be {low}–{high}, found {column[row].as_py()} at row {row}")
+            raise SchemaError(
+                f"column {name!r} must be {low}–{high}, found {column[row].as_py()} at row {row}"
+            )
     if meta.period is None:
         return
     expected = [meta.period] if meta.period in SUB_YEAR_COLUMNS else []
@@ -502,10 +504,10 @@ def _ordered(table: pa.Table) -> pa.Table:
 class StatTable:
     """A validated long-form statistics table with its metadata.
 
-    One row per number: ``region``, ``level``, ``year``, optional ``month``/``quarter``/``week``, the source's dimension
-    columns, then ``variable``, ``value`` and ``status`` (SSB's symbol when there is no ordinary
-    value).  Every variable has a :class:`Variable` (unit, additivity) in :attr:`meta`, together with
-    the geography year and the provenance of the data.
+    One row per number: ``region``, ``level``, ``year``, optional ``month``/``quarter``/``week``, the
+    source's dimension columns, then ``variable``, ``value`` and ``status`` (SSB's symbol when there is
+    no ordinary value).  Every variable has a :class:`Variable` (unit, additivity) in :attr:`meta`,
+    together with the geography year and the provenance of the data.
 
     Build one with :meth:`from_arrow` or :meth:`from_pydict`; the constructor assumes a table that is
     already canonical.  The wrapped :class:`pyarrow.Table` is available as :attr:`arrow`; the table

@@ -132,7 +132,9 @@ def test_without_metadata_units_and_additivity_are_inferred(
     assert "inferred" in back.provenance[-1].note
     rate = back.variable("fte_per_10000")
     assert (rate.additive, rate.unit) == (False, "fte / ten_thousand_inhabitants")
-    assert back.variable("fte").additive and back.variable("users").unit == "bruker"
+    assert back.variable("fte").additive
+    assert back.variable("users").unit == "bruker"
+
     def rows(t: StatTable) -> list[tuple[object, ...]]:
         return sorted((r["region"], r["year"], r["variable"], r["value"] or 0.0) for r in t.to_pylist())
 

@@ -448,7 +448,9 @@ class Duplicates:
             differ = row["value_count_distinct_max"] > 1
             sub_year = next((c for c in SUB_YEAR_COLUMNS if c in row), None)
             when = f"{row['year']}" + (
-                f"-{row['month']:02d}" if sub_year == "month" else (f" {sub_year} {row[sub_year]}" if sub_year else "")
+                f"-{row['month']:02d}"
+                if sub_year == "month"
+                else (f" {sub_year} {row[sub_year]}" if sub_year else "")
             )
             what = (
                 f"{variables[0]}{_dimension_text(example, table.dimensions)}"

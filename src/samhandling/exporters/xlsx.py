@@ -336,7 +336,9 @@ class XlsxExporter:
             if key in integer_columns:
                 columns[position] = ordered.column(key).to_pylist()
         if table.period is PeriodKind.SCHOOL_YEAR:  # "2022-2023", not the year the school year starts
-            columns[keys.index("year")] = _period_labels(ordered.column("year"), kind=table.period).to_pylist()
+            columns[keys.index("year")] = _period_labels(
+                ordered.column("year"), kind=table.period
+            ).to_pylist()
         shown = _cell_values(ordered)
         variable_column = keys.index("variable")
         for row in range(ordered.num_rows):
