@@ -38,7 +38,7 @@ def test_entry_point_loads() -> None:
 
 def test_sources_and_variables_are_registered(pm: PluginManager) -> None:
     names = [s.name for s in sources(pm)]
-    assert {"ssb-csv", "jsonstat", "ssb-api"} <= set(names)
+    assert {"ssb-csv", "jsonstat", "ssb-px", "ssb-api"} <= set(names)
     catalogue = variables(pm)
     assert catalogue["ohd_beds"].unit == "plass"
     assert catalogue["care_fte_per_10000"].denominator == "population"
@@ -69,7 +69,7 @@ def test_samhandling_read_picks_the_source(pm: PluginManager, data_dir: Path) ->
     assert csv.source == "ssb-csv"
     ssb_json = sh.read(data_dir / "07459_dataset.json", source="jsonstat", plugin_manager=pm)
     assert ssb_json.variable_ids() == ["population"]
-    with pytest.raises(ParseError, match="KOSTRA comparison group"):
+    with pytest.raises(ParseError, match="is not an area but a kostra group"):
         sh.read(
             data_dir / "12228_long_semicolon_latin1.csv", source="ssb-csv", plugin_manager=pm, groups="error"
         )
