@@ -294,7 +294,9 @@ def _read_without_metadata(path: Path) -> StatTable:
             ),
         )
     except pa.ArrowInvalid as exc:
-        raise ParseError(f"a CSV in samhandling's layout, read without its .meta.json: {exc}", path=path) from exc
+        raise ParseError(
+            f"a CSV in samhandling's layout, read without its .meta.json: {exc}", path=path
+        ) from exc
     ids = [str(v) for v in pc.unique(arrow.column("variable").drop_null()).to_pylist()]
     variables = [infer_variable(variable_id).variable for variable_id in ids]
     note = "read without its .meta.json: units and additivity inferred from the variable ids"

@@ -884,7 +884,7 @@ _KLASS_COLUMNS = frozenset({"code", "parentcode", "level", "name"})
 
 def _is_klass(header: Sequence[str]) -> bool:
     """Whether a header is that of a KLASS classification export (SSB's code lists)."""
-    return _KLASS_COLUMNS <= {h.strip().casefold() for h in header}
+    return {h.strip().casefold() for h in header} >= _KLASS_COLUMNS
 
 
 def _first_line_fields(buffer: pa.Buffer) -> list[str]:
