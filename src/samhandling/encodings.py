@@ -53,6 +53,9 @@ def detect_encoding(raw: bytes, *, path: object | None = None) -> str:
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        if _cut_at_end(raw, exc):
+            _refuse_nul(raw, path)
+            return "utf-8"  # the head of a UTF-8 file, cut inside its last character
         _refuse_mixed(raw, exc.start, path)
         _refuse_undefined(raw, path)
         _refuse_nul(raw, path)
@@ -83,10 +86,21 @@ def decode_text(raw: bytes, *, path: object | None = None, encoding: str | None 
     return _decode(raw, codec, path, what=f"not {codec}")
 
 
+def _cut_at_end(raw: bytes, exc: UnicodeDecodeError) -> bool:
+    """Whether the only error is a multi-byte character cut off by the end of the bytes (the head of a
+    UTF-8 file): the bytes before it are UTF-8 and hold other multi-byte characters.  A Windows-1252 file
+    that merely ends in ``å`` has none."""
+    if not (exc.end >= len(raw) and exc.start >= len(raw) - 3 and "end of data" in str(exc.reason)):
+        return False
+    return _UTF8_SEQUENCE.search(raw, 0, exc.start) is not None
+
+
 def _decode(raw: bytes, codec: str, path: object | None, *, what: str) -> str:
     try:
         return raw.decode(codec)
     except UnicodeDecodeError as exc:
+        if codec in ("utf-8", "utf-8-sig") and _cut_at_end(raw, exc):
+            return raw[: exc.start].decode(codec) + "\ufffd"
         line, where = describe_position(raw, exc.start)
         raise ParseError(
             f"the text is {what}: {where} cannot be decoded; pass encoding=... with the file's encoding",
