@@ -38,6 +38,7 @@ if typing.TYPE_CHECKING:
 __all__ = [
     "METADATA_KEY",
     "RESERVED_COLUMNS",
+    "SCHEMA_VERSION",
     "STATUS_SYMBOLS",
     "Provenance",
     "StatTable",
