@@ -151,12 +151,18 @@ _SEX = {
     "males": "male",
     "male": "male",
     "gutter": "male",
+    "gutar": "male",
+    "boys": "male",
+    "men": "male",
     "2": "female",
     "kvinner": "female",
     "kvinne": "female",
     "females": "female",
     "female": "female",
     "jenter": "female",
+    "jenter og kvinner": "female",
+    "girls": "female",
+    "women": "female",
 }
 
 

@@ -368,7 +368,7 @@ def _title_dimensions(title: str) -> list[str]:
     if not matches:
         return []
     match = matches[-1]
-    listed = match["dimensions"]
+    listed = re.sub(r"(?:\s*\([^()]*\))+\s*$", "", match["dimensions"])  # "… og år (syntetiske tall)"
     parts = [p.strip() for p in listed.split(",")]
     last = _LAST_AND.split(parts[-1])
     return [p.strip() for p in [*parts[:-1], *last] if p.strip()]
@@ -707,7 +707,7 @@ def _headings(
     stub_roles = set(roles.values())
     listed = [column_name(d) for d in _title_dimensions(title)]
     heading_roles = [r for r in listed if r not in stub_roles]
-    if listed and stub_roles <= set(listed):
+    if listed and stub_roles <= set(listed) and "time" in {*stub_roles, *heading_roles}:
         if not heading_roles:
             if len(value_names) > 1:
                 raise ParseError(
