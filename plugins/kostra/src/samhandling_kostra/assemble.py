@@ -259,10 +259,12 @@ def build(
 
     # -- other dimensions -----------------------------------------------------------------------
     dimension_columns: dict[str, pa.ChunkedArray] = {}
+    seen_texts: list[str | None] = []  # the distinct texts of the other dimensions, as written
     for role, column in stub.items():
         if role in ("region", "time", "variable"):
             continue
         texts, index = _encoded(column)
+        seen_texts += texts
         if role in ("age", "sex"):
             normalise = normalise_age if role == "age" else normalise_sex
             mapped: list[str | None] = []
@@ -315,6 +317,7 @@ def build(
 
     if "variable" in stub:
         contents, contents_index = _encoded(stub["variable"])
+        seen_texts += contents
         keys = [
             resolve(text or "", row_of(_first_row(contents_index, position)))
             for position, text in enumerate(contents)
@@ -385,6 +388,9 @@ def build(
         extra["ssb_table"] = table_id
     if dropped:
         extra["dropped_regions"] = dropped
+    damaged = sum("\ufffd" in (text or "") for text in [*labels, *seen_texts])
+    if damaged:
+        extra["damaged_labels"] = damaged  # texts with U+FFFD: damaged before they were read
     names = {p.code: p.name for p in parsed if p.level in NOT_AREAS or p.level == Level.HISTORICAL_DISTRICT}
     if names:
         extra["region_names"] = dict(sorted(names.items()))

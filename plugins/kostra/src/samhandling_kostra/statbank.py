@@ -590,11 +590,11 @@ def read_statbank_csv(
         note = f"encoding {found_encoding}, separator {layout.separator!r}" + (
             f", SSB table {table_id}" if table_id else ""
         )
-        damaged = _count_replacement_characters(buffer) if found_encoding == "utf-8" else 0
+        damaged = stat.meta.extra.get("damaged_labels", 0)
         if damaged:
             note += (
-                f"; the text holds {damaged} U+FFFD replacement character(s): it was damaged before it "
-                "was read"
+                f"; {damaged} distinct label(s) hold U+FFFD replacement characters: the text was damaged "
+                "before it was read"
             )
         provenance = Provenance(
             source=SOURCE_NAME,
@@ -627,10 +627,6 @@ def _is_utf8_file(path: Path) -> bool:
     except UnicodeDecodeError:
         return False
     return True
-
-
-def _count_replacement_characters(buffer: pa.Buffer) -> int:
-    return buffer.to_pybytes().count("\ufffd".encode()) if len(buffer) < (1 << 28) else 0
 
 
 class _Plan:
