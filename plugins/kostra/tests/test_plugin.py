@@ -55,6 +55,11 @@ def test_sources_and_variables_are_registered(pm: PluginManager) -> None:
         ("jsonstat", "07459_dataset.json"),
         ("jsonstat", "12228_sparse.json"),
         ("jsonstat", "collection.json"),
+        ("jsonstat", "11111_jsonstat1_dataset_months.json"),
+        ("jsonstat", "12909_quarters_late_dimension.json"),
+        ("ssb-csv", "07459_k_prefix_pseudo_regions_tab_latin1.csv"),
+        ("ssb-csv", "12274_school_years_semicolon.csv"),
+        ("ssb-px", "12274_school_years_utf8.px"),
     ],
 )
 def test_sources_pass_the_conformance_check(
@@ -76,7 +81,7 @@ def test_samhandling_read_picks_the_source(pm: PluginManager, data_dir: Path) ->
 
 
 def test_csv_files_of_other_kinds_are_left_to_other_sources(tmp_path: Path, data_dir: Path) -> None:
-    from samhandling_kostra.sources import JsonStatSource, PxWebSource, StatbankCsvSource
+    from samhandling_kostra.sources import JsonStatSource, PxSource, PxWebSource, StatbankCsvSource
 
     survey_like = tmp_path / "is248.csv"
     survey_like.write_text("kommunenr;navn;fte\n3301;Drammen;3\n", encoding="utf-8")
@@ -86,4 +91,7 @@ def test_csv_files_of_other_kinds_are_left_to_other_sources(tmp_path: Path, data
     assert csv_source.can_read(data_dir / "11875_tab_years_cp1252.csv")
     assert not JsonStatSource().can_read(data_dir / "11875_tab_years_cp1252.csv")
     assert PxWebSource().can_read("https://data.ssb.no/api/pxwebapi/v2/tables/07459/data?lang=no")
+    assert PxSource().can_read(data_dir / "12274_school_years_utf8.px")
+    assert not PxSource().can_read(data_dir / "11875_tab_years_cp1252.csv")
+    assert not csv_source.can_read(data_dir / "12274_school_years_utf8.px")
     assert not PxWebSource().can_read("https://data.ssb.no/api/pxwebapi/v2/tables/07459/metadata")

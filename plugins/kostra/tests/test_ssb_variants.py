@@ -251,3 +251,36 @@ def test_a_title_with_a_note_after_its_dimensions(year: int) -> None:
     table = read_statbank_csv(path)
     assert table.years() == [year]
     assert table.variable_ids() == ["population"]
+
+
+def test_a_large_answer_whose_dimension_comes_after_64_kib_of_values(
+    tmp_path: Path, pm: PluginManager
+) -> None:
+    import json
+
+    from samhandling_kostra.sources import JsonStatSource
+
+    years = [str(y) for y in range(1900, 2025)]
+    regions = [f"{3000 + i:04d}" for i in range(160)]
+    values = [float(i % 997) for i in range(len(years) * len(regions))]
+    document = {
+        "value": values,
+        "version": "2.0",
+        "class": "dataset",
+        "label": "Personer",
+        "id": ["Region", "Tid"],
+        "size": [len(regions), len(years)],
+        "role": {"geo": ["Region"], "time": ["Tid"]},
+        "dimension": {
+            "Region": {"category": {"index": regions}},
+            "Tid": {"category": {"index": years}},
+        },
+    }
+    path = tmp_path / "late.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    assert path.read_text("utf-8").index('"dimension"') > 1 << 16
+    assert JsonStatSource().can_read(path)
+    table = sh.read(path, plugin_manager=pm)
+    assert table.num_rows == len(values)
+    rows = _rows(table, "region", "year")
+    assert rows[("3001", 1901)]["value"] == values[len(years) + 1]
