@@ -144,6 +144,7 @@ class _Keywords:
 
 def _codec(header: bytes, path: Path, encoding: str | None) -> str:
     """The one encoding of the file, from ``encoding=``, ``CODEPAGE`` or ``CHARSET``."""
+    header = header.removeprefix(codecs.BOM_UTF8)
     if encoding is not None:
         name = encoding
     else:
