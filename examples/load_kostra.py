@@ -45,8 +45,9 @@ def main() -> None:
     for variable in table.variables.values():
         print(f"  {variable.id:<32} {variable.unit:<14} additive={variable.additive}  {variable.label}")
 
-    # Regions became code + level; the KOSTRA comparison group was left out, and said so.
-    print("levels:", table.levels(), "| left out:", table.meta.extra.get("dropped_regions"))
+    # Regions became code + level; the KOSTRA comparison group is kept as a row of level "kostra_group"
+    # (read with groups="drop" to leave such rows out), with its name in the metadata.
+    print("levels:", table.levels(), "| not areas:", table.meta.extra.get("region_names"))
 
     # SSB's symbols are kept in the status column, never turned into numbers.
     print("statuses:", table.status_counts())

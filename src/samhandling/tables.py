@@ -2,7 +2,7 @@
 
 One row per observation in long (tidy) form, close to JSON-stat::
 
-    region  level   year  [month]  [dimensions…]  variable  value   status
+    region  level   year  [month|quarter|week]  [dimensions…]  variable  value   status
     "3301"  muni…   2024            profession=…   fte       12.5    null
     "3301"  muni…   2024                           users     null    ":"
 
@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 
 from samhandling.errors import SchemaError
 from samhandling.levels import Level
+from samhandling.periods import SUB_YEAR_COLUMNS, TIME_COLUMNS, PeriodKind
 
 if typing.TYPE_CHECKING:
     import pandas
@@ -37,6 +38,7 @@ if typing.TYPE_CHECKING:
 __all__ = [
     "METADATA_KEY",
     "RESERVED_COLUMNS",
+    "SCHEMA_VERSION",
     "STATUS_SYMBOLS",
     "Provenance",
     "StatTable",
@@ -50,7 +52,9 @@ __all__ = [
 
 METADATA_KEY = b"samhandling"
 """The key of the Arrow schema metadata entry that holds a table's :class:`TableMeta` as JSON."""
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""Version of the table layout written into the metadata.  Version 2 added the ``quarter`` and ``week``
+columns and ``TableMeta.period``; tables of version 1 (years and months) load unchanged."""
 
 
 class Status(enum.StrEnum):
@@ -84,7 +88,7 @@ _STATUS_LABELS = {
 STATUS_SYMBOLS: tuple[str, ...] = tuple(s.value for s in Status)
 """SSB's symbols that may appear in the ``status`` column: ``.``, ``..``, ``...``, ``:`` and ``-``."""
 #: Columns with a fixed meaning; every other column is a dimension named by the source.
-RESERVED_COLUMNS: tuple[str, ...] = ("region", "level", "year", "month", "variable", "value", "status")
+RESERVED_COLUMNS: tuple[str, ...] = ("region", "level", *TIME_COLUMNS, "variable", "value", "status")
 """Columns with a fixed meaning; every other column of a StatTable is a dimension named by the source."""
 
 
@@ -223,6 +227,18 @@ class TableMeta:
     provenance: tuple[Provenance, ...] = attrs.field(default=(), converter=_provenance_tuple)
     title: str = ""
     extra: dict[str, Any] = attrs.field(factory=dict)
+    period: str | None = attrs.field(default=None)
+    """What one period of the table is when the columns alone do not say it: ``"school_year"`` (the
+    school year that starts in ``year``).  ``None`` (the default) means what the columns say: years, or
+    months, quarters or weeks when the table has that column."""
+
+    @period.validator
+    def _check_period(self, _attribute: attrs.Attribute[str | None], value: str | None) -> None:
+        if value is not None and value not in {kind.value for kind in PeriodKind}:
+            raise SchemaError(
+                f"TableMeta.period: {value!r} is not a period kind; expected one of "
+                f"{[kind.value for kind in PeriodKind]} (or None)"
+            )
 
     def to_json(self) -> bytes:
         """UTF-8 JSON as stored under :data:`METADATA_KEY` in the Arrow schema metadata."""
@@ -235,6 +251,8 @@ class TableMeta:
             "provenance": [p.to_dict() for p in self.provenance],
             "extra": self.extra,
         }
+        if self.period is not None:
+            payload["period"] = self.period
         return json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
     @classmethod
@@ -248,6 +266,7 @@ class TableMeta:
             variables={k: Variable.from_dict(v) for k, v in data.get("variables", {}).items()},
             provenance=tuple(Provenance.from_dict(p) for p in data.get("provenance", [])),
             extra=data.get("extra", {}),
+            period=data.get("period"),
         )
 
     def merged_with(self, other: TableMeta) -> TableMeta:
@@ -268,6 +287,11 @@ class TableMeta:
                 f"cannot combine tables on different geography years ({self.geography_year} and "
                 f"{other.geography_year}); harmonise one of them first"
             )
+        if self.period != other.period and PeriodKind.SCHOOL_YEAR.value in (self.period, other.period):
+            raise SchemaError(
+                f"cannot combine a table of {self.period or 'years'} with one of {other.period or 'years'}: "
+                f"a school year is not a calendar year"
+            )
         sources = [s for s in dict.fromkeys([self.source, other.source]) if s]
         return TableMeta(
             source="+".join(sources),
@@ -276,6 +300,7 @@ class TableMeta:
             provenance=tuple(dict.fromkeys(self.provenance + other.provenance)),
             title=self.title or other.title,
             extra={**other.extra, **self.extra},
+            period=self.period or other.period,
         )
 
 
@@ -331,7 +356,7 @@ def _normalise(table: pa.Table) -> pa.Table:
     targets: dict[str, pa.DataType] = {
         "level": level_type(),
         "year": pa.int16(),
-        "month": pa.int8(),
+        **dict.fromkeys(SUB_YEAR_COLUMNS, pa.int8()),
         "variable": variable_type(),
         "value": pa.float64(),
         "status": status_type(),
@@ -348,7 +373,7 @@ def _normalise(table: pa.Table) -> pa.Table:
                 if not (_is_string_like(column.type) or pa.types.is_null(column.type)):
                     raise SchemaError(f"column {name!r} must hold strings, found {column.type}")
                 column = _as_dictionary(column, targets[name])
-            elif name in ("year", "month"):
+            elif name in TIME_COLUMNS:
                 if not pa.types.is_integer(column.type):
                     raise SchemaError(f"column {name!r} must hold integers, found {column.type}")
                 column = column.cast(targets[name])
@@ -382,6 +407,33 @@ def _first_row(mask: pa.ChunkedArray | pa.Array) -> int:
     return int(pc.index(mask, True).as_py())
 
 
+def _check_periods(table: pa.Table, meta: TableMeta) -> None:
+    """At most one sub-year column, its values in range, and agreement with ``meta.period``."""
+    present = [name for name in SUB_YEAR_COLUMNS if name in table.column_names]
+    if len(present) > 1:
+        raise SchemaError(
+            f"a table has at most one sub-year column, found {present}; keep monthly, quarterly and weekly "
+            f"figures in separate tables"
+        )
+    for name in present:
+        low, high = SUB_YEAR_COLUMNS[name]
+        column = table.column(name)
+        bad = pc.or_kleene(pc.less(column, low), pc.greater(column, high))
+        if pc.any(bad).as_py():
+            row = _first_row(pc.fill_null(bad, False))
+            raise SchemaError(
+                f"column {name!r} must be {low}–{high}, found {column[row].as_py()} at row {row}"
+            )
+    if meta.period is None:
+        return
+    expected = [meta.period] if meta.period in SUB_YEAR_COLUMNS else []
+    if present != expected:
+        raise SchemaError(
+            f"the metadata says the periods are {meta.period.replace('_', ' ')}s, but the table has "
+            f"{'the column ' + repr(present[0]) if present else 'no sub-year column'}"
+        )
+
+
 def _validate(table: pa.Table, meta: TableMeta) -> pa.Table:
     """Check the content rules; returns the table with ``-`` values set to 0."""
     for name in ("region", "level", "year", "variable"):
@@ -403,12 +455,7 @@ def _validate(table: pa.Table, meta: TableMeta) -> pa.Table:
             f"column 'status' has unknown symbol(s) {sorted(unknown_status)}; expected one of "
             f"{list(STATUS_SYMBOLS)} (or empty for an ordinary value)"
         )
-    if "month" in table.column_names:
-        month = table.column("month")
-        bad = pc.or_kleene(pc.less(month, 1), pc.greater(month, 12))
-        if pc.any(bad).as_py():
-            row = _first_row(pc.fill_null(bad, False))
-            raise SchemaError(f"column 'month' must be 1–12, found {month[row].as_py()} at row {row}")
+    _check_periods(table, meta)
     value, status = table.column("value"), table.column("status")
     status_text = status.cast(pa.string()) if table.num_rows else pa.chunked_array([], pa.string())
     is_zero_status = pc.fill_null(pc.equal(status_text, Status.NOTHING_TO_REPORT.value), False)
@@ -447,7 +494,7 @@ def _validate(table: pa.Table, meta: TableMeta) -> pa.Table:
 
 
 def _ordered(table: pa.Table) -> pa.Table:
-    first = [c for c in ("region", "level", "year", "month") if c in table.column_names]
+    first = [c for c in ("region", "level", *TIME_COLUMNS) if c in table.column_names]
     last = ["variable", "value", "status"]
     dims = [c for c in table.column_names if c not in first and c not in last]
     return table.select([*first, *dims, *last])
@@ -458,10 +505,10 @@ def _ordered(table: pa.Table) -> pa.Table:
 class StatTable:
     """A validated long-form statistics table with its metadata.
 
-    One row per number: ``region``, ``level``, ``year``, optional ``month``, the source's dimension
-    columns, then ``variable``, ``value`` and ``status`` (SSB's symbol when there is no ordinary
-    value).  Every variable has a :class:`Variable` (unit, additivity) in :attr:`meta`, together with
-    the geography year and the provenance of the data.
+    One row per number: ``region``, ``level``, ``year``, optional ``month``/``quarter``/``week``, the
+    source's dimension columns, then ``variable``, ``value`` and ``status`` (SSB's symbol when there is
+    no ordinary value).  Every variable has a :class:`Variable` (unit, additivity) in :attr:`meta`,
+    together with the geography year and the provenance of the data.
 
     Build one with :meth:`from_arrow` or :meth:`from_pydict`; the constructor assumes a table that is
     already canonical.  The wrapped :class:`pyarrow.Table` is available as :attr:`arrow`; the table
@@ -594,6 +641,27 @@ class StatTable:
     def has_month(self) -> bool:
         """Whether the table is monthly (has a ``month`` column)."""
         return "month" in self.arrow.column_names
+
+    @property
+    def sub_year(self) -> str | None:
+        """The table's sub-year column (``"month"``, ``"quarter"`` or ``"week"``), or ``None``."""
+        return next((c for c in SUB_YEAR_COLUMNS if c in self.arrow.column_names), None)
+
+    @property
+    def period(self) -> PeriodKind:
+        """What one period of the table is: years, months, quarters, ISO weeks or school years."""
+        if self.meta.period is not None:
+            return PeriodKind(self.meta.period)
+        return PeriodKind(self.sub_year or PeriodKind.YEAR.value)
+
+    def period_labels(self) -> pa.ChunkedArray:
+        """Every row's period as SSB writes it (``2024``, ``2024M03``, ``2024K1``, ``2022-2023``)."""
+        from samhandling.periods import period_labels
+
+        column = self.sub_year
+        return period_labels(
+            self.arrow.column("year"), self.arrow.column(column) if column else None, kind=self.period
+        )
 
     @property
     def variables(self) -> dict[str, Variable]:

@@ -45,3 +45,36 @@ def test_a_forced_encoding_that_does_not_fit_or_does_not_exist_is_refused() -> N
         decode_text("a\nBodø".encode("cp1252"), path="t.csv", encoding="utf-8")
     with pytest.raises(ParseError, match="unknown text encoding 'klingon'"):
         decode_text(b"a", encoding="klingon")
+
+
+def test_one_encoding_per_file_mixed_encodings_are_refused_with_both_places() -> None:
+    raw = "Kommune;Verdi\n3301 Bodø;1\n".encode() + "3303 Årdal;2\n".encode("cp1252")
+    with pytest.raises(ParseError, match="mixes text encodings") as error:
+        decode_text(raw, path="mixed.csv")
+    assert error.value.line == 3
+    message = str(error.value)
+    assert "line 2 holds 'ø' encoded as UTF-8 (offset 22)" in message
+    assert "byte 0xc5 at offset 32" in message
+
+
+def test_bytes_no_encoding_of_the_guess_defines_and_nul_bytes_are_refused() -> None:
+    with pytest.raises(ParseError, match=r"byte 0x9d at offset 6 is not a character") as error:
+        decode_text(b"a;b\n1;\x9d\n")
+    assert error.value.line == 2
+    with pytest.raises(ParseError, match=r"NUL byte .*UTF-16 file without its byte-order mark") as error:
+        decode_text("Kommune;Verdi\n".encode("utf-16-le"), path="utf16.csv")
+    assert error.value.line == 1
+    with pytest.raises(ParseError, match="starts with a UTF-8 byte-order mark, but byte 0xf8"):
+        decode_text(codecs.BOM_UTF8 + "a\nBodø".encode("cp1252"))
+
+
+def test_the_encoding_is_decided_once_for_the_whole_file() -> None:
+    from samhandling.encodings import detect_encoding
+
+    assert detect_encoding(codecs.BOM_UTF8 + b"a") == "utf-8-sig"
+    assert detect_encoding("Bodø".encode()) == "utf-8"
+    assert detect_encoding(("a" * 100_000 + "Bodø").encode("cp1252")) == "cp1252"
+    # the head of a UTF-8 file cut inside its last character is still UTF-8 (readers sniff heads)
+    assert decode_text("Æøå".encode()[:-1]) == "Æø\ufffd"
+    # a Windows-1252 file that merely ends in 'å' is not
+    assert decode_text("Bodå".encode("cp1252")) == "Bodå"

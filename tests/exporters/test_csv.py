@@ -119,10 +119,32 @@ def test_monthly_round_trip(monthly: StatTable, tmp_path: Path) -> None:
     assert read_csv(export(monthly, tmp_path / "admissions.csv", norwegian=True)).equals(monthly)
 
 
-def test_without_metadata_the_file_is_plain_csv(table: StatTable, tmp_path: Path) -> None:
-    path = export(table, tmp_path / "fte.csv", metadata=False)
+@pytest.mark.parametrize("norwegian", [False, True])
+def test_without_metadata_units_and_additivity_are_inferred(
+    table: StatTable, tmp_path: Path, norwegian: bool
+) -> None:
+    path = export(table, tmp_path / "fte.csv", metadata=False, norwegian=norwegian)
     assert not metadata_path(path).exists()
-    with pytest.raises(SourceError, match=r"no fte\.csv\.meta\.json beside it"):
+    back = sh.read(path)
+    assert back.source == "samhandling-csv"
+    assert back.num_rows == table.num_rows
+    assert back.geography_year is None  # not in the file
+    assert "inferred" in back.provenance[-1].note
+    rate = back.variable("fte_per_10000")
+    assert (rate.additive, rate.unit) == (False, "fte / ten_thousand_inhabitants")
+    assert back.variable("fte").additive
+    assert back.variable("users").unit == "bruker"
+
+    def rows(t: StatTable) -> list[tuple[object, ...]]:
+        return sorted((r["region"], r["year"], r["variable"], r["value"] or 0.0) for r in t.to_pylist())
+
+    assert rows(back) == rows(table)
+
+
+def test_a_plain_csv_without_metadata_is_left_to_source_plugins(tmp_path: Path) -> None:
+    path = tmp_path / "other.csv"
+    path.write_text("kommune;verdi\n3301;1\n", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"no other\.csv\.meta\.json beside it, and its header is not"):
         read_csv(path)
 
 

@@ -27,8 +27,13 @@ def test_dense_dataset_with_status_object_and_roles(data_dir: Path) -> None:
     assert rows[("3301", "105+", 2023)]["status"] == "-"
     assert rows[("3301", "105+", 2023)]["value"] == 0.0
     assert rows[("0", "105+", 2024)]["status"] == ".."
-    assert table.meta.extra["dropped_regions"] == {"EKG13": "KOSTRA-gruppe 13"}
-    assert table.num_rows == 18
+    # KOSTRA groups are kept as rows of their own level (groups="drop" leaves them out)
+    assert {r["level"] for r in table.to_pylist() if r["region"] == "EKG13"} == {"kostra_group"}
+    assert table.meta.extra["region_names"] == {"EKG13": "KOSTRA-gruppe 13"}
+    assert table.num_rows == 24
+    dropped = read_jsonstat(data_dir / "07459_dataset.json", groups="drop")
+    assert dropped.meta.extra["dropped_regions"] == {"EKG13": "KOSTRA-gruppe 13"}
+    assert dropped.num_rows == 18
     assert (table.provenance[-1].checksum or "").startswith("sha256:")
 
 
@@ -45,9 +50,9 @@ def test_sparse_values_status_array_and_no_geo_role(data_dir: Path) -> None:
         "status": "-",
     }
     assert rows[("3301", "kosvedtakrus0000", 2018)]["status"] == ":"
-    rate = table.variable("kosvedtakrus0000")
+    rate = table.variable("kosvedtakrus0000")  # "Antall vedtak … per 10 000 innbyggere", unit "antall"
     assert rate.additive is False
-    assert rate.unit == "count"
+    assert rate.unit == "count / ten_thousand_inhabitants"
     assert table.num_rows == 8
 
 
@@ -112,12 +117,16 @@ def _tiny(**changes: object) -> dict[str, object]:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"value": [1]}, r"'value' has 1 entries but the sizes \[2, 1\] make 2 cells"),
+        ({"value": [1]}, r"'value' has 1 entries, but the sizes give a cube of 2 cells \(\[2, 1\]\)"),
         ({"value": [1, None]}, r"cell 1 \(Region='3303', Tid='2024'\) has no value and no status"),
-        ({"status": {"1": "x"}}, "unknown status symbol 'x'"),
-        ({"size": [3, 1]}, "dimension 'Region' has 2 categories but 'size' says 3"),
+        (
+            {"status": {"1": "x"}},
+            r"'status' of cell 1 \(Region='3303', Tid='2024'\) is 'x', not one of SSB's",
+        ),
+        ({"size": [3, 1]}, "dimension 'Region' has 2 categories but 'size' gives 3"),
         ({"id": ["Region"]}, "'id' names 1 dimensions but 'size' gives 2"),
-        ({"class": "bundle"}, "class 'bundle' is not supported"),
+        ({"class": "bundle"}, "the JSON-stat bundle holds no datasets"),
+        ({"class": "cube"}, "JSON-stat class 'cube' is not read"),
     ],
 )
 def test_malformed_datasets_are_reported(tmp_path: Path, changes: dict[str, object], message: str) -> None:

@@ -32,23 +32,60 @@ from samhandling_kostra.regions import UnreadableRegion
         ("EKA33 Buskerud", "33", "county", "Buskerud"),
         ("030101 Gamle Oslo", "030101", "district", "Gamle Oslo"),
         ("EKG13 KOSTRA-gruppe 13", "EKG13", "kostra_group", "KOSTRA-gruppe 13"),
-        ("EAKUO Landet uten Oslo", "EAKUO", "aggregate", "Landet uten Oslo"),
+        ("EAKUO Landet uten Oslo", "EAKUO", "kostra_group", "Landet uten Oslo"),
         ("  3303   Kongsberg ", "3303", "municipality", "Kongsberg"),
+        # pseudo-regions SSB adds to "all municipalities" (Norwegian and English labels)
+        ("K-21-22 Svalbard og Jan Mayen", "21-22", "unallocated", "Svalbard og Jan Mayen"),
+        ("K-21-22 Svalbard and Jan Mayen", "21-22", "unallocated", "Svalbard and Jan Mayen"),
+        ("K-23 Kontinentalsokkelen", "23", "unallocated", "Kontinentalsokkelen"),
+        ("K-Rest Delte kommuner og uoppgitt", "Rest", "unallocated", "Delte kommuner og uoppgitt"),
+        (
+            "K-Rest Divided municalities and unknown",
+            "Rest",
+            "unallocated",
+            "Divided municalities and unknown",
+        ),
+        ("21 Svalbard", "21", "unallocated", "Svalbard"),
+        ("88 Ikke bosatt i Norge", "88", "unallocated", "Ikke bosatt i Norge"),
+        ("99 Uoppgitt fylke", "99", "unallocated", "Uoppgitt fylke"),
+        ("9999 Uoppgitt", "9999", "unallocated", "Uoppgitt"),
+        ("2111 Spitsbergen", "2111", "unallocated", "Spitsbergen"),
+        # grouped and historical codes
+        ("02-03 Oslo og Akershus (-2019)", "02-03", "region_group", "Oslo og Akershus"),
+        ("03+30 Oslo og Viken", "03+30", "region_group", "Oslo og Viken"),
+        ("TOTAL Hele landet", "0", "national", "Hele landet"),
+        ("13 Bergen (t.o.m. 1971)", "13", "county", "Bergen"),
+        # city districts: letter suffixes, city totals, unknown districts and earlier divisions
+        ("030101a Gamle Oslo", "030101", "district", "Gamle Oslo"),
+        ("030101 Bygdøy-Frogner (1988-2003)", "030101:1988-2003", "historical_district", "Bygdøy-Frogner"),
+        ("160101a Midtbyen (2005-2017)", "160101:2005-2017", "historical_district", "Midtbyen"),
+        ("120101 Arna (-2019)", "120101:-2019", "historical_district", "Arna"),
+        ("030100aa Oslo total", "0301", "municipality", "Oslo total"),
+        ("460100 Bergen total", "4601", "municipality", "Bergen total"),
+        ("030100a Oslo total (2001-2003)", "030100:2001-2003", "historical_district", "Oslo total"),
+        ("030199a Unknown urban district Oslo", "030199", "unallocated", "Unknown urban district Oslo"),
+        (
+            "030199 Unknown urban district Oslo (1988-2003)",
+            "030199:1988-2003",
+            "unallocated",
+            "Unknown urban district Oslo",
+        ),
     ],
 )
 def test_region_labels(label: str, code: str, level: str, name: str) -> None:
     parsed = parse_region_label(label)
     assert (parsed.code, parsed.level, parsed.name) == (code, level, name)
-    assert parsed.is_area == (level not in ("kostra_group", "aggregate"))
+    assert parsed.is_area == (level not in ("kostra_group", "unallocated", "region_group"))
 
 
 @pytest.mark.parametrize(
     ("label", "message"),
     [
-        ("Drammen", "no area code"),
+        ("Drammen", "the label has no region code"),
         ("", "empty region"),
         ("12345678 Grunnkrets", "8 digits"),
         ("K-33 Buskerud", "prefix 'K-' means a municipality"),
+        ("3301a Drammen", "letters after a 4-digit code"),
     ],
 )
 def test_unreadable_region_labels(label: str, message: str) -> None:
@@ -91,7 +128,9 @@ def test_sex_periods_and_names() -> None:
         normalise_age("mange år")
     assert parse_period("2024") == (2024, None)
     assert parse_period("2024M03") == (2024, 3)
-    for bad in ("2024K1", "2024M13", "2023-2024"):
+    assert parse_period("2024K1") == (2024, 1)
+    assert parse_period("2023-2024") == (2023, None)
+    for bad in ("2024M13", "2020-2023", "2024H1"):
         with pytest.raises(UnreadableCategory):
             parse_period(bad)
     assert column_name("Alder") == "age"

@@ -38,7 +38,7 @@ def test_entry_point_loads() -> None:
 
 def test_sources_and_variables_are_registered(pm: PluginManager) -> None:
     names = [s.name for s in sources(pm)]
-    assert {"ssb-csv", "jsonstat", "ssb-api"} <= set(names)
+    assert {"ssb-csv", "jsonstat", "ssb-px", "ssb-api"} <= set(names)
     catalogue = variables(pm)
     assert catalogue["ohd_beds"].unit == "plass"
     assert catalogue["care_fte_per_10000"].denominator == "population"
@@ -55,6 +55,11 @@ def test_sources_and_variables_are_registered(pm: PluginManager) -> None:
         ("jsonstat", "07459_dataset.json"),
         ("jsonstat", "12228_sparse.json"),
         ("jsonstat", "collection.json"),
+        ("jsonstat", "11111_jsonstat1_dataset_months.json"),
+        ("jsonstat", "12909_quarters_late_dimension.json"),
+        ("ssb-csv", "07459_k_prefix_pseudo_regions_tab_latin1.csv"),
+        ("ssb-csv", "12274_school_years_semicolon.csv"),
+        ("ssb-px", "12274_school_years_utf8.px"),
     ],
 )
 def test_sources_pass_the_conformance_check(
@@ -69,14 +74,14 @@ def test_samhandling_read_picks_the_source(pm: PluginManager, data_dir: Path) ->
     assert csv.source == "ssb-csv"
     ssb_json = sh.read(data_dir / "07459_dataset.json", source="jsonstat", plugin_manager=pm)
     assert ssb_json.variable_ids() == ["population"]
-    with pytest.raises(ParseError, match="KOSTRA comparison group"):
+    with pytest.raises(ParseError, match="is not an area but a kostra group"):
         sh.read(
             data_dir / "12228_long_semicolon_latin1.csv", source="ssb-csv", plugin_manager=pm, groups="error"
         )
 
 
 def test_csv_files_of_other_kinds_are_left_to_other_sources(tmp_path: Path, data_dir: Path) -> None:
-    from samhandling_kostra.sources import JsonStatSource, PxWebSource, StatbankCsvSource
+    from samhandling_kostra.sources import JsonStatSource, PxSource, PxWebSource, StatbankCsvSource
 
     survey_like = tmp_path / "is248.csv"
     survey_like.write_text("kommunenr;navn;fte\n3301;Drammen;3\n", encoding="utf-8")
@@ -86,4 +91,7 @@ def test_csv_files_of_other_kinds_are_left_to_other_sources(tmp_path: Path, data
     assert csv_source.can_read(data_dir / "11875_tab_years_cp1252.csv")
     assert not JsonStatSource().can_read(data_dir / "11875_tab_years_cp1252.csv")
     assert PxWebSource().can_read("https://data.ssb.no/api/pxwebapi/v2/tables/07459/data?lang=no")
+    assert PxSource().can_read(data_dir / "12274_school_years_utf8.px")
+    assert not PxSource().can_read(data_dir / "11875_tab_years_cp1252.csv")
+    assert not csv_source.can_read(data_dir / "12274_school_years_utf8.px")
     assert not PxWebSource().can_read("https://data.ssb.no/api/pxwebapi/v2/tables/07459/metadata")

@@ -43,14 +43,20 @@ def test_long_layout_latin1_with_title_decimal_comma_and_symbols(data_dir: Path)
         "value": 0.0,
         "status": None,
     }
-    assert table.status_counts() == {None: 9, "..": 1, "...": 1, ":": 2, "-": 2, ".": 1}
-    assert table.meta.extra["dropped_regions"] == {"EAKUO": "Landet uten Oslo", "EKG13": "KOSTRA-gruppe 13"}
+    # KOSTRA groups and the country without Oslo are kept, with their own level and their names
+    assert rows[("EAKUO", 2019, "psychiatric_nurse_fte")]["level"] == "kostra_group"
+    assert rows[("EKG13", 2018, "waiting_list_substance_use")]["value"] == 14.0
+    assert table.meta.extra["region_names"] == {"EAKUO": "Landet uten Oslo", "EKG13": "KOSTRA-gruppe 13"}
+    assert table.status_counts() == {None: 15, "..": 3, "...": 1, ":": 2, "-": 2, ".": 1}
+    dropped = read_statbank_csv(data_dir / "12228_long_semicolon_latin1.csv", groups="drop")
+    assert dropped.status_counts() == {None: 9, "..": 1, "...": 1, ":": 2, "-": 2, ".": 1}
+    assert dropped.meta.extra["dropped_regions"] == {"EAKUO": "Landet uten Oslo", "EKG13": "KOSTRA-gruppe 13"}
     assert table.variable("psychiatric_nurse_fte").unit == "årsverk"
     assert table.variable("waiting_list_substance_use").unit == "person"
 
 
 def test_kostra_groups_can_be_refused(data_dir: Path) -> None:
-    with pytest.raises(ParseError, match=r"line 8, column 'region'.*'EAKUO Landet uten Oslo' is a KOSTRA"):
+    with pytest.raises(ParseError, match=r"line 8, column 'region'.*'EAKUO Landet uten Oslo' is not an area"):
         read_statbank_csv(data_dir / "12228_long_semicolon_latin1.csv", groups="error")
 
 
@@ -121,8 +127,14 @@ HEADER = '"region";"statistikkvariabel";"år";"value"\n'
             "not a number",
         ),
         ('"3301 Drammen";"Personer";"2024";\n', 2, "value", "empty cell"),
-        ('"Drammen";"Personer";"2024";12\n', 2, "region", "no area code"),
-        ('"3301 Drammen";"Personer";"2024K1";12\n', 2, "år", "quarterly"),
+        ('"Drammen";"Personer";"2024";12\n', 2, "region", "the label has no region code"),
+        ('"3301 Drammen";"Personer";"2024H1";12\n', 2, "år", "is a half-year"),
+        (
+            '"3301 Drammen";"Personer";"2024";12\n"3301 Drammen";"Personer";"2024K1";12\n',
+            3,
+            "år",
+            "mix years",
+        ),
         (
             '"3301 Drammen";"Personer";"2024";1.500,5\n"3303 Kongsberg";"Personer";"2024";12,5\n',
             2,
@@ -231,12 +243,13 @@ def test_text_that_is_not_utf8_is_found_where_it_is_decoded(tmp_path: Path, late
     rows = "".join(f'"3301 Drammen";"Personer";"{2000 + i % 25}";{i}\n' for i in range(3000))
     path = tmp_path / "late.csv"
     path.write_bytes((HEADER + rows + late).encode("cp1252"))
-    table = read_statbank_csv(path)
+    table = read_statbank_csv(path, groups="drop")
     assert "windows-1252" in table.provenance[0].note, column
     assert table.num_rows == 3001
-    with pytest.raises(ParseError, match="UTF8") as caught:
+    with pytest.raises(ParseError, match=r"byte 0xe5 at offset 31 is not UTF-8") as caught:
         read_statbank_csv(path, encoding="utf-8")
     assert caught.value.path == path
+    assert caught.value.line == 1
 
 
 def test_symbols_and_decimal_marks_across_many_rows(tmp_path: Path) -> None:

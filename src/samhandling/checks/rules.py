@@ -61,6 +61,7 @@ import pyarrow.compute as pc
 from samhandling.checks import CheckContext, Finding, Severity
 from samhandling.errors import SamhandlingError, ValidationError, YearNotCoveredError
 from samhandling.hookspecs import hookimpl
+from samhandling.periods import SUB_YEAR_COLUMNS, TIME_COLUMNS
 from samhandling.registry import Registrar
 from samhandling.tables import RESERVED_COLUMNS, StatTable, Variable
 
@@ -257,7 +258,8 @@ def _bands_option(context: CheckContext, rule: str, key: str, extra: Any) -> dic
 def _key_columns(table: StatTable, *, without: Iterable[str] = ()) -> list[str]:
     """The columns that identify one observation: region, level, year, month, dimensions, variable."""
     drop = set(without)
-    keys = ["region", "level", "year", *(["month"] if table.has_month else []), *table.dimensions, "variable"]
+    periods = [c for c in TIME_COLUMNS if c in table.columns]
+    keys = ["region", "level", *periods, *table.dimensions, "variable"]
     return [k for k in keys if k not in drop]
 
 
@@ -425,7 +427,7 @@ class Duplicates:
         repeated = copies.group_by(keys, use_threads=False).aggregate(
             [([], "count_all"), ("value", "count_distinct"), ("value", "list")]
         )
-        area = [k for k in ("region", "level", "year", "month") if k in keys]
+        area = [k for k in ("region", "level", *TIME_COLUMNS) if k in keys]
         by_area = repeated.group_by(area, use_threads=False).aggregate(
             [
                 ([], "count_all"),
@@ -444,7 +446,12 @@ class Duplicates:
             cells = row["count_all"]
             copies = row["count_all_max"]
             differ = row["value_count_distinct_max"] > 1
-            when = f"{row['year']}" + (f"-{row['month']:02d}" if "month" in row else "")
+            sub_year = next((c for c in SUB_YEAR_COLUMNS if c in row), None)
+            when = f"{row['year']}" + (
+                f"-{row['month']:02d}"
+                if sub_year == "month"
+                else (f" {sub_year} {row[sub_year]}" if sub_year else "")
+            )
             what = (
                 f"{variables[0]}{_dimension_text(example, table.dimensions)}"
                 if cells == 1

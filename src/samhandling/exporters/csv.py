@@ -6,7 +6,9 @@ semicolon between fields, decimal comma, and a UTF-8 byte-order mark so that æ,
 
 CSV cannot carry units or provenance; they are written to ``<file>.meta.json`` beside the CSV (the
 same JSON as the Parquet schema metadata, plus the column types and the dialect), so the built-in
-source ``samhandling-csv`` reads the pair back into the same StatTable.  Numbers keep every digit of
+source ``samhandling-csv`` reads the pair back into the same StatTable.  A CSV in this layout whose
+``.meta.json`` is missing is still read, with units and additivity inferred from the variable ids
+(:mod:`samhandling.inference`) and no geography year.  Numbers keep every digit of
 the float64 (shortest exact form); the decimal comma is put in with pyarrow compute on the formatted
 column, never row by row.
 """
@@ -200,9 +202,11 @@ def read_csv(path: str | Path) -> StatTable:
     path = Path(path)
     sidecar_path = metadata_path(path)
     if not sidecar_path.is_file():
+        if _canonical_header(path) is not None:
+            return _read_without_metadata(path)
         raise SourceError(
-            f"{path}: no {sidecar_path.name} beside it; only CSV files written by samhandling (with their "
-            f"metadata) can be read back — read other CSV files with a source plugin"
+            f"{path}: no {sidecar_path.name} beside it, and its header is not samhandling's (region, level, "
+            f"year, variable, value); read other CSV files with a source plugin"
         )
     try:
         sidecar = json.loads(sidecar_path.read_text(encoding="utf-8"))
@@ -239,6 +243,71 @@ def read_csv(path: str | Path) -> StatTable:
     return StatTable.from_arrow(arrow, meta=meta)
 
 
+_CANONICAL = ("region", "level", "year", "variable", "value")
+
+
+def _canonical_header(path: Path) -> tuple[list[str], str] | None:
+    """The header and delimiter of a CSV laid out as samhandling writes it, or ``None``."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(1 << 16)
+    except OSError:
+        return None
+    first = head.removeprefix(BOM).split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", errors="replace")
+    for delimiter in (",", ";", "\t"):
+        names = [name.strip().strip('"') for name in first.split(delimiter)]
+        if all(name in names for name in _CANONICAL):
+            return names, delimiter
+    return None
+
+
+def _read_without_metadata(path: Path) -> StatTable:
+    """A CSV in samhandling's layout whose ``.meta.json`` is missing: units and additivity inferred.
+
+    The variables get the unit and additivity their ids say (:func:`samhandling.inference.infer_variable`:
+    a ``…_per_10000`` or ``dekningsgrad`` is not additive); the geography year is unknown.
+    """
+    from samhandling.encodings import decode_text
+    from samhandling.inference import infer_variable
+    from samhandling.periods import SUB_YEAR_COLUMNS
+    from samhandling.tables import Provenance
+
+    found = _canonical_header(path)
+    assert found is not None
+    names, delimiter = found
+    text = decode_text(path.read_bytes(), path=path)  # one encoding for the whole file, or an error
+    body = text.split("\n", 1)[1] if "\n" in text else ""
+    decimal = "," if delimiter != "," and re.search(r"\d,\d", body) else "."
+    types: dict[str, pa.DataType] = {name: pa.string() for name in names}
+    types.update({"year": pa.int16(), "value": pa.float64()})
+    types.update({name: pa.int8() for name in SUB_YEAR_COLUMNS if name in names})
+    try:
+        arrow = pacsv.read_csv(
+            pa.BufferReader(text.encode("utf-8")),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types,
+                decimal_point=decimal,
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        raise ParseError(
+            f"a CSV in samhandling's layout, read without its .meta.json: {exc}", path=path
+        ) from exc
+    ids = [str(v) for v in pc.unique(arrow.column("variable").drop_null()).to_pylist()]
+    variables = [infer_variable(variable_id).variable for variable_id in ids]
+    note = "read without its .meta.json: units and additivity inferred from the variable ids"
+    return StatTable.from_arrow(
+        arrow,
+        source="samhandling-csv",
+        variables=variables,
+        provenance=[Provenance.for_file("samhandling-csv", path, note=note)],
+    )
+
+
 @typing.final
 class CsvSource:
     """Read back CSV files that samhandling wrote (recognised by the ``.meta.json`` beside them)."""
@@ -247,9 +316,12 @@ class CsvSource:
     description = "CSV written by samhandling, with its .meta.json (units, status, provenance restored)"
 
     def can_read(self, location: str | Path) -> bool:
-        """Whether ``location`` is a ``.csv`` file with samhandling's ``.meta.json`` beside it."""
+        """Whether ``location`` is a ``.csv`` file with samhandling's ``.meta.json`` beside it, or with
+        samhandling's header (then read with units and additivity inferred)."""
         path = Path(location)
-        return path.suffix.lower() == ".csv" and path.is_file() and metadata_path(path).is_file()
+        if path.suffix.lower() != ".csv" or not path.is_file():
+            return False
+        return metadata_path(path).is_file() or _canonical_header(path) is not None
 
     def read(self, location: str | Path, **options: Any) -> StatTable:
         """Read the file (no options are accepted: the dialect is in the metadata file)."""

@@ -3,9 +3,9 @@
 The long table becomes a cube.  Its dimensions, in this order (the last one varies fastest, as in SSB's
 own responses)::
 
-    region [level] dimension… variable year [month]
+    region [level] dimension… variable year [month|quarter|week]
 
-* ``region`` has the role *geo*; ``year`` and ``month`` the role *time*; ``variable`` the role
+* ``region`` has the role *geo*; ``year`` and a sub-year column the role *time*; ``variable`` the role
   *metric*, with ``category.unit`` per variable (``label`` is the exact pint unit string, ``decimals``
   the fewest decimals that show every value exactly).
 * ``value`` is a dense array when at least half the cells hold a value, otherwise a sparse object of
@@ -51,6 +51,8 @@ import pyarrow.compute as pc
 
 from samhandling.errors import ExportError, ParseError, SourceError
 from samhandling.hookspecs import hookimpl
+from samhandling.jsonstat import Dataset, datasets, parse
+from samhandling.periods import TIME_COLUMNS
 from samhandling.registry import Registrar
 from samhandling.tables import StatTable, Status, TableMeta
 
@@ -60,6 +62,7 @@ __all__ = [
     "NULL_CATEGORY_LABEL",
     "JsonStatExporter",
     "JsonStatSource",
+    "dataset_cells",
     "decode_cells",
     "dumps",
     "from_jsonstat",
@@ -74,6 +77,8 @@ DIMENSION_LABELS: dict[str, str] = {
     "level": "nivå",
     "year": "år",
     "month": "måned",
+    "quarter": "kvartal",
+    "week": "uke",
     "variable": "statistikkvariabel",
     "age": "alder",
     "sex": "kjønn",
@@ -211,8 +216,8 @@ def _cube(table: StatTable) -> tuple[list[_Axis], np.ndarray, dict[str, str] | N
         order.append("level")
     order += table.dimensions
     order += ["variable", "year"]
-    if table.has_month:
-        order.append("month")
+    if table.sub_year is not None:
+        order.append(table.sub_year)
     axes = [_axis(name, arrow.column(name)) for name in order]
     total = math.prod(axis.size for axis in axes)
     if total > MAX_CELLS:
@@ -336,7 +341,7 @@ def dumps(
     document["size"] = [axis.size for axis in axes]
     role: dict[str, list[str]] = {
         "geo": ["region"],
-        "time": [a.id for a in axes if a.id in ("year", "month")],
+        "time": [a.id for a in axes if a.id in TIME_COLUMNS],
     }
     role["metric"] = ["variable"]
     document["role"] = role
@@ -525,166 +530,59 @@ def restore_table(
     return StatTable.from_arrow(pa.table(arrays), meta=meta)
 
 
-def _categories(dimension_id: str, entry: Any, size: int, location: object) -> list[str]:
-    """The category ids of one dimension in index order (``index`` as a list or an object, or one label)."""
-    if not isinstance(entry, Mapping) or not isinstance(entry.get("category"), Mapping):
-        raise ParseError(f"dimension {dimension_id!r} has no 'category' object", path=location)
-    category = entry["category"]
-    index = category.get("index")
-    if isinstance(index, list):
-        ids = [str(c) for c in index]
-    elif isinstance(index, Mapping):
-        ids = [""] * len(index)
-        for key, position in index.items():
-            if not isinstance(position, int) or not 0 <= position < len(index) or ids[position]:
-                raise ParseError(
-                    f"dimension {dimension_id!r}: category {key!r} has the index {position!r}; expected "
-                    f"each of 0..{len(index) - 1} once",
-                    path=location,
-                )
-            ids[position] = str(key)
-    elif index is None and isinstance(category.get("label"), Mapping) and len(category["label"]) == 1:
-        ids = [str(next(iter(category["label"])))]
-    else:
-        raise ParseError(
-            f"dimension {dimension_id!r} has no category index (and not exactly one labelled category)",
-            path=location,
-        )
-    if len(ids) != size:
-        raise ParseError(
-            f"dimension {dimension_id!r} has {len(ids)} categories but 'size' gives {size}", path=location
-        )
-    return ids
-
-
-def _positions(keys: Any, total: int, member: str, location: object) -> np.ndarray:
-    """Cell positions from the keys of a sparse ``value``/``status`` object (strings of integers)."""
-    try:
-        positions = pa.array(list(keys), pa.string()).cast(pa.int64()).to_numpy(zero_copy_only=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise ParseError(f"'{member}' has a key that is not a cell number: {exc}", path=location) from exc
-    bad = (positions < 0) | (positions >= total)
-    if bad.any():
-        raise ParseError(
-            f"'{member}' names cell {int(positions[bad][0])}, outside the cube of {total} cells",
-            path=location,
-        )
-    return np.asarray(positions, dtype=np.int64)
-
-
-def _value_cells(value: Any, total: int, location: object) -> tuple[np.ndarray | None, pa.Array]:
-    """Positions (``None``: every cell, in order) and float64 values of the ``value`` member."""
-    try:
-        if isinstance(value, list):
-            if len(value) != total:
-                raise ParseError(
-                    f"'value' has {len(value)} entries, but the sizes give a cube of {total} cells",
-                    path=location,
-                )
-            return None, pa.array(value, pa.float64())
-        if isinstance(value, Mapping):
-            return _positions(value.keys(), total, "value", location), pa.array(
-                list(value.values()), pa.float64()
-            )
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise ParseError(
-            f"'value' holds something that is not a number or null: {exc}", path=location
-        ) from exc
-    raise ParseError("'value' must be an array or an object of cell number → number", path=location)
-
-
-def _status_cells(status: Any, total: int, location: object) -> pa.Array:
-    """The status of every cell (null where none), from a string, an array or an object."""
-    if status is None:
-        return pa.nulls(total, pa.string())
-    try:
-        if isinstance(status, str):
-            return pa.array(np.full(total, status, dtype=object), pa.string())
-        if isinstance(status, list):
-            if len(status) == 1:
-                return pa.array(np.full(total, status[0], dtype=object), pa.string())
-            if len(status) != total:
-                raise ParseError(
-                    f"'status' has {len(status)} entries, but the sizes give a cube of {total} cells",
-                    path=location,
-                )
-            return pa.array(status, pa.string())
-        if isinstance(status, Mapping):
-            positions = _positions(status.keys(), total, "status", location)
-            symbols = pa.array(list(status.values()), pa.string())
-            row_of_cell = np.full(total, -1, dtype=np.int64)
-            row_of_cell[positions] = np.arange(len(positions), dtype=np.int64)
-            return symbols.take(pa.array(row_of_cell, pa.int64(), mask=row_of_cell < 0))
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise ParseError(f"'status' holds something that is not a symbol: {exc}", path=location) from exc
-    raise ParseError(
-        "'status' must be a string, an array or an object of cell number → symbol", path=location
-    )
-
-
 def decode_cells(document: Mapping[str, Any], *, location: str | Path | None = None) -> pa.Table:
-    """The cells of a JSON-stat 2.0 dataset that hold a value or a status, one row per cell.
+    """The cells of a JSON-stat dataset that hold a value or a status, one row per cell.
 
     Columns: one per dimension id (dictionary-encoded category ids), then ``value`` (float64) and
-    ``status`` (string).  Cells with neither a value nor a status are left out.  Cell coordinates are
-    computed from the cell numbers with integer arithmetic on whole arrays (row-major, the last
-    dimension fastest), never cell by cell.
+    ``status`` (string).  Cells with neither a value nor a status are left out.  The decoding (sizes,
+    limits, value and status forms, JSON-stat 1.x and 2.0) is :mod:`samhandling.jsonstat`'s; cell
+    coordinates are computed from the cell numbers with integer arithmetic on whole arrays.
 
-    :param document: the parsed JSON of a dataset (``class`` ``"dataset"``, ``version`` ``"2.0"``).
+    :param document: the parsed JSON of a dataset.
     :param location: the file the document came from, named in errors.
-    :raises ParseError: the document is not a JSON-stat 2.0 dataset, or its parts disagree.
+    :raises ParseError: the document is not a JSON-stat dataset, or its parts disagree.
     """
     if not isinstance(document, Mapping):
         raise ParseError("a JSON-stat dataset is a JSON object", path=location)
-    if document.get("class") != "dataset":
+    if document.get("class") not in ("dataset", None):
         found = document.get("class")
         raise ParseError(
             f"expected a JSON-stat dataset (class 'dataset'), found class {found!r}"
             + ("; read each dataset of a collection separately" if found == "collection" else ""),
             path=location,
         )
-    ids, sizes, dimensions = document.get("id"), document.get("size"), document.get("dimension")
-    if not isinstance(ids, list) or not isinstance(sizes, list) or not isinstance(dimensions, Mapping):
-        raise ParseError("a JSON-stat 2.0 dataset needs 'id', 'size' and 'dimension'", path=location)
-    if len(ids) != len(sizes) or not all(isinstance(n, int) and n >= 0 for n in sizes):
-        raise ParseError(f"'id' {ids} and 'size' {sizes} do not match", path=location)
-    missing = [i for i in ids if i not in dimensions]
-    if missing:
+    return dataset_cells(_decoded_dataset(document, None, location))
+
+
+def _decoded_dataset(
+    document: Mapping[str, Any], values: pa.Array | None, location: str | Path | None
+) -> Dataset:
+    found = datasets(document, values, location=location)
+    if len(found) != 1:
         raise ParseError(
-            f"'id' lists dimension(s) {missing} that 'dimension' does not describe", path=location
+            f"expected one JSON-stat dataset, found {len(found)}; read each dataset separately", path=location
         )
-    if "value" not in document:
-        raise ParseError("the dataset has no 'value'", path=location)
-    total = math.prod(sizes)
-    categories = [_categories(d, dimensions[d], n, location) for d, n in zip(ids, sizes, strict=True)]
-    positions, values = _value_cells(document["value"], total, location)
-    status = _status_cells(document.get("status"), total, location)
-    if positions is None:
-        keep = pc.or_(pc.is_valid(values), pc.is_valid(status))
-        positions = np.flatnonzero(keep.to_numpy(zero_copy_only=False))
-        values, status = values.filter(keep), status.filter(keep)
-    else:
-        # a sparse value object: cells with a status but no value are cells too
-        has_value = np.zeros(total, dtype=bool)
-        has_value[positions] = True
-        only_status = np.flatnonzero(~has_value & status.is_valid().to_numpy(zero_copy_only=False))
-        row_of_cell = np.full(total, -1, dtype=np.int64)
-        row_of_cell[positions] = np.arange(len(positions), dtype=np.int64)
-        positions = np.sort(np.concatenate([positions, only_status]))
-        rows = row_of_cell[positions]
-        values = values.take(pa.array(rows, pa.int64(), mask=rows < 0))
-        status = status.take(pa.array(positions, pa.int64()))
+    return found[0]
+
+
+def dataset_cells(dataset: Dataset) -> pa.Table:
+    """The cells of a decoded dataset (:class:`samhandling.jsonstat.Dataset`) that hold a value or a
+    status, one row per cell, in the columns :func:`decode_cells` gives (what :func:`restore_table` takes).
+    """
+    values = dataset.values
+    status = dataset.status if dataset.status is not None else pa.nulls(len(values), pa.string())
+    if pa.types.is_dictionary(status.type):
+        status = status.cast(pa.string())
+    keep = pc.or_(pc.is_valid(values), pc.is_valid(status))
     arrays: dict[str, pa.Array] = {}
-    stride = total
-    for dimension_id, size, names in zip(ids, sizes, categories, strict=True):
-        stride //= max(size, 1)
-        codes = (positions // max(stride, 1)) % max(size, 1)
-        arrays[str(dimension_id)] = pa.DictionaryArray.from_arrays(
-            pa.array(codes.astype(np.int32), pa.int32()), pa.array(names, pa.string())
+    for number, dimension in enumerate(dataset.dimensions):
+        arrays[dimension.id] = pa.DictionaryArray.from_arrays(
+            pa.array(dataset.category_index(number), pa.int32()), pa.array(list(dimension.codes), pa.string())
         )
     arrays["value"] = values
     arrays["status"] = status
-    return pa.table(arrays)
+    table = pa.table(arrays)
+    return table if pc.all(keep).as_py() else table.filter(keep)
 
 
 _SAMHANDLING_MARK = re.compile(rb'"extension"\s*:\s*\{\s*"samhandling"\s*:\s*\{')
@@ -701,13 +599,9 @@ def from_jsonstat(
     :raises ParseError: not a JSON-stat 2.0 dataset, or one without ``extension.samhandling`` (read
         SSB's and FHI's own JSON-stat with a source plugin such as samhandling-kostra).
     """
+    values = None
     if isinstance(document, (str, bytes)):
-        try:
-            document = json.loads(document)
-        except json.JSONDecodeError as exc:
-            raise ParseError(
-                f"not valid JSON: {exc.msg}", path=location, line=exc.lineno, column=exc.colno
-            ) from exc
+        document, values = parse(document, location=location)
     if not isinstance(document, Mapping):
         raise ParseError("a JSON-stat dataset is a JSON object", path=location)
     if str(document.get("version", "")) != "2.0":
@@ -721,7 +615,12 @@ def from_jsonstat(
             "read statistics published by SSB or FHI with a source plugin (e.g. samhandling-kostra)",
             path=location,
         )
-    cells = decode_cells(document, location=location)
+    if document.get("class") not in ("dataset", None):
+        raise ParseError(
+            f"expected a JSON-stat dataset (class 'dataset'), found class {document.get('class')!r}",
+            path=location,
+        )
+    cells = dataset_cells(_decoded_dataset(document, values, location))
     return restore_table(cells, extension, location=location)
 
 

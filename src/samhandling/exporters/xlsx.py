@@ -4,7 +4,8 @@ Two layouts:
 
 ``layout="wide"`` (default)
     one sheet per variable; a row per region (and dimension value), a column per year (or month,
-    ``2024M01`` as SSB writes it).  The sheet's first row names the variable; every year column has
+    quarter, week or school year: ``2024M01``, ``2024K1``, ``2014U30``, ``2022-2023`` as SSB writes
+    them).  The sheet's first row names the variable; every year column has
     the unit in its header, e.g. ``2024 (årsverk)``.
 ``layout="long"``
     one sheet ``data`` with a row per observation and the unit in a column ``enhet``.
@@ -37,6 +38,8 @@ from samhandling.exporters._labels import region_names
 from samhandling.exporters.jsonstat import DIMENSION_LABELS, _decimals
 from samhandling.hookspecs import hookimpl
 from samhandling.levels import LEVEL_ORDER
+from samhandling.periods import PeriodKind
+from samhandling.periods import period_labels as _period_labels
 from samhandling.registry import Registrar
 from samhandling.tables import StatTable, Status
 
@@ -217,7 +220,7 @@ class XlsxExporter:
         from openpyxl.styles import Alignment, Font
 
         keys = ["region", "level", *table.dimensions]
-        periods = ["year", "month"] if table.has_month else ["year"]
+        periods = ["year", table.sub_year] if table.sub_year else ["year"]
         ordered = _sort_keys(subset, [*keys, *periods])
         # a row of the sheet starts wherever one of the key columns changes (nulls compare as a value)
         changed = np.zeros(ordered.num_rows, dtype=bool)
@@ -228,11 +231,12 @@ class XlsxExporter:
             changed[1:] |= text[1:] != text[:-1]
         row_of = np.cumsum(changed) - 1
         starts = np.flatnonzero(changed)
-        period_text = _text(ordered.column("year"))
-        if table.has_month:
-            month = pc.utf8_lpad(_text(ordered.column("month")), 2, "0")
-            period_text = pc.binary_join_element_wise(period_text, month, "M")
-        # columns in time order ("2024M01" sorts as text), whichever region comes first
+        period_text = _period_labels(
+            ordered.column("year"),
+            ordered.column(table.sub_year) if table.sub_year else None,
+            kind=table.period,
+        ).combine_chunks()
+        # columns in time order ("2024M01", "2024K1", "2014U05" sort as text), whichever region comes first
         periods_sorted = pc.unique(period_text).sort()
         period_labels = [str(p) for p in periods_sorted.to_pylist()]
         column_of = pc.index_in(period_text, value_set=periods_sorted).to_numpy(zero_copy_only=False)
@@ -301,7 +305,7 @@ class XlsxExporter:
         from openpyxl.styles import Alignment, Font
 
         self._check_size(table.num_rows, sheet.title, long=True)
-        periods = ["year", "month"] if table.has_month else ["year"]
+        periods = ["year", table.sub_year] if table.sub_year else ["year"]
         keys = ["region", "level", *periods, *table.dimensions, "variable"]
         ordered = _sort_keys(table.arrow, keys)
         variables = table.variable_ids()
@@ -331,6 +335,10 @@ class XlsxExporter:
         for position, key in enumerate(keys):
             if key in integer_columns:
                 columns[position] = ordered.column(key).to_pylist()
+        if table.period is PeriodKind.SCHOOL_YEAR:  # "2022-2023", not the year the school year starts
+            columns[keys.index("year")] = _period_labels(
+                ordered.column("year"), kind=table.period
+            ).to_pylist()
         shown = _cell_values(ordered)
         variable_column = keys.index("variable")
         for row in range(ordered.num_rows):

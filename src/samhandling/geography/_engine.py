@@ -25,7 +25,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from samhandling.errors import NonAdditiveError
+from samhandling.errors import NonAdditiveError, SchemaError
+from samhandling.periods import TIME_COLUMNS
 from samhandling.tables import (
     METADATA_KEY,
     StatTable,
@@ -372,7 +373,7 @@ def _fill_keys(table: pa.Table, keys: Sequence[str]) -> pa.Table:
         column = table.column(name)
         if pa.types.is_dictionary(column.type):
             column = column.cast(column.type.value_type)
-        if name not in ("year", "month"):
+        if name not in TIME_COLUMNS:
             column = pc.fill_null(column.cast(pa.string()), _EMPTY)
         columns.append(column)
     return pa.Table.from_arrays(columns, names=list(keys))
@@ -437,7 +438,7 @@ def _recompute(
                 columns[name] = pa.array([variable] * joined.num_rows, pa.string())
                 continue
             column = joined.column(name)
-            if name not in ("year", "month"):
+            if name not in TIME_COLUMNS:
                 column = pc.if_else(pc.equal(column, _EMPTY), pa.scalar(None, pa.string()), column)
             columns[name] = column
         columns["value"] = value
@@ -463,7 +464,16 @@ def finish(arrow: pa.Table, meta: TableMeta, original_schema: pa.Schema) -> Stat
             )
         columns.append(column)
     table = pa.Table.from_arrays(columns, names=arrow.column_names)
-    first = [c for c in ("region", "level", "year", "month") if c in table.column_names]
+    value = table.column("value")
+    infinite = pc.is_inf(value)
+    if pc.any(infinite).as_py():
+        row = table.filter(pc.fill_null(infinite, False)).slice(0, 1).to_pylist()[0]
+        where = ", ".join(f"{k}={v!r}" for k, v in row.items() if k not in ("value", "status"))
+        raise SchemaError(
+            f"the result for {where} is {row['value']}: the sum of its parts is larger than a float64 can "
+            f"hold (or a part was infinite already); no number is written in its place"
+        )
+    first = [c for c in ("region", "level", *TIME_COLUMNS) if c in table.column_names]
     last = ["variable", "value", "status"]
     dims = [c for c in table.column_names if c not in first and c not in last]
     table = table.select([*first, *dims, *last]).replace_schema_metadata({METADATA_KEY: meta.to_json()})

@@ -2,12 +2,12 @@
 
 Three ways in, one StatTable out:
 
-* files downloaded from SSB's statbank — CSV in any layout SSB writes (:func:`read_statbank_csv`) and
-  JSON-stat 2.0 (:func:`read_jsonstat`);
+* files downloaded from SSB's statbank — CSV in any layout SSB writes (:func:`read_statbank_csv`),
+  JSON-stat 2.0 and 1.x (:func:`read_jsonstat`) and PX (:func:`read_px`);
 * SSB's API, PxWebApi v2 (:class:`PxWebClient`), with selections, split queries, a rate limit and a
   disk cache;
 * ``samhandling.read(path_or_url)``, which picks the right one of the sources ``ssb-csv``,
-  ``jsonstat`` and ``ssb-api`` this plugin registers.
+  ``jsonstat``, ``ssb-px`` and ``ssb-api`` this plugin registers.
 
 The curated variable catalogue (:data:`CATALOGUE`) maps the SSB statistics the field uses to indicator
 ids with units and additivity; it is registered through ``samhandling_register_variables``.  Modules
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from samhandling_kostra.catalogue import CATALOGUE as CATALOGUE
     from samhandling_kostra.catalogue import CatalogueEntry as CatalogueEntry
     from samhandling_kostra.jsonstat import read_jsonstat as read_jsonstat
+    from samhandling_kostra.px import read_px as read_px
     from samhandling_kostra.pxweb import PxWebClient as PxWebClient
     from samhandling_kostra.pxweb import PxWebError as PxWebError
     from samhandling_kostra.pxweb import RateLimitError as RateLimitError
@@ -41,6 +42,7 @@ _LAZY: dict[str, str] = {
     "CatalogueEntry": "samhandling_kostra.catalogue",
     "read_jsonstat": "samhandling_kostra.jsonstat",
     "read_statbank_csv": "samhandling_kostra.statbank",
+    "read_px": "samhandling_kostra.px",
     "PxWebClient": "samhandling_kostra.pxweb",
     "PxWebError": "samhandling_kostra.pxweb",
     "RateLimitError": "samhandling_kostra.pxweb",
@@ -68,11 +70,12 @@ def __dir__() -> list[str]:
 
 @hookimpl
 def samhandling_register_sources(register: Registrar) -> None:
-    """Register ``ssb-csv``, ``jsonstat`` and ``ssb-api``."""
-    from samhandling_kostra.sources import JsonStatSource, PxWebSource, StatbankCsvSource
+    """Register ``ssb-csv``, ``jsonstat``, ``ssb-px`` and ``ssb-api``."""
+    from samhandling_kostra.sources import JsonStatSource, PxSource, PxWebSource, StatbankCsvSource
 
     register(StatbankCsvSource())
     register(JsonStatSource())
+    register(PxSource())
     register(PxWebSource())
 
 

@@ -1,9 +1,19 @@
-"""From SSB's dimension columns and value cells to the canonical StatTable columns.
+"""From SSB's dimension columns and value cells (long form) to the canonical StatTable columns.
 
-Shared by the CSV and the JSON-stat readers.  Every text is interpreted once per distinct value (region
-labels, periods, contents, ages) and mapped back to the rows with a dictionary ``take``; a wide file is
-unpivoted by stacking the value columns and repeating the dimension columns as extra chunks, without
-copying them.
+Shared by the CSV, JSON-stat and PX readers, which bring their data into one long form first: a column
+per dimension *role* (``region``, ``time``, ``variable``, ``age``, ``sex`` or a dimension of the table's
+own) and either the value cells as texts with SSB's symbols or a float64 value column with a status
+column.  Every text is interpreted once per distinct value (region labels, periods, contents, ages) and
+mapped back to the rows with a dictionary ``take``; nothing is done once per row in Python.
+
+* ``region``: :func:`~samhandling_kostra.regions.parse_region_label`; a table without a region
+  dimension covers the whole country (``0``, national).  Rows that are not areas (pseudo-regions,
+  grouped codes, KOSTRA groups) are kept with their own level (``groups="keep"``), left out
+  (``"drop"``, listed in ``meta.extra["dropped_regions"]``) or refused (``"error"``); the names of the
+  non-area codes kept are in ``meta.extra["region_names"]``.
+* ``time``: :func:`samhandling.periods.parse_period` — ``year`` and at most one of ``month``,
+  ``quarter``, ``week``, or school years (``meta.period``).  One table holds one kind of period.
+* ``variable``: the curated catalogue, else :mod:`samhandling.inference`.
 """
 
 from __future__ import annotations
@@ -19,6 +29,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from samhandling.levels import Level
+from samhandling.periods import Period, PeriodKind, UnreadablePeriod, parse_period
 from samhandling.tables import (
     METADATA_KEY,
     StatTable,
@@ -29,34 +41,28 @@ from samhandling.tables import (
     variable_type,
 )
 from samhandling_kostra.catalogue import variable_for
-from samhandling_kostra.dimensions import UnreadableCategory, normalise_age, normalise_sex, parse_period
-from samhandling_kostra.regions import COMPARISON_LEVELS, UnreadableRegion, parse_region_label
+from samhandling_kostra.dimensions import UnreadableCategory, normalise_age, normalise_sex
+from samhandling_kostra.regions import NOT_AREAS, RegionLabel, UnreadableRegion, parse_region_label
 from samhandling_kostra.symbols import BadCell, split_values, status_from_symbols
 
-__all__ = ["CellError", "Heading", "build", "label_from_title"]
+__all__ = ["GROUPS", "CellError", "build", "label_from_title"]
 
 log = logging.getLogger(__name__)
 _EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="samhandling-kostra")
 _CONSTANT_PROBE = 1024  # rows compared first when testing whether a column holds one text throughout
 
-
-@typing.final
-@attrs.frozen(kw_only=True)
-class Heading:
-    """A value column: its header, and the contents label and period the header names (if any)."""
-
-    column: str
-    label: str | None = None
-    period: str | None = None
+#: What ``groups=`` may say about rows that are not areas.
+GROUPS = ("keep", "drop", "error")
 
 
 @typing.final
 @attrs.frozen(kw_only=True)
 class CellError(Exception):
-    """Something wrong at a data row (0-based, before any filtering) and column."""
+    """Something wrong at a row of the long form (0-based, before any filtering) in a dimension ``role``
+    (``"value"`` for the value cells); ``row`` is ``None`` when the problem is not one row's."""
 
     row: int | None
-    column: str | None
+    role: str
     reason: str
 
     def __str__(self) -> str:
@@ -106,26 +112,6 @@ def _first_row(indices: pa.ChunkedArray, position: int) -> int:
     return int(pc.index(indices, position).as_py())
 
 
-def _repeat(column: pa.ChunkedArray, times: int) -> pa.ChunkedArray:
-    """The column ``times`` over, as more chunks of the same buffers (no copy)."""
-    if times == 1:
-        return column
-    return pa.chunked_array(list(column.chunks) * times, column.type)
-
-
-def _constant(
-    values: Sequence[int], lengths: Sequence[int], dictionary: pa.Array, index_type: pa.DataType
-) -> pa.ChunkedArray:
-    """A dictionary column holding ``dictionary[values[j]]`` for the ``lengths[j]`` rows of block ``j``."""
-    chunks = [
-        pa.DictionaryArray.from_arrays(
-            pa.array(np.full(length, value, dtype=index_type.to_pandas_dtype())), dictionary
-        )
-        for value, length in zip(values, lengths, strict=True)
-    ]
-    return pa.chunked_array(chunks, pa.dictionary(index_type, pa.string()))
-
-
 def _mapped(
     mapping: Sequence[int | None], index: pa.ChunkedArray, value_type: pa.DataType
 ) -> pa.ChunkedArray:
@@ -152,90 +138,107 @@ def _dictionary_column(
     )
 
 
+def _constant_column(text: str, length: int) -> pa.ChunkedArray:
+    return pa.chunked_array(
+        [pa.DictionaryArray.from_arrays(pa.array(np.zeros(length, np.int32)), pa.array([text], pa.string()))]
+    )
+
+
 def build(
     stub: Mapping[str, pa.ChunkedArray],
-    values: Sequence[pa.ChunkedArray] = (),
     *,
-    headings: Sequence[Heading] = (),
+    cells: pa.ChunkedArray | None = None,
     value_status: tuple[pa.ChunkedArray, pa.ChunkedArray] | None = None,
-    column_names: Mapping[str, str] | None = None,
     table_id: str | None = None,
     title: str = "",
     variable_label: str | None = None,
     variable_map: Mapping[str, tuple[Variable, dict[str, str]]] | None = None,
+    units: Mapping[str, str] | None = None,
     decimal_comma: bool | None = None,
-    groups: str = "drop",
+    groups: str = "keep",
     geography_year: int | None = None,
     source: str = "",
 ) -> StatTable:
-    """The StatTable for dimension columns ``stub`` (role → column) and value columns.
+    """The StatTable for the long form: dimension columns ``stub`` (role → column, all one length) and
+    either ``cells`` (value texts with SSB's symbols) or ``value_status`` (float64 values and status
+    symbols, as JSON-stat and PX give them).
 
-    Either ``values`` (cell texts with SSB's symbols, one column per heading) or ``value_status``
-    (one float64 value column and one status-symbol column, as JSON-stat gives them).
-
-    :raises CellError: naming the data row and column of the first problem.
+    :param variable_map: contents text → (variable, fixed dimensions) decided by the reader (JSON-stat and
+        PX know codes, units and measuring types); other contents go through the catalogue.
+    :param units: contents text → the source's unit text, for contents not in ``variable_map``.
+    :raises CellError: naming the row of the long form and the role of the first problem.
     """
-    names = dict(column_names or {})
-    nrows = len(next(iter(stub.values()))) if stub else 0
+    if groups not in GROUPS:
+        raise CellError(
+            row=None, role="region", reason=f"groups must be one of {list(GROUPS)}, not {groups!r}"
+        )
+    if "time" not in stub:
+        raise CellError(
+            row=None,
+            role="time",
+            reason=(
+                "the table has no time dimension (år, måned, kvartal, uke, skoleår); a "
+                "StatTable needs the period"
+            ),
+        )
+    nrows = len(stub["time"])
+    if "region" not in stub:
+        # SSB: a table without a geographical dimension covers the whole country.
+        stub = {"region": _constant_column("0 Hele landet", nrows), **stub}
 
     # -- regions: each distinct label once -------------------------------------------------------
     labels, region_index = _encoded(stub["region"])
     if region_index.null_count:
         row = int(pc.index(pc.is_null(region_index), True).as_py())
-        raise CellError(row=row, column=names.get("region", "region"), reason="empty region")
-    parsed = []
+        raise CellError(row=row, role="region", reason="empty region")
+    parsed: list[RegionLabel] = []
     for position, text in enumerate(labels):
         try:
             parsed.append(parse_region_label(text or ""))
         except UnreadableRegion as exc:
-            raise CellError(
-                row=_first_row(region_index, position), column=names.get("region", "region"), reason=str(exc)
-            ) from None
-    comparison = [p.level in COMPARISON_LEVELS for p in parsed]
+            raise CellError(row=_first_row(region_index, position), role="region", reason=str(exc)) from None
+    not_area = [p.level in NOT_AREAS for p in parsed]
     dropped: dict[str, str] = {}
-    keep: pa.ChunkedArray | None = None
-    if any(comparison):
-        position = comparison.index(True)
+    original_rows: np.ndarray | None = None  # long-form row of each kept row, when rows were dropped
+    kept = nrows
+    if any(not_area) and groups != "keep":
+        position = not_area.index(True)
         if groups == "error":
             raise CellError(
                 row=_first_row(region_index, position),
-                column=names.get("region", "region"),
+                role="region",
                 reason=(
-                    f"{labels[position]!r} is a KOSTRA comparison group or aggregate, not an area; read with "
-                    f"groups='drop' to leave such rows out"
+                    f"{labels[position]!r} is not an area but a {parsed[position].level.replace('_', ' ')} "
+                    f"(read with groups='keep' to keep such rows with their own level, or 'drop')"
                 ),
             )
-        dropped = {parsed[i].code: parsed[i].name for i, flag in enumerate(comparison) if flag}
-        log.info("left out %d comparison aggregate(s) that are not areas: %s", len(dropped), sorted(dropped))
-        keep = pc.invert(pa.array(comparison, pa.bool_()).take(region_index))
-    original_rows: np.ndarray | None = None  # data row of each kept row, when rows were dropped
-    kept = nrows
-    if keep is not None:
+        dropped = {parsed[i].code: parsed[i].name for i, flag in enumerate(not_area) if flag}
+        log.info("left out %d row group(s) that are not areas: %s", len(dropped), sorted(dropped))
+        keep = pc.invert(pa.array(not_area, pa.bool_()).take(region_index))
         mask = keep.to_numpy() if keep.num_chunks else np.zeros(0, dtype=bool)
         original_rows = np.flatnonzero(mask)
         kept = len(original_rows)
         # The rows left out are never decoded below; their texts must still be valid UTF-8.
         left_out = pc.invert(keep)
-        for column in [*stub.values(), *values]:
+        for column in [*stub.values(), *([cells] if cells is not None else [])]:
             column.filter(left_out).validate(full=True)
         stub = {role: column.filter(keep) for role, column in stub.items()}
-        values = [column.filter(keep) for column in values]
+        if cells is not None:
+            cells = cells.filter(keep)
         if value_status is not None:
             value_status = (value_status[0].filter(keep), value_status[1].filter(keep))
         labels, region_index = _encoded(stub["region"])
         parsed = [parse_region_label(text or "") for text in labels]
 
-    def row_of(position_in_block: int) -> int:
-        if original_rows is not None and 0 <= position_in_block < kept:
-            return int(original_rows[position_in_block])
-        return position_in_block
+    def row_of(position: int) -> int:
+        if original_rows is not None and 0 <= position < kept:
+            return int(original_rows[position])
+        return position
 
-    blocks = len(values) if value_status is None else 1
     splitting: concurrent.futures.Future[tuple[pa.ChunkedArray, pa.ChunkedArray]] | None = None
-    if value_status is None:
+    if cells is not None:
         # The value cells are independent of the dimensions: split them on the other core meanwhile
         # (pyarrow's kernels release the GIL).
-        cells = pa.chunked_array([chunk for column in values for chunk in column.chunks], pa.string())
         splitting = _EXECUTOR.submit(split_values, cells, decimal_comma=decimal_comma)
 
     region = pa.chunked_array(
@@ -249,62 +252,19 @@ def build(
         [pa.DictionaryArray.from_arrays(chunk, level_dictionary) for chunk in level_of_label.chunks],
         level_type(),
     )
-    columns: dict[str, pa.ChunkedArray] = {"region": _repeat(region, blocks), "level": _repeat(level, blocks)}
+    columns: dict[str, pa.ChunkedArray] = {"region": region, "level": level}
 
     # -- time -----------------------------------------------------------------------------------
-    time_role = "year" if "year" in stub else ("month" if "month" in stub else None)
-    plain_years = _plain_years(stub[time_role]) if time_role is not None else None
-    if plain_years is not None:
-        columns["year"] = _repeat(plain_years, blocks)
-    elif time_role is not None:
-        periods, period_index = _encoded(stub[time_role])
-        parsed_periods = []
-        for position, text in enumerate(periods):
-            try:
-                parsed_periods.append(parse_period(text or ""))
-            except UnreadableCategory as exc:
-                raise CellError(
-                    row=row_of(_first_row(period_index, position)),
-                    column=names.get(time_role, time_role),
-                    reason=str(exc),
-                ) from None
-        year_of = pa.array([p[0] for p in parsed_periods], pa.int16())
-        columns["year"] = _repeat(
-            pa.chunked_array([year_of.take(chunk) for chunk in period_index.chunks], pa.int16()), blocks
-        )
-        if any(p[1] is not None for p in parsed_periods):
-            if any(p[1] is None for p in parsed_periods):
-                raise CellError(
-                    row=None, column=names.get(time_role, time_role), reason="years and months are mixed"
-                )
-            month_of = pa.array([p[1] for p in parsed_periods], pa.int8())
-            columns["month"] = _repeat(
-                pa.chunked_array([month_of.take(chunk) for chunk in period_index.chunks], pa.int8()), blocks
-            )
-    else:
-        parsed_heading_periods = []
-        for heading in headings:
-            try:
-                parsed_heading_periods.append(parse_period(heading.period or ""))
-            except UnreadableCategory as exc:
-                raise CellError(row=None, column=heading.column, reason=str(exc)) from None
-        columns["year"] = pa.chunked_array(
-            [pa.array(np.full(kept, p[0], dtype=np.int16)) for p in parsed_heading_periods], pa.int16()
-        )
-        months = [p[1] for p in parsed_heading_periods]
-        if any(m is not None for m in months):
-            if any(m is None for m in months):
-                raise CellError(row=None, column=headings[0].column, reason="years and months are mixed")
-            columns["month"] = pa.chunked_array(
-                [pa.array(np.full(kept, m, dtype=np.int8)) for m in months], pa.int8()
-            )
+    kind = _time_columns(stub["time"], columns, row_of)
 
     # -- other dimensions -----------------------------------------------------------------------
     dimension_columns: dict[str, pa.ChunkedArray] = {}
+    seen_texts: list[str | None] = []  # the distinct texts of the other dimensions, as written
     for role, column in stub.items():
-        if role in ("region", "year", "month", "variable"):
+        if role in ("region", "time", "variable"):
             continue
         texts, index = _encoded(column)
+        seen_texts += texts
         if role in ("age", "sex"):
             normalise = normalise_age if role == "age" else normalise_sex
             mapped: list[str | None] = []
@@ -313,34 +273,35 @@ def build(
                     mapped.append(normalise(text or ""))
                 except UnreadableCategory as exc:
                     raise CellError(
-                        row=row_of(_first_row(index, position)), column=names.get(role, role), reason=str(exc)
+                        row=row_of(_first_row(index, position)), role=role, reason=str(exc)
                     ) from None
             texts = list(mapped)
         position_of = {t: i for i, t in enumerate(dict.fromkeys(t for t in texts if t is not None))}
         remap = [position_of[t] if t is not None else None for t in texts]
-        dimension_columns[role] = _repeat(
-            _dictionary_column(_mapped(remap, index, pa.int32()), list(position_of), pa.int32()), blocks
+        dimension_columns[role] = _dictionary_column(
+            _mapped(remap, index, pa.int32()), list(position_of), pa.int32()
         )
 
     # -- variables ------------------------------------------------------------------------------
     variables: dict[str, Variable] = {}
     fixed_by_variable: dict[str, dict[str, str]] = {}
     unmapped_units: dict[str, str] = {}
-
     label_of_key: dict[str, str] = {}
 
-    def resolve(label: str, column: str, row: int | None) -> str:
+    def resolve(label: str, row: int | None) -> str:
         if variable_map is not None and label in variable_map:
             variable, fixed = variable_map[label]
         else:
-            variable, fixed, unmapped = variable_for(table=table_id, code=None, label=label)
+            variable, fixed, unmapped = variable_for(
+                table=table_id, code=None, label=label, unit=(units or {}).get(label), title=title
+            )
             if unmapped:
                 unmapped_units[variable.id] = unmapped
         key = variable.id if not fixed else f"{variable.id}\x00{sorted(fixed.items())}"
         if label_of_key.setdefault(key, label) != label:
             raise CellError(
                 row=row,
-                column=column,
+                role="variable",
                 reason=(
                     f"contents {label_of_key[key]!r} and {label!r} both mean variable {variable.id!r}; "
                     f"read them from separate files or rename one"
@@ -348,7 +309,7 @@ def build(
             )
         if variables.get(variable.id, variable) != variable:
             raise CellError(
-                row=row, column=column, reason=f"variable {variable.id!r} is declared twice differently"
+                row=row, role="variable", reason=f"variable {variable.id!r} is declared twice differently"
             )
         variables[variable.id] = variable
         fixed_by_variable[key] = fixed
@@ -356,37 +317,26 @@ def build(
 
     if "variable" in stub:
         contents, contents_index = _encoded(stub["variable"])
-        keys = []
-        for position, text in enumerate(contents):
-            keys.append(
-                resolve(
-                    text or "",
-                    names.get("variable", "variable"),
-                    row_of(_first_row(contents_index, position)),
-                )
-            )
+        seen_texts += contents
+        keys = [
+            resolve(text or "", row_of(_first_row(contents_index, position)))
+            for position, text in enumerate(contents)
+        ]
         unique_keys = list(dict.fromkeys(keys))
-        key_column = _repeat(
-            _mapped([unique_keys.index(k) for k in keys], contents_index, pa.int32()), blocks
-        )
+        key_column = _mapped([unique_keys.index(k) for k in keys], contents_index, pa.int32())
     else:
-        keys = []
-        for heading in headings:
-            label = heading.label or variable_label or label_from_title(title)
-            if not label:
-                raise CellError(
-                    row=None,
-                    column=heading.column,
-                    reason=(
-                        "the file does not say what the values measure (no 'statistikkvariabel' column, no "
-                        "contents in the header and no title line); give variable='…'"
-                    ),
-                )
-            keys.append(resolve(label, heading.column, None))
-        unique_keys = list(dict.fromkeys(keys))
-        key_column = pa.chunked_array(
-            [pa.array(np.full(kept, unique_keys.index(k), dtype=np.int32)) for k in keys], pa.int32()
-        )
+        label = variable_label or label_from_title(title)
+        if not label:
+            raise CellError(
+                row=None,
+                role="variable",
+                reason=(
+                    "the file does not say what the values measure (no 'statistikkvariabel' column, no "
+                    "contents in the header and no title line); give variable='…'"
+                ),
+            )
+        unique_keys = [resolve(label, None)]
+        key_column = pa.chunked_array([pa.array(np.zeros(kept, dtype=np.int32))], pa.int32())
     variable_ids = [k.split("\x00", 1)[0] for k in unique_keys]
     id_order = list(dict.fromkeys(variable_ids))
     variable_column = _dictionary_column(
@@ -417,17 +367,13 @@ def build(
             try:
                 status = status_from_symbols(status_text)
             except BadCell as exc:
-                raise CellError(
-                    row=row_of(exc.row), column=names.get("status", "status"), reason=exc.reason
-                ) from None
+                raise CellError(row=row_of(exc.row), role="status", reason=exc.reason) from None
     else:
         assert splitting is not None
         try:
             value, status = splitting.result()
         except BadCell as exc:
-            block, position = divmod(exc.row, kept) if kept else (0, exc.row)
-            column = headings[block].column if block < len(headings) else None
-            raise CellError(row=row_of(position), column=column, reason=exc.reason) from None
+            raise CellError(row=row_of(exc.row), role="value", reason=exc.reason) from None
 
     arrays: dict[str, pa.ChunkedArray] = {**columns}
     for role in sorted(dimension_columns, key=lambda r: list(stub).index(r) if r in stub else len(stub)):
@@ -442,6 +388,12 @@ def build(
         extra["ssb_table"] = table_id
     if dropped:
         extra["dropped_regions"] = dropped
+    damaged = sum("\ufffd" in (text or "") for text in [*labels, *seen_texts])
+    if damaged:
+        extra["damaged_labels"] = damaged  # texts with U+FFFD: damaged before they were read
+    names = {p.code: p.name for p in parsed if p.level in NOT_AREAS or p.level == Level.HISTORICAL_DISTRICT}
+    if names:
+        extra["region_names"] = dict(sorted(names.items()))
     if unmapped_units:
         extra["ssb_units"] = unmapped_units
     meta = TableMeta(
@@ -450,8 +402,50 @@ def build(
         variables=variables,
         title=title,
         extra=extra,
+        period=PeriodKind.SCHOOL_YEAR.value if kind is PeriodKind.SCHOOL_YEAR else None,
     )
     return StatTable(table.replace_schema_metadata({METADATA_KEY: meta.to_json()}), meta)
+
+
+def _time_columns(
+    column: pa.ChunkedArray, columns: dict[str, pa.ChunkedArray], row_of: typing.Callable[[int], int]
+) -> PeriodKind:
+    """``year`` and the sub-year column from the time dimension; returns the kind of period."""
+    plain_years = _plain_years(column)
+    if plain_years is not None:
+        columns["year"] = plain_years
+        return PeriodKind.YEAR
+    periods, period_index = _encoded(column)
+    parsed: list[Period] = []
+    for position, text in enumerate(periods):
+        try:
+            parsed.append(parse_period(text or ""))
+        except UnreadablePeriod as exc:
+            raise CellError(
+                row=row_of(_first_row(period_index, position)), role="time", reason=str(exc)
+            ) from None
+    kinds = list(dict.fromkeys(p.kind for p in parsed))
+    if len(kinds) > 1:
+        first = next(i for i, p in enumerate(parsed) if p.kind is kinds[1])
+        raise CellError(
+            row=row_of(_first_row(period_index, first)),
+            role="time",
+            reason=(
+                f"the periods mix {kinds[0].value.replace('_', ' ')}s and "
+                f"{kinds[1].value.replace('_', ' ')}s ({parsed[0].label!r} and {parsed[first].label!r}); a "
+                "table holds one kind of period"
+            ),
+        )
+    year_of = pa.array([p.year for p in parsed], pa.int16())
+    columns["year"] = pa.chunked_array([year_of.take(chunk) for chunk in period_index.chunks], pa.int16())
+    kind = kinds[0] if kinds else PeriodKind.YEAR
+    sub_year = parsed[0].column if parsed else None
+    if sub_year is not None:
+        part_of = pa.array([p.part for p in parsed], pa.int8())
+        columns[sub_year] = pa.chunked_array(
+            [part_of.take(chunk) for chunk in period_index.chunks], pa.int8()
+        )
+    return kind
 
 
 _TITLE_TAIL = re.compile(r"\s*(?:\((?:[KFBG](?:\+[KFBG])*)\))?\s*(?:\d{4}(?:\s*-\s*\d{4})?)?\s*$")
@@ -460,8 +454,9 @@ _TITLE_TAIL = re.compile(r"\s*(?:\((?:[KFBG](?:\+[KFBG])*)\))?\s*(?:\d{4}(?:\s*-
 def label_from_title(title: str) -> str:
     """The contents named by a statbank title: ``"07459: Befolkning, etter region og år"`` → ``"Befolkning"``.
 
-    The table number, the breakdown (``, etter …``), the level mark (``(K)``) and the years are removed.
+    The table number, the breakdown (``, etter …``, ``, by …``), the level mark (``(K)``) and the years are
+    removed.
     """
     text = title.split(":", 1)[1] if re.match(r"^\s*\d{5}\s*:", title) else title
     head = re.split(r",? etter |, by ", text, maxsplit=1)[0]
-    return _TITLE_TAIL.sub("", head).strip()
+    return _TITLE_TAIL.sub("", head).strip().rstrip(",").strip()

@@ -7,8 +7,9 @@ speak of the same thing.  Labels are matched without regard to case, spacing or 
 brackets (``"Avtalte årsverk (årsverk)"``), so the same entry matches a CSV download and an API
 response.
 
-Anything else still loads: :func:`variable_for` derives an id from the contents code or label and the
-unit from SSB's own metadata (:func:`unit_from_ssb`).  The SSB table numbers are documented in the
+Anything else still loads: :func:`variable_for` derives an id from the contents code or label, and the
+unit and additivity from SSB's metadata and the labels (:mod:`samhandling.inference`).  The SSB table
+numbers are documented in the
 plugin README.
 """
 
@@ -21,9 +22,8 @@ from collections.abc import Iterable, Mapping
 import attrs
 
 from samhandling.catalogue import CORE_VARIABLES
-from samhandling.errors import UnitError
+from samhandling.inference import infer_variable, unit_from_text
 from samhandling.tables import Variable
-from samhandling.units import parse_unit
 from samhandling_kostra.dimensions import slug
 
 __all__ = [
@@ -294,59 +294,12 @@ def lookup(
     return None
 
 
-#: SSB's unit texts (``category.unit.base`` in JSON-stat, the bracket in a CSV header) → pint units.
-_SSB_UNITS: dict[str, str] = {
-    "antall": "count",
-    "number": "count",
-    "personer": "person",
-    "persons": "person",
-    "person": "person",
-    "innbyggere": "innbygger",
-    "brukere": "bruker",
-    "pasienter": "pasient",
-    "årsverk": "årsverk",
-    "man-years": "årsverk",
-    "prosent": "percent",
-    "per cent": "percent",
-    "percent": "percent",
-    "%": "percent",
-    "kr": "NOK",
-    "kroner": "NOK",
-    "nok": "NOK",
-    "1000 kr": "thousand_NOK",
-    "1 000 kr": "thousand_NOK",
-    "1000 kroner": "thousand_NOK",
-    "nok 1000": "thousand_NOK",
-    "mill. kr": "million_NOK",
-    "plasser": "plass",
-    "places": "plass",
-    "døgn": "døgn",
-    "oppholdsdøgn": "døgn",
-    "liggedøgn": "døgn",
-    "opphold": "opphold",
-    "vedtak": "count",
-    "timer": "hour",
-    "timar": "hour",
-}
-
-
 def unit_from_ssb(text: str | None) -> str | None:
-    """SSB's unit text as a pint unit string, or ``None`` when SSB's unit has no equivalent here."""
-    if not text:
-        return None
-    key = " ".join(text.split()).casefold()
-    if key in _SSB_UNITS:
-        return _SSB_UNITS[key]
-    try:
-        parse_unit(key)
-    except UnitError:
-        return None
-    return key
+    """SSB's unit text as a pint unit string, or ``None`` when SSB's unit has no equivalent here.
 
-
-_NON_ADDITIVE = re.compile(
-    r"\b(per|pr\.|andel|prosent|gjennomsnitt\w*|snitt|rate|indeks|median|share|average)\b|%", re.IGNORECASE
-)
+    The mapping is the core library's (:data:`samhandling.inference.UNIT_TEXTS`).
+    """
+    return unit_from_text(text)
 
 
 def variable_for(
@@ -356,12 +309,14 @@ def variable_for(
     label: str,
     unit: str | None = None,
     measuring_type: str | None = None,
+    title: str = "",
 ) -> tuple[Variable, dict[str, str], str | None]:
     """The variable one contents category stands for, and the dimension values it fixes.
 
     Curated contents get their catalogue entry.  Others get an id from the code (``KOSaarsverk0000``
-    → ``kosaarsverk0000``) or the label, the unit from SSB's unit text, and ``additive=False`` when the
-    label or SSB's measuring type says it is a rate, share, average or index.
+    → ``kosaarsverk0000``) or the label, and the unit and additivity that SSB's unit text, the label
+    and the table title say (:func:`samhandling.inference.infer_variable`: rates, shares, averages,
+    coverages and indices are not additive).
 
     :returns: ``(variable, fixed_dimensions, unmapped_unit)`` — the last is SSB's unit text when it
         has no pint equivalent (the variable then has unit ``dimensionless``).
@@ -369,25 +324,13 @@ def variable_for(
     entry = lookup(table=table, code=code, label=label)
     if entry is not None:
         return entry.variable, dict(entry.fixed), None
-    if unit is None:
-        bracket = _UNIT_IN_BRACKETS.search(" ".join(label.split()))
-        if bracket is not None:
-            unit = bracket.group(0).strip()[1:-1] or None
     identifier = slug(code) if code else slug(normalise_label(label))
-    pint_unit = unit_from_ssb(unit)
-    unmapped = unit if unit and pint_unit is None else None
-    additive = not _NON_ADDITIVE.search(label) and pint_unit not in {"percent"}
-    if measuring_type and measuring_type.casefold() in {"average", "other"}:
-        additive = False
-    variable = Variable(
-        id=identifier,
-        unit=pint_unit or ("dimensionless" if unmapped else "count"),
-        additive=additive,
-        label=" ".join(label.split()),
-        description=(f"SSB table {table}" if table else "SSB statistics")
-        + (f"; SSB's unit: {unit}" if unit else ""),
+    inferred = infer_variable(identifier, label=label, unit=unit, title=title, measuring_type=measuring_type)
+    description = (f"SSB table {table}" if table else "SSB statistics") + (
+        f"; SSB's unit: {inferred.unit_text}" if inferred.unit_text else ""
     )
-    return variable, {}, unmapped
+    variable = attrs.evolve(inferred.variable, description=description)
+    return variable, {}, inferred.unmapped_unit
 
 
 def registered_variables() -> tuple[Variable, ...]:

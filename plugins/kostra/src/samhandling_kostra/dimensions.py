@@ -3,14 +3,16 @@
 Every function here works on the *distinct* values of a column (a few hundred at most) and the readers
 map the result back with a dictionary ``take``; nothing is done once per row.
 
-* :func:`column_name` — the column a dimension becomes: ``alder`` → ``age``, ``kjønn`` → ``sex``,
-  ``år`` → ``year``, ``statistikkvariabel`` → ``variable``; other dimensions keep a plain ASCII slug
-  of SSB's name (``tjenestegruppe`` → ``tjenestegruppe``, ``type tiltak`` → ``type_tiltak``).
+* :func:`column_name` — the role or column a dimension becomes: ``alder`` → ``age``, ``kjønn`` →
+  ``sex``, ``år``/``måned``/``kvartal``/``uke``/``skoleår`` → ``time`` (the period columns),
+  ``statistikkvariabel`` → ``variable``; other dimensions keep a plain ASCII slug of SSB's name
+  (``tjenestegruppe`` → ``tjenestegruppe``, ``type tiltak`` → ``type_tiltak``).
 * :func:`normalise_age` — ``"0 år"``, ``"000"`` or ``"000 0 år"`` → ``"0"``; ``"105 år eller eldre"`` →
   ``"105+"``; ``"0-17 år"`` → ``"0-17"``; ``"Alle aldre"`` → ``"total"``.
 * :func:`normalise_sex` — ``"Menn"`` / ``"1"`` → ``"male"``, ``"Kvinner"`` / ``"2"`` → ``"female"``,
   ``"Begge kjønn"`` / ``"0"`` → ``"total"``.
-* :func:`parse_period` — ``"2024"`` → ``(2024, None)``, ``"2024M03"`` → ``(2024, 3)``.
+* :func:`parse_period` — ``"2024"`` → ``(2024, None)``, ``"2024M03"`` → ``(2024, 3)`` (the readers use
+  :func:`samhandling.periods.parse_period`).
 * :func:`slug` — an identifier from a Norwegian label (``"Avtalte årsverk"`` → ``"avtalte_arsverk"``).
 """
 
@@ -18,6 +20,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+
+from samhandling.periods import UnreadablePeriod
+from samhandling.periods import parse_period as _parse_period
+from samhandling.tables import RESERVED_COLUMNS
 
 __all__ = [
     "DIMENSION_COLUMNS",
@@ -35,11 +41,20 @@ DIMENSION_COLUMNS: dict[str, str] = {
     "kommune": "region",
     "fylke": "region",
     "bydel": "region",
-    "år": "year",
-    "tid": "year",
-    "year": "year",
-    "måned": "month",
-    "month": "month",
+    "år": "time",
+    "tid": "time",
+    "year": "time",
+    "måned": "time",
+    "month": "time",
+    "kvartal": "time",
+    "quarter": "time",
+    "uke": "time",
+    "veke": "time",
+    "week": "time",
+    "skoleår": "time",
+    "school year": "time",
+    "periode": "time",
+    "time": "time",
     "statistikkvariabel": "variable",
     "contentscode": "variable",
     "contents": "variable",
@@ -56,6 +71,7 @@ DIMENSION_COLUMNS: dict[str, str] = {
     "tjenestetype": "service_kind",
 }
 
+_RESERVED = frozenset({*RESERVED_COLUMNS, "time"})
 _TRANSLITERATE = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", "Å": "a"})
 
 
@@ -77,7 +93,9 @@ def column_name(dimension: str) -> str:
         return DIMENSION_COLUMNS[key]
     if key.startswith(("kokkommuneregion", "kokfylkesregion", "kokbydelsregion", "kokregion")):
         return "region"
-    return slug(dimension)
+    name = slug(dimension)
+    # A dimension of the source never takes the name of one of the table's own columns.
+    return f"{name}_dimension" if name in _RESERVED else name
 
 
 _AGE_TOTAL = frozenset({"alle aldre", "i alt", "total", "all", "all ages", "999", "999b", "alder i alt"})
@@ -133,12 +151,18 @@ _SEX = {
     "males": "male",
     "male": "male",
     "gutter": "male",
+    "gutar": "male",
+    "boys": "male",
+    "men": "male",
     "2": "female",
     "kvinner": "female",
     "kvinne": "female",
     "females": "female",
     "female": "female",
     "jenter": "female",
+    "jenter og kvinner": "female",
+    "girls": "female",
+    "women": "female",
 }
 
 
@@ -156,24 +180,17 @@ def normalise_sex(text: str) -> str:
     raise UnreadableCategory(f"{text!r} is not one of SSB's sex categories (Menn, Kvinner, Begge kjønn)")
 
 
-_YEAR = re.compile(r"^(\d{4})$")
-_MONTH = re.compile(r"^(\d{4})M(\d{2})$")
-
-
 def parse_period(text: str) -> tuple[int, int | None]:
-    """A time category as ``(year, month or None)``: ``"2024"`` or ``"2024M03"``.
+    """A time category as ``(year, number within the year or None)``: ``"2024"`` → ``(2024, None)``,
+    ``"2024M03"`` → ``(2024, 3)``, ``"2024K1"`` → ``(2024, 1)``, ``"2022-2023"`` → ``(2022, None)``.
 
-    :raises UnreadableCategory: quarters (``2024K1``), weeks, school years and other periods, which a
-        StatTable cannot hold.
+    The readers use :func:`samhandling.periods.parse_period`, which also says what kind of period it is;
+    this form is kept for callers that need the year.
+
+    :raises UnreadableCategory: a text that is none of SSB's periods a StatTable holds.
     """
-    value = text.strip()
-    if match := _YEAR.match(value):
-        return int(match[1]), None
-    if match := _MONTH.match(value):
-        month = int(match[2])
-        if 1 <= month <= 12:
-            return int(match[1]), month
-    raise UnreadableCategory(
-        f"{text!r} is not a year ('2024') or a month ('2024M03'); quarterly, weekly and other periods "
-        f"are not supported"
-    )
+    try:
+        period = _parse_period(text)
+    except UnreadablePeriod as exc:
+        raise UnreadableCategory(str(exc)) from None
+    return period.year, period.part

@@ -1,18 +1,34 @@
-"""Region labels as SSB writes them, turned into an area code and a level.
+"""Region labels as SSB writes them, turned into a region code and a level.
 
-SSB's tables name areas in several ways: ``3301 Drammen`` (code and name), ``K-3301 Drammen`` (a
-municipality in the aggregated time series codelist), ``F-33 Buskerud`` (a county), ``0 Hele landet`` or
-``EAK Landet`` (the whole country), ``EKA33`` (the municipalities of a county, which KOSTRA reports as the
-county), ``030101 Gamle Oslo`` (a city district), ``0602 Drammen (-2019)`` (a code no longer in use) and
-the KOSTRA comparison groups ``EKG13 KOSTRA-gruppe 13`` and ``EAKUO Landet uten Oslo``.
+SSB names areas in many ways, and adds rows that are not areas:
 
-:func:`parse_region_label` reads one label; :func:`parse_region_column` reads a whole column by parsing
-each *distinct* label once and mapping the result back with a dictionary ``take`` — a column of a
-million rows with 400 municipalities costs 400 parses.
+======================================================  ===================  =======================
+SSB writes                                              ``region``           ``level``
+======================================================  ===================  =======================
+``3301 Drammen``, ``K-3301 Drammen``                    ``3301``             municipality
+``0602 Drammen (-2019)``                                ``0602``             municipality
+``33 Buskerud``, ``F-33 Buskerud``, ``EKA33 Buskerud``  ``33``               county
+``030101 Gamle Oslo``, ``030101a Gamle Oslo``           ``030101``           district
+``030100aa Oslo total``, ``460100 Bergen total``        ``0301``, ``4601``   municipality
+``030101 Bygdøy-Frogner (1988-2003)``                   ``030101:1988-2003`` historical_district
+``0 Hele landet``, ``EAK Landet``, ``TOTAL Hele landet`` ``0``                national
+``K-21-22 Svalbard og Jan Mayen``, ``K-23 …``           ``21-22``, ``23``    unallocated
+``K-Rest Delte kommuner og uoppgitt``                   ``Rest``             unallocated
+``21`` … ``26``, ``88``, ``99`` (county), ``9999``,    as written           unallocated
+``030199 Uoppgitt bydel``
+``02-03 Oslo og Akershus (-2019)``, ``03+30 …``         ``02-03``, ``03+30`` region_group
+``EKG13 KOSTRA-gruppe 13``, ``EAKUO Landet uten Oslo``  as written           kostra_group
+======================================================  ===================  =======================
 
-KOSTRA groups and "the country without Oslo" are comparison aggregates, not areas of the geography, so
-they get the levels :data:`KOSTRA_GROUP` and :data:`AGGREGATE`, which are not StatTable levels; the
-readers drop or refuse them (see ``groups=`` on the readers).
+A city district whose label carries the years it existed (``(1988-2003)``, ``(-2019)``) belongs to an
+earlier division: SSB has given the same digits to other districts since (``030101`` was Bygdøy-Frogner
+until 2003 and is Gamle Oslo now; in the same file today's district is ``030101a``).  Its code therefore
+keeps the years — ``030101:1988-2003`` — and its level is ``historical_district``, so it is never taken
+for today's district.  The letter suffixes SSB uses to tell the divisions apart (``a``, ``aa``) are
+dropped from today's districts.
+
+:func:`parse_region_label` reads one label; readers parse each *distinct* label once and map the result
+back to the rows with a dictionary ``take``.
 """
 
 from __future__ import annotations
@@ -21,49 +37,52 @@ import re
 import typing
 
 import attrs
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from samhandling.levels import Level
+from samhandling.levels import NON_AREA_LEVELS, Level
 
 __all__ = [
-    "AGGREGATE",
-    "COMPARISON_LEVELS",
-    "KOSTRA_GROUP",
     "NATIONAL_NAMES",
+    "NOT_AREAS",
+    "PSEUDO_COUNTIES",
     "RegionLabel",
     "UnreadableRegion",
-    "parse_region_column",
     "parse_region_label",
 ]
 
-#: Level of a KOSTRA comparison group (``EKG01`` … ``EKG17``).
-KOSTRA_GROUP = "kostra_group"
-#: Level of another statistical aggregate that is not an area (``EAKUO`` the country without Oslo).
-AGGREGATE = "aggregate"
-#: Levels a label may have that are not StatTable levels.
-COMPARISON_LEVELS: frozenset[str] = frozenset({KOSTRA_GROUP, AGGREGATE})
+#: Levels of rows that ``groups="drop"`` leaves out (pseudo-regions, grouped codes, KOSTRA groups).
+NOT_AREAS: frozenset[str] = frozenset(
+    level.value for level in NON_AREA_LEVELS if level is not Level.HISTORICAL_DISTRICT
+)
+
+#: County-level codes that are not counties: Svalbard, Jan Mayen, the continental shelf, abroad, sea
+#: areas, not resident in Norway, unknown.  Municipality codes starting with them are not municipalities.
+PSEUDO_COUNTIES: frozenset[str] = frozenset({"21", "22", "23", "25", "26", "88", "99"})
 
 #: Names SSB (and its English pages) use for the whole country when no code is given.
 NATIONAL_NAMES: frozenset[str] = frozenset(
     {"hele landet", "heile landet", "landet", "norge", "i alt", "the whole country", "whole country", "total"}
 )
 
-_YEARS_SUFFIX = re.compile(r"\s*\((?:\d{4})?\s*[-–]\s*(?:\d{4})?\)\s*$")
+_SPAN = re.compile(
+    r"\s*\((?P<span>(?P<first>\d{4})?\s*[-–]\s*(?P<last>\d{4})?|t\.?o\.?m\.?\s*(?P<until>\d{4}))\)\s*$",
+    re.IGNORECASE,
+)
 _LABEL = re.compile(
     r"""^(?:(?P<prefix>[KFB])-)?
-        (?P<code>\d+|EAKUO|EAFKUO|EAFK|EAK|EKA\d{2}|EKG\d{2}|EK[A-Z]{1,3}\d{0,2}|EA[A-Z]{1,4})
+        (?P<code>\d+(?:[-+]\d+)+|\d+[a-z]{1,2}|\d+|Rest|TOTAL|EAKUO|EAFKUO|EAFK|EAK|EAB|EKA\d{2}|EKG\d{2}
+                 |EK[A-Z]{1,3}\d{0,2}|EA[A-Z]{1,4})
         (?:\s+(?P<name>.*))?$""",
     re.VERBOSE,
 )
 _DIGIT_LEVELS = {1: Level.NATIONAL, 2: Level.COUNTY, 4: Level.MUNICIPALITY, 6: Level.DISTRICT}
 _PREFIX_LEVELS = {"K": Level.MUNICIPALITY, "F": Level.COUNTY, "B": Level.DISTRICT}
+_NATIONAL_CODES = frozenset({"TOTAL", "EAK", "EAFK"})
 
 
 @typing.final
 @attrs.frozen(kw_only=True)
 class RegionLabel:
-    """What one region label means: the area code, its level and the name printed with it."""
+    """What one region label means: the region code, its level and the name printed with it."""
 
     code: str
     level: str
@@ -71,8 +90,8 @@ class RegionLabel:
 
     @property
     def is_area(self) -> bool:
-        """Whether the label names an area of the geography (not a comparison aggregate)."""
-        return self.level not in COMPARISON_LEVELS
+        """Whether the label names an area of the geography (not a pseudo-region, group or KOSTRA group)."""
+        return self.level not in NOT_AREAS
 
 
 @typing.final
@@ -87,11 +106,20 @@ class UnreadableRegion(Exception):
         return f"region {self.label!r}: {self.reason}"
 
 
+def _span(name: str) -> tuple[str, str | None]:
+    """The name without a trailing ``(1988-2003)``, ``(-2019)`` or ``(t.o.m. 1971)``, and the span."""
+    match = _SPAN.search(name)
+    if match is None:
+        return name.strip(), None
+    span = f"-{match['until']}" if match["until"] else f"{match['first'] or ''}-{match['last'] or ''}"
+    return name[: match.start()].strip(), span
+
+
 def parse_region_label(label: str) -> RegionLabel:
-    """Read one label such as ``"3301 Drammen"``, ``"K-3301 Drammen"`` or ``"0 Hele landet"``.
+    """Read one label such as ``"3301 Drammen"``, ``"K-Rest Delte kommuner"`` or ``"0 Hele landet"``.
 
     :raises UnreadableRegion: the label has no code (only a name), or a code of a length SSB does not use
-        for areas (grunnkrets codes of 7–8 digits are not supported).
+        for areas (grunnkrets codes of 7–8 digits are not read yet).
     """
     text = " ".join(label.split())
     if not text:
@@ -100,68 +128,69 @@ def parse_region_label(label: str) -> RegionLabel:
         return RegionLabel(code="0", level=Level.NATIONAL.value, name=text)
     match = _LABEL.match(text)
     if match is None:
-        raise UnreadableRegion(
-            label=label,
-            reason=(
-                "no area code in the label; download the table with codes and texts "
-                "(e.g. '3301 Drammen') or give region codes"
-            ),
-        )
+        if text[0].isdigit() or text[:2] in ("K-", "F-", "B-"):
+            reason = (
+                "the label does not start with a region code SSB uses (e.g. '3301 Drammen', 'K-3301 Drammen')"
+            )
+        else:
+            reason = (
+                "the label has no region code (only a name); the statbank writes codes when a table is "
+                "downloaded with 'code and text' or 'code' (e.g. '3301 Drammen')"
+            )
+        raise UnreadableRegion(label=label, reason=reason)
     prefix, code = match["prefix"], match["code"]
-    name = _YEARS_SUFFIX.sub("", match["name"] or "").strip()
-    if code.isdigit():
-        level = _DIGIT_LEVELS.get(len(code))
-        if prefix is not None and _PREFIX_LEVELS[prefix] is not level:
-            raise UnreadableRegion(
-                label=label,
-                reason=f"prefix '{prefix}-' means a {_PREFIX_LEVELS[prefix].value}, but {code!r} is not one",
-            )
-        if level is None:
-            raise UnreadableRegion(
-                label=label,
-                reason=(
-                    f"a code of {len(code)} digits is not an area level the library knows; expected 0 (the "
-                    f"country), 2 (county), 4 (municipality) or 6 digits (city district)"
-                ),
-            )
+    name, span = _span(match["name"] or "")
+    if code == "Rest":
+        return RegionLabel(code=code, level=Level.UNALLOCATED.value, name=name)
+    if re.fullmatch(r"\d+(?:[-+]\d+)+", code):
+        parts = re.split(r"[-+]", code)
+        level = Level.UNALLOCATED if all(p in PSEUDO_COUNTIES for p in parts) else Level.REGION_GROUP
         return RegionLabel(code=code, level=level.value, name=name)
+    digits = code.rstrip("abcdefghijklmnopqrstuvwxyz")
+    if digits.isdigit():
+        return _numbered(label, prefix, code, digits, name, span)
     if prefix is not None:
-        raise UnreadableRegion(label=label, reason=f"prefix '{prefix}-' must be followed by digits")
-    if code == "EAK":
+        raise UnreadableRegion(label=label, reason=f"prefix '{prefix}-' must be followed by a code")
+    if code in _NATIONAL_CODES:
         return RegionLabel(code="0", level=Level.NATIONAL.value, name=name or "Landet")
     if code.startswith("EKA") and code[3:].isdigit() and len(code) == 5:
         # KOSTRA reports "the municipalities of county NN" with code EKANN: the county as a whole.
         return RegionLabel(code=code[3:], level=Level.COUNTY.value, name=name)
-    if code.startswith("EKG"):
-        return RegionLabel(code=code, level=KOSTRA_GROUP, name=name)
-    return RegionLabel(code=code, level=AGGREGATE, name=name)
+    return RegionLabel(code=code, level=Level.KOSTRA_GROUP.value, name=name)
 
 
-def _unique_strings(column: pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
-    """The distinct texts of ``column`` and the position of every row in them."""
-    if pa.types.is_dictionary(column.type):
-        encoded = column.unify_dictionaries().combine_chunks() if column.num_chunks > 1 else column.chunk(0)
-    else:
-        encoded = pc.dictionary_encode(column.combine_chunks() if column.num_chunks != 1 else column.chunk(0))
-    return encoded.dictionary, encoded.indices
-
-
-def parse_region_column(
-    column: pa.ChunkedArray | pa.Array,
-) -> tuple[pa.Array, pa.Array, pa.Array, dict[str, RegionLabel]]:
-    """Codes, levels and names for a whole column, parsing each distinct label once.
-
-    :returns: ``(code, level, name, labels)`` — three string arrays as long as ``column`` and the parsed
-        label of every distinct text.
-    :raises UnreadableRegion: for the first distinct label that cannot be read (``label`` says which).
-    """
-    chunked = column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
-    dictionary, indices = _unique_strings(chunked)
-    parsed: dict[str, RegionLabel] = {}
-    for text in dictionary.to_pylist():
-        parsed[text] = parse_region_label("" if text is None else text)
-    labels = list(parsed.values())
-    codes = pa.array([p.code for p in labels], pa.string()).take(indices)
-    levels = pa.array([p.level for p in labels], pa.string()).take(indices)
-    names = pa.array([p.name for p in labels], pa.string()).take(indices)
-    return codes, levels, names, parsed
+def _numbered(
+    label: str, prefix: str | None, code: str, digits: str, name: str, span: str | None
+) -> RegionLabel:
+    level = _DIGIT_LEVELS.get(len(digits))
+    if level is None:
+        raise UnreadableRegion(
+            label=label,
+            reason=(
+                f"a code of {len(digits)} digits is not an area level the library reads; expected 0 (the "
+                f"country), 2 (county), 4 (municipality) or 6 digits (city district) — grunnkrets "
+                f"(7–8 digits) are not read yet"
+            ),
+        )
+    if digits != code and level is not Level.DISTRICT:
+        raise UnreadableRegion(label=label, reason=f"letters after a {len(digits)}-digit code are not SSB's")
+    if prefix is not None and _PREFIX_LEVELS[prefix] is not level:
+        if not (prefix == "K" and len(digits) == 2 and digits in PSEUDO_COUNTIES):
+            raise UnreadableRegion(
+                label=label,
+                reason=f"prefix '{prefix}-' means a {_PREFIX_LEVELS[prefix].value}, but {code!r} is not one",
+            )
+        return RegionLabel(code=digits, level=Level.UNALLOCATED.value, name=name)
+    if level in (Level.COUNTY, Level.MUNICIPALITY) and digits[:2] in PSEUDO_COUNTIES:
+        return RegionLabel(code=digits, level=Level.UNALLOCATED.value, name=name)
+    if level is not Level.DISTRICT:
+        return RegionLabel(code=digits, level=level.value, name=name)
+    # City districts: NNNN00 is the city as a whole, NNNN99 its unknown district.
+    if span is not None:
+        kind = Level.UNALLOCATED if digits.endswith("99") else Level.HISTORICAL_DISTRICT
+        return RegionLabel(code=f"{digits}:{span}", level=kind.value, name=name)
+    if digits.endswith("00"):
+        return RegionLabel(code=digits[:4], level=Level.MUNICIPALITY.value, name=name)
+    if digits.endswith("99"):
+        return RegionLabel(code=digits, level=Level.UNALLOCATED.value, name=name)
+    return RegionLabel(code=digits, level=Level.DISTRICT.value, name=name)

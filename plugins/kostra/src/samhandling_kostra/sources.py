@@ -1,7 +1,8 @@
 """The plugin's sources, as :func:`samhandling.read` finds them.
 
 * ``ssb-csv`` — a statbank CSV download (:func:`samhandling_kostra.read_statbank_csv`);
-* ``jsonstat`` — a JSON-stat 2.0 file (:func:`samhandling_kostra.read_jsonstat`);
+* ``jsonstat`` — a JSON-stat file, 2.0 or 1.x (:func:`samhandling_kostra.read_jsonstat`);
+* ``ssb-px`` — a PX (PC-Axis) file (:func:`samhandling_kostra.read_px`);
 * ``ssb-api`` — a PxWebApi v2 data URL, fetched through :class:`samhandling_kostra.PxWebClient`
   (with its disk cache and rate limit).
 """
@@ -15,7 +16,7 @@ from typing import Any
 
 from samhandling.tables import StatTable
 
-__all__ = ["JsonStatSource", "PxWebSource", "StatbankCsvSource"]
+__all__ = ["JsonStatSource", "PxSource", "PxWebSource", "StatbankCsvSource"]
 
 
 @typing.final
@@ -42,10 +43,11 @@ class StatbankCsvSource:
 
 @typing.final
 class JsonStatSource:
-    """JSON-stat 2.0 datasets and collections (SSB, FHI, and samhandling's own JSON-stat files)."""
+    """JSON-stat 2.0 datasets and collections and JSON-stat 1.x bundles and datasets (SSB, FHI, and
+    samhandling's own JSON-stat files)."""
 
     name = "jsonstat"
-    description = "JSON-stat 2.0 dataset or collection (as PxWebApi v2 returns it)"
+    description = "JSON-stat 2.0 dataset or collection, or JSON-stat 1.x bundle (statbank, PxWebApi)"
 
     def can_read(self, location: str | Path) -> bool:
         """A local ``.json``/``.jsonstat`` file that starts like a JSON-stat document."""
@@ -58,6 +60,26 @@ class JsonStatSource:
         from samhandling_kostra.jsonstat import read_jsonstat
 
         return read_jsonstat(location, **options)
+
+
+@typing.final
+class PxSource:
+    """PX (PC-Axis) files, the statbank's native format."""
+
+    name = "ssb-px"
+    description = "PX (PC-Axis) file from SSB's statbank or another PxWeb (.px)"
+
+    def can_read(self, location: str | Path) -> bool:
+        """A local ``.px`` file, or a file that starts with PX keywords."""
+        from samhandling_kostra.px import looks_like_px
+
+        return not _is_url(location) and looks_like_px(location)
+
+    def read(self, location: str | Path, **options: Any) -> StatTable:
+        """Read the file; options as :func:`samhandling_kostra.read_px`."""
+        from samhandling_kostra.px import read_px
+
+        return read_px(location, **options)
 
 
 @typing.final

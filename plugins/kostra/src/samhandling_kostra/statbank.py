@@ -3,25 +3,29 @@
 What a download from *Statistikkbanken* (or PxWebApi's ``outputFormat=csv``) can look like, and what
 this reader does with it:
 
-* **Title lines** above the header (``"07459: Befolkning, etter region, alder, statistikkvariabel og år"``
-  and a blank line) are kept as the table title; the header is the first line that has as many fields
-  as the line after it.
+* **Title lines** above the header (``"07459: Befolkning, etter region, alder, statistikkvariabel og år"``,
+  with or without a blank line after it) are kept as the table title; the header is the first line that
+  has as many fields as the line after it.  The title's list of dimensions (``etter …`` / ``by …``) says
+  which dimensions the value column headers hold.
 * **Separator** semicolon, comma or tab (detected, or ``separator=``); fields may be quoted.
 * **Encoding** UTF-8 with or without BOM, UTF-16 with BOM, or ISO-8859-1/Windows-1252 (what PxWeb
-  writes by default) — detected, or ``encoding=``.
-* **Decimal mark** comma or point (detected per file, or ``decimal=``).
-* **Layouts**: long (a ``statistikkvariabel`` and an ``år`` column and one value column), wide with years
-  as columns (``"Personer 2023"``, ``"2024"``), and wide with variables as columns (``"Avtalte årsverk"``,
-  ``"Avtalte årsverk per 10 000 innbyggere"``).  Stub columns come first, value columns last, as PxWeb
-  writes them.
-* **Regions** ``3301 Drammen``, ``K-3301 Drammen``, ``0 Hele landet``, ``EAK``, counties, city districts
-  → ``region`` + ``level`` (each distinct label parsed once).  KOSTRA groups (``EKG..``) and the country
-  without Oslo (``EAKUO``) are comparison aggregates, not areas: ``groups="drop"`` (default) leaves them
-  out and lists them in ``meta.extra["dropped_regions"]``, ``groups="error"`` refuses the file.
+  writes by default) — one encoding for the whole file (:mod:`samhandling.encodings`), or ``encoding=``.
+* **Decimal mark** comma or point (detected per file, or ``decimal=``); a number that may hold a
+  thousands separator (``1.234``) is refused unless the file shows its convention.
+* **Layouts**: long (dimension columns and one value column), wide with years as columns (``"Personer
+  2023"``, ``"2024"``), wide with variables as columns (``"Avtalte årsverk"``), and wide with any other
+  dimensions in the column headers (``"31 Østfold Alle aldre"`` for region × age, split by what the
+  title lists).  Stub columns come first, value columns last, as PxWeb writes them.  The old layout
+  whose value column is named by the table title is read too.
+* **Regions** (:mod:`samhandling_kostra.regions`): areas, pseudo-regions, grouped codes, KOSTRA groups
+  and historical districts, each with its level; a file without a region column covers the whole
+  country.  ``groups=`` keeps (default), drops or refuses the rows that are not areas.
+* **Periods**: years, months (``2024M03``), quarters (``2024K1``), ISO weeks (``2014U30``), school years
+  (``2022-2023``).
 * **Symbols** ``.``, ``..``, ``...``, ``:``, ``-`` → ``status`` (``-`` is a true zero).
 
-Malformed files raise :class:`samhandling.errors.ParseError` naming the file, line and column: a ragged
-row, an unknown symbol, a value that is not a number, a missing header or an unreadable region.
+Malformed files raise :class:`samhandling.errors.ParseError` naming the file, line and column and what
+was found there.
 
 The heavy work is pyarrow's CSV reader (every column as text, UTF-8 checked later once per distinct
 text) and a few whole-column kernels; the file's checksum is computed in a background thread.
@@ -34,18 +38,29 @@ import concurrent.futures
 import csv
 import hashlib
 import io
+import itertools
 import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from samhandling.encodings import decode_text, describe_position
 from samhandling.errors import ParseError
+from samhandling.periods import UnreadablePeriod, parse_period
 from samhandling.tables import Provenance, StatTable, TableMeta
 from samhandling_kostra import assemble
-from samhandling_kostra.dimensions import DIMENSION_COLUMNS, column_name
+from samhandling_kostra.dimensions import (
+    DIMENSION_COLUMNS,
+    UnreadableCategory,
+    column_name,
+    normalise_age,
+    normalise_sex,
+)
+from samhandling_kostra.regions import UnreadableRegion, parse_region_label
 from samhandling_kostra.symbols import SYMBOLS
 
 __all__ = ["SOURCE_NAME", "looks_like_statbank_csv", "read_statbank_csv"]
@@ -55,8 +70,11 @@ _HEAD_BYTES = 1 << 16
 _TAIL_BYTES = 1 << 14
 _HEAD_LINES = 200
 _SEPARATORS = (";", "\t", ",")
-_PERIOD_AT_END = re.compile(r"^(?P<label>.*?)\s*(?P<period>\d{4}(?:M\d{2})?)$")
+_PERIOD_AT_END = re.compile(r"^(?P<label>.*?)\s*(?P<period>\d{4}(?:\s*[MKQUW]\d{1,2}|-\d{4})?)$")
 _TABLE_TITLE = re.compile(r"^\s*(?P<table>\d{5})\s*:\s*(?P<title>.*)$")
+_BREAKDOWN = re.compile(r",\s+(?:etter|by)\s+(?P<dimensions>.+)$", re.IGNORECASE)
+_LAST_AND = re.compile(r"\s+(?:og|and)\s+")
+_TITLE_TAIL = re.compile(r"\s*(?:\((?:[KFBG](?:\+[KFBG])*)\))?\s*(?:\d{4}(?:\s*-\s*\d{4})?)?\s*$")
 
 
 # -------------------------------------------------------------------------------------------------
@@ -69,17 +87,40 @@ def _load(path: Path, encoding: str | None) -> tuple[pa.Buffer, str]:
     with open(path, "rb") as handle:
         head = handle.read(4)
     if encoding is not None:
-        codec = codecs.lookup(encoding).name
+        try:
+            codec = codecs.lookup(encoding).name
+        except LookupError:
+            raise ParseError(f"unknown text encoding {encoding!r}", path=path) from None
         if codec == "utf-8":
-            return _utf8_buffer(path), "utf-8"
-        return pa.py_buffer(_strip_bom(path.read_bytes().decode(codec)).encode("utf-8")), codec
+            buffer = _utf8_buffer(path)
+            _check_utf8(buffer, path)
+            return buffer, "utf-8"
+        return pa.py_buffer(decode_text(path.read_bytes(), path=path, encoding=codec).encode("utf-8")), codec
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return pa.py_buffer(path.read_bytes().decode("utf-16").encode("utf-8")), "utf-16"
+        return pa.py_buffer(decode_text(path.read_bytes(), path=path).encode("utf-8")), "utf-16"
     buffer = _utf8_buffer(path)
     sample = buffer.slice(0, min(len(buffer), _HEAD_BYTES)).to_pybytes()
     if not _is_utf8(sample, complete=len(buffer) <= _HEAD_BYTES):
-        return pa.py_buffer(_decode_windows(path.read_bytes()).encode("utf-8")), "windows-1252"
+        return _windows(path), "windows-1252"
     return buffer, "utf-8"
+
+
+def _check_utf8(buffer: pa.Buffer, path: Path) -> None:
+    """With ``encoding="utf-8"`` given, the whole file must be UTF-8: the first byte that is not is named."""
+    data = buffer.to_pybytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raw = path.read_bytes()
+        offset = exc.start + (3 if raw.startswith(codecs.BOM_UTF8) else 0)
+        line, where = describe_position(raw, offset)
+        raise ParseError(f"{where} is not UTF-8 (encoding='utf-8' was given)", path=path, line=line) from None
+
+
+def _windows(path: Path) -> pa.Buffer:
+    """The file as Windows-1252 text — or a true error when it mixes encodings or holds undefined bytes."""
+    text = decode_text(path.read_bytes(), path=path)
+    return pa.py_buffer(text.encode("utf-8"))
 
 
 def _load_head(path: Path) -> tuple[pa.Buffer, str]:
@@ -91,7 +132,7 @@ def _load_head(path: Path) -> tuple[pa.Buffer, str]:
     elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return pa.py_buffer(head.decode("utf-16", errors="ignore").encode("utf-8")), "utf-16"
     if not _is_utf8(head, complete=len(head) < _HEAD_BYTES):
-        return pa.py_buffer(_decode_windows(head).encode("utf-8")), "windows-1252"
+        return pa.py_buffer(head.decode("cp1252", errors="replace").encode("utf-8")), "windows-1252"
     return pa.py_buffer(head), "utf-8"
 
 
@@ -102,10 +143,6 @@ def _utf8_buffer(path: Path) -> pa.Buffer:
     return buffer
 
 
-def _strip_bom(text: str) -> str:
-    return text[1:] if text.startswith("\ufeff") else text
-
-
 def _is_utf8(sample: bytes, *, complete: bool) -> bool:
     try:
         sample.decode("utf-8")
@@ -113,14 +150,6 @@ def _is_utf8(sample: bytes, *, complete: bool) -> bool:
         # A multi-byte character cut at the end of the sample is not an error.
         return not complete and exc.start >= len(sample) - 3
     return True
-
-
-def _decode_windows(data: bytes) -> str:
-    """Windows-1252 (a superset of ISO-8859-1 for printable text); ISO-8859-1 for its five gaps."""
-    try:
-        return _strip_bom(data.decode("cp1252"))
-    except UnicodeDecodeError:
-        return _strip_bom(data.decode("latin-1"))
 
 
 def _fields(line: str, separator: str) -> list[str]:
@@ -164,6 +193,14 @@ def _find_layout(buffer: pa.Buffer, path: Path, separator: str | None) -> _Layou
     raw = _raw_lines(head_bytes)
     if not complete and raw:
         raw = raw[:-1]  # the last line may be cut
+    if not complete and not raw:
+        raise ParseError(
+            f"the first line is longer than {_HEAD_BYTES // 1024} KiB (no line break in the first "
+            f"{_HEAD_BYTES} bytes of a {len(buffer)}-byte file); a statbank CSV starts with a short title or "
+            "header line",
+            path=path,
+            line=1,
+        )
     if len(raw) > _HEAD_LINES:
         complete = False
         raw = raw[:_HEAD_LINES]  # the header is among the first lines; no need to decode them all
@@ -171,7 +208,7 @@ def _find_layout(buffer: pa.Buffer, path: Path, separator: str | None) -> _Layou
     candidates = [separator] if separator else list(_SEPARATORS)
     non_blank = [i for i, line in enumerate(lines) if line.strip()]
     if not non_blank:
-        raise ParseError("the file is empty; expected an SSB statbank CSV with a header line", path=path)
+        raise ParseError("the file is empty (only blank lines); expected an SSB statbank CSV", path=path)
     for position, i in enumerate(non_blank):
         following = non_blank[position + 1] if position + 1 < len(non_blank) else None
         for sep in candidates:
@@ -200,11 +237,35 @@ def _find_layout(buffer: pa.Buffer, path: Path, separator: str | None) -> _Layou
                 title=title,
                 notes=notes,
             )
+    raise _no_header(lines, non_blank, candidates, path, complete=complete)
+
+
+def _no_header(
+    lines: Sequence[str], non_blank: Sequence[int], candidates: Sequence[str], path: Path, *, complete: bool
+) -> ParseError:
+    """What was really found where a header was expected."""
+    for i in non_blank:
+        if lines[i].count('"') % 2:
+            return ParseError(
+                "a quoted field opens on this line and does not close on it (a field with a line "
+                "break in it, or a stray quote); statbank CSV fields hold no line breaks, so no header "
+                "line can be found",
+                path=path,
+                line=i + 1,
+            )
+    if not complete and len(non_blank) <= 1:
+        return ParseError(
+            f"only one line in the first {_HEAD_BYTES // 1024} KiB of the file; no header line followed by "
+            "data can be found",
+            path=path,
+            line=non_blank[0] + 1 if non_blank else 1,
+        )
     first = non_blank[0]
-    raise ParseError(
-        "no header line found: no line has the same number of fields (separated by "
-        f"{' or '.join(repr(s) for s in candidates)}) as the line after it; expected a header such as "
-        '"region";"år";"statistikkvariabel";"value"',
+    widths = {sep: len(_fields(lines[first], sep)) for sep in candidates}
+    found = ", ".join(f"{n} field(s) split by {sep!r}" for sep, n in widths.items())
+    return ParseError(
+        f"no header line found: no line has the same number of fields as the line after it (the first line "
+        f'has {found}); expected a header such as "region";"år";"statistikkvariabel";"value"',
         path=path,
         line=first + 1,
     )
@@ -298,6 +359,70 @@ def _value_start(
     return len(header) - 1
 
 
+def _title_dimensions(title: str) -> list[str]:
+    """The dimensions a statbank title lists: ``"…, etter region, alder, år og statistikkvariabel"``."""
+    text = _TABLE_TITLE.match(title)
+    body = text["title"] if text else title
+    body = _TITLE_TAIL.sub("", body)
+    matches = list(_BREAKDOWN.finditer(body))
+    if not matches:
+        return []
+    match = matches[-1]
+    listed = re.sub(r"(?:\s*\([^()]*\))+\s*$", "", match["dimensions"])  # "… og år (syntetiske tall)"
+    parts = [p.strip() for p in listed.split(",")]
+    last = _LAST_AND.split(parts[-1])
+    return [p.strip() for p in [*parts[:-1], *last] if p.strip()]
+
+
+# -------------------------------------------------------------------------------------------------
+# Value column headers: which dimension categories each one holds
+# -------------------------------------------------------------------------------------------------
+
+
+def _valid(role: str, text: str) -> bool:
+    """Whether ``text`` can be a category of a dimension with this role (free text for most roles)."""
+    try:
+        if role == "region":
+            parse_region_label(text)
+        elif role == "time":
+            parse_period(text)
+        elif role == "age":
+            normalise_age(text)
+        elif role == "sex":
+            normalise_sex(text)
+    except (UnreadableRegion, UnreadablePeriod, UnreadableCategory):
+        return False
+    return bool(text.strip())
+
+
+def _split_header(name: str, roles: Sequence[str]) -> list[dict[str, str]]:
+    """Every way the words of a value column header split into one category of each role, in order."""
+    words = name.split()
+    if len(roles) == 1:
+        return [{roles[0]: " ".join(words)}] if _valid(roles[0], " ".join(words)) else []
+    readings = []
+    for cuts in itertools.combinations(range(1, len(words)), len(roles) - 1):
+        bounds = [0, *cuts, len(words)]
+        parts = [" ".join(words[a:b]) for a, b in itertools.pairwise(bounds)]
+        if all(_valid(role, part) for role, part in zip(roles, parts, strict=True)):
+            readings.append(dict(zip(roles, parts, strict=True)))
+    return readings
+
+
+def _split_heading(name: str) -> tuple[str, str | None]:
+    """A header without a title to go by: ``"Personer 2023"`` → ``("Personer", "2023")``."""
+    if _TABLE_TITLE.match(name):
+        return name.strip(), None  # "12228: … 2015 - 2019" is the table title, not a period
+    match = _PERIOD_AT_END.match(name.strip())
+    if match is None:
+        return name.strip(), None
+    try:
+        parse_period(match["period"])
+    except UnreadablePeriod:
+        return name.strip(), None
+    return match["label"].strip(), match["period"]
+
+
 # -------------------------------------------------------------------------------------------------
 # Reading
 # -------------------------------------------------------------------------------------------------
@@ -330,12 +455,29 @@ def _read_arrow(
 
 
 def _csv_error(exc: pa.ArrowInvalid, body: pa.Buffer, layout: _Layout, path: Path) -> ParseError:
-    """Find the line pyarrow choked on (error path only: a Python scan of the data block)."""
+    """Find what pyarrow choked on (error path only: a Python scan of the data block)."""
+    data = body.to_pybytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        body_line, where = describe_position(data, bad.start)
+        return ParseError(
+            f"{where} of the data is not UTF-8 (the file was read as UTF-8)",
+            path=path,
+            line=layout.header_line + body_line,
+        )
     width = len(layout.header)
-    text = body.to_pybytes().decode("utf-8", errors="replace")
-    for number, line in enumerate(io.StringIO(text), start=layout.header_line + 1):
+    text = data.decode("utf-8")
+    for number, line in enumerate(io.StringIO(text, newline=None), start=layout.header_line + 1):
         if not line.strip():
             continue
+        if line.count('"') % 2:
+            return ParseError(
+                "a quoted field opens on this line and does not close on it (a field with a line break in "
+                "it, or a stray quote)",
+                path=path,
+                line=number,
+            )
         fields = _fields(line.rstrip("\r\n"), layout.separator)
         if len(fields) != width:
             return ParseError(
@@ -367,23 +509,25 @@ def read_statbank_csv(
     table: str | None = None,
     variable: str | None = None,
     dimensions: Sequence[str] | None = None,
-    groups: Literal["drop", "error"] = "drop",
+    groups: Literal["keep", "drop", "error"] = "keep",
     geography_year: int | None = None,
     checksum: bool = True,
 ) -> StatTable:
     """Read an SSB statbank CSV file (any layout SSB produces) into a StatTable.
 
     :param path: the downloaded file.
-    :param encoding: the text encoding; default: detected (UTF-8 with or without BOM, UTF-16 with BOM,
-        otherwise Windows-1252/ISO-8859-1).
+    :param encoding: the text encoding; default: detected for the whole file (UTF-8 with or without BOM,
+        UTF-16 with BOM, otherwise Windows-1252/ISO-8859-1).
     :param separator: ``";"``, ``","`` or ``"\\t"``; default: detected from the header line.
-    :param decimal: ``","`` or ``"."``; default ``"auto"`` detects it per file.
+    :param decimal: ``","`` or ``"."``; default ``"auto"`` detects it per file (and refuses numbers that may
+        hold a thousands separator, such as ``1.234``, unless the file shows its convention).
     :param table: SSB's table number (``"07459"``) when the file has no title line naming it; used to
         match curated variables by table.
     :param variable: the contents label when the file has a single unnamed value column.
     :param dimensions: names of the stub (dimension) columns, when the layout cannot be told apart.
-    :param groups: ``"drop"`` KOSTRA groups and other comparison aggregates (listed in
-        ``meta.extra["dropped_regions"]``) or ``"error"``.
+    :param groups: rows that are not areas — pseudo-regions (``K-Rest``, Svalbard, unknown), grouped codes
+        (``03+30``) and KOSTRA groups (``EKG13``, ``EAKUO``): ``"keep"`` them with their own level
+        (default), ``"drop"`` them (listed in ``meta.extra["dropped_regions"]``) or ``"error"``.
     :param geography_year: the municipality map the codes belong to; default: the latest year in the file.
     :param checksum: record the file's SHA-256 in the provenance (computed while parsing).
     :raises ParseError: naming file, line and column for every malformed input.
@@ -391,45 +535,39 @@ def read_statbank_csv(
     path = Path(path)
     if decimal not in ("auto", ",", "."):
         raise ParseError(f"decimal must be 'auto', ',' or '.', not {decimal!r}", path=path)
-    if groups not in ("drop", "error"):
-        raise ParseError(f"groups must be 'drop' or 'error', not {groups!r}", path=path)
+    if groups not in assemble.GROUPS:
+        raise ParseError(f"groups must be one of {list(assemble.GROUPS)}, not {groups!r}", path=path)
     # The checksum is computed in a thread while the table is assembled (pyarrow's CSV reader already
     # keeps every core busy while it parses; the assembly that follows mostly uses one).
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=1) if checksum else None
     digest: concurrent.futures.Future[str] | None = None
     try:
         if path.stat().st_size == 0:
-            raise ParseError("the file is empty; expected an SSB statbank CSV with a header line", path=path)
+            raise ParseError("the file is empty (0 bytes); expected an SSB statbank CSV", path=path)
         buffer, found_encoding = _load(path, encoding)
-        layout = _find_layout(buffer, path, separator)
-        names = _unique_headers(layout.header)
-        first_row: list[str | None] = list(_first_data_row(buffer, layout))
-        first_row += [None] * (len(names) - len(first_row))
-        stub = _value_start(layout.header, first_row, dimensions)
-        if stub == 0:
+        if _is_klass(_first_line_fields(buffer)):
             raise ParseError(
-                "no dimension columns before the values; expected at least a region column "
-                "(e.g. '3301 Drammen') before the value columns",
+                "this is a KLASS classification export (columns code, parentCode, level, name, validFrom, "
+                "validTo): a list of codes and names, not a statbank table with values; samhandling ships "
+                "the codes and names of each year's areas itself (samhandling.Geography)",
                 path=path,
-                line=layout.header_line,
+                line=1,
             )
-        _check_header(layout, stub, path)
+        layout = _find_layout(buffer, path, separator)
 
         def parse(buffer: pa.Buffer, layout: _Layout) -> StatTable:
             # UTF-8 is not checked cell by cell here: every text that reaches the table is decoded
             # once per distinct value, which fails on bytes that are not UTF-8 (see below).
             nonlocal digest
-            arrow = _read_arrow(buffer, layout, names, path, check_utf8=False)
+            plan = _plan(buffer, layout, path, dimensions=dimensions)
+            arrow = _read_arrow(buffer, layout, plan.names, path, check_utf8=False)
             if executor is not None and digest is None:
                 digest = executor.submit(_sha256, path)
-            title_table, title_text = _title_parts(layout.title)
             return _assemble(
                 arrow,
-                names=names,
-                stub=stub,
-                context=_Context(path=path, layout=layout, buffer=buffer, names=names),
-                table_id=table or title_table,
-                title=title_text or layout.title,
+                plan=plan,
+                context=_Context(path=path, layout=layout, buffer=buffer, plan=plan),
+                table_id=table or plan.table_id,
                 variable_label=variable,
                 decimal=decimal,
                 groups=groups,
@@ -440,28 +578,29 @@ def read_statbank_csv(
             stat = parse(buffer, layout)
         except Exception:
             # Before any problem is reported, a checked read looks for text that is not UTF-8, which
-            # comes first: a file that turns out not to be UTF-8 is read again as Windows-1252.
-            try:
-                _read_arrow(buffer, layout, names, path, check_utf8=True)
-            except ParseError as exc:
-                if not (found_encoding == "utf-8" and encoding is None and "UTF8" in str(exc)):
-                    raise
-                not_utf8 = True
-            else:
-                not_utf8 = False
-            if not not_utf8:
+            # comes first: a file that turns out not to be UTF-8 is read again in the one encoding that
+            # fits the whole file (or refused if none does).
+            if not (found_encoding == "utf-8" and encoding is None and not _is_utf8_file(path)):
                 raise
-            buffer = pa.py_buffer(_decode_windows(path.read_bytes()).encode("utf-8"))
+            buffer = _windows(path)
             found_encoding = "windows-1252"
             layout = _find_layout(buffer, path, separator)
             stat = parse(buffer, layout)
-        table_id = table or _title_parts(layout.title)[0]
+        table_id = stat.meta.extra.get("ssb_table")
+        note = f"encoding {found_encoding}, separator {layout.separator!r}" + (
+            f", SSB table {table_id}" if table_id else ""
+        )
+        damaged = stat.meta.extra.get("damaged_labels", 0)
+        if damaged:
+            note += (
+                f"; {damaged} distinct label(s) hold U+FFFD replacement characters: the text was damaged "
+                "before it was read"
+            )
         provenance = Provenance(
             source=SOURCE_NAME,
             location=str(path),
             checksum=f"sha256:{digest.result()}" if digest is not None else None,
-            note=f"encoding {found_encoding}, separator {layout.separator!r}"
-            + (f", SSB table {table_id}" if table_id else ""),
+            note=note,
         )
         extra = dict(stat.meta.extra)
         if layout.notes:
@@ -473,13 +612,196 @@ def read_statbank_csv(
             provenance=(provenance,),
             title=stat.meta.title,
             extra=extra,
+            period=stat.meta.period,
         )
         return StatTable(stat.arrow.replace_schema_metadata({b"samhandling": meta.to_json()}), meta)
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"cannot decode the file as {encoding}: {exc}", path=path) from None
     finally:
         if executor is not None:
             executor.shutdown(wait=True)
+
+
+def _is_utf8_file(path: Path) -> bool:
+    """Whether the whole file is UTF-8 (error path: a full decode)."""
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+class _Plan:
+    """How the columns of the file become the long form: stub roles, and each value column's categories."""
+
+    def __init__(
+        self,
+        *,
+        names: list[str],
+        stub_roles: dict[str, str],
+        value_names: list[str],
+        heading: list[dict[str, str]],
+        title: str,
+        table_id: str | None,
+    ) -> None:
+        self.names = names
+        self.stub_roles = stub_roles  # column name → role
+        self.value_names = value_names
+        self.heading = heading  # per value column: role → category text
+        self.title = title
+        self.table_id = table_id
+
+    def column_of(self, role: str) -> str | None:
+        return next((name for name, r in self.stub_roles.items() if r == role), None)
+
+
+def _plan(buffer: pa.Buffer, layout: _Layout, path: Path, *, dimensions: Sequence[str] | None) -> _Plan:
+    names = _unique_headers(layout.header)
+    first_row: list[str | None] = list(_first_data_row(buffer, layout))
+    first_row += [None] * (len(names) - len(first_row))
+    stub = _value_start(layout.header, first_row, dimensions)
+    if stub == 0:
+        raise ParseError(
+            f"no dimension columns before the values: the first column {layout.header[0]!r} holds numbers; "
+            "expected dimension columns (region, år, statistikkvariabel …) before the value columns",
+            path=path,
+            line=layout.header_line,
+        )
+    _check_header(layout, stub, path)
+    stub_names, value_names = names[:stub], names[stub:]
+    roles: dict[str, str] = {}
+    taken: dict[str, str] = {}
+    for name in stub_names:
+        role = column_name(name)
+        if role in taken:
+            raise ParseError(
+                f"columns {taken[role]!r} and {name!r} both mean {role!r}; name the stub columns with "
+                f"dimensions=[...]",
+                path=path,
+                line=layout.header_line,
+                column=name,
+            )
+        taken[role] = name
+        roles[name] = role
+    title_table, title = _title_parts(layout.title)
+    if not title and len(value_names) == 1 and _BREAKDOWN.search(value_names[0]):
+        title = value_names[0]  # the old layout: the value column is named by the table title
+    heading = _headings(value_names, roles, title, layout, path)
+    return _Plan(
+        names=names,
+        stub_roles=roles,
+        value_names=value_names,
+        heading=heading,
+        title=title or layout.title,
+        table_id=title_table,
+    )
+
+
+def _headings(
+    value_names: Sequence[str], roles: dict[str, str], title: str, layout: _Layout, path: Path
+) -> list[dict[str, str]]:
+    """The categories each value column header holds, by the dimensions the title lists (or, without a
+    title, a contents label and a period at the end)."""
+    stub_roles = set(roles.values())
+    listed = [column_name(d) for d in _title_dimensions(title)]
+    heading_roles = [r for r in listed if r not in stub_roles]
+    if listed and stub_roles <= set(listed) and "time" in {*stub_roles, *heading_roles}:
+        if not heading_roles:
+            if len(value_names) > 1:
+                raise ParseError(
+                    f"{len(value_names)} value columns, but the title lists no dimension for the column "
+                    f"headers ({', '.join(repr(v) for v in value_names[:3])} …)",
+                    path=path,
+                    line=layout.header_line,
+                )
+            return [{}]
+        found = []
+        for name in value_names:
+            readings = _split_header(name, heading_roles)
+            if len(readings) != 1:
+                what = "no reading" if not readings else f"{len(readings)} readings"
+                raise ParseError(
+                    f"the column header should hold one category of each of {heading_roles} (the "
+                    f"dimensions the title lists that are not columns), but {what} of {name!r} fit"
+                    + (f": {readings[:2]}" if readings else ""),
+                    path=path,
+                    line=layout.header_line,
+                    column=name,
+                )
+            found.append(readings[0])
+        return found
+    found = []
+    has_time, has_variable = "time" in stub_roles, "variable" in stub_roles
+    for name in value_names:
+        label, period = _split_heading(name)
+        if period is None and not has_time:
+            raise ParseError(
+                "no period: the file has no time column (år, måned, kvartal …) and this value column "
+                "does not end with one",
+                path=path,
+                line=layout.header_line,
+                column=name,
+            )
+        if period is not None and has_time:
+            raise ParseError(
+                "a value column names a period although the file has a time column",
+                path=path,
+                line=layout.header_line,
+                column=name,
+            )
+        entry: dict[str, str] = {}
+        if period is not None:
+            entry["time"] = period
+        if not has_variable and label:
+            entry["variable"] = label
+        found.append(entry)
+    return found
+
+
+def _assemble(
+    arrow: pa.Table,
+    *,
+    plan: _Plan,
+    context: _Context,
+    table_id: str | None,
+    variable_label: str | None,
+    decimal: str,
+    groups: str,
+    geography_year: int | None,
+) -> StatTable:
+    """The long form (stub columns repeated per value column, header categories as constants) → build."""
+    blocks = len(plan.value_names)
+    nrows = arrow.num_rows
+    long: dict[str, pa.ChunkedArray] = {}
+    for name, role in plan.stub_roles.items():
+        column = arrow.column(name)
+        long[role] = column if blocks == 1 else pa.chunked_array(list(column.chunks) * blocks, column.type)
+    for role in dict.fromkeys(r for entry in plan.heading for r in entry):
+        texts = [entry.get(role, "") for entry in plan.heading]
+        dictionary = pa.array(list(dict.fromkeys(texts)), pa.string())
+        index_of = {t: i for i, t in enumerate(dictionary.to_pylist())}
+        long[role] = pa.chunked_array(
+            [
+                pa.DictionaryArray.from_arrays(pa.array(np.full(nrows, index_of[t], np.int32)), dictionary)
+                for t in texts
+            ],
+            pa.dictionary(pa.int32(), pa.string()),
+        )
+    cells = pa.chunked_array(
+        [chunk for name in plan.value_names for chunk in arrow.column(name).chunks], pa.string()
+    )
+    try:
+        return assemble.build(
+            long,
+            cells=cells,
+            table_id=table_id,
+            title=plan.title,
+            variable_label=variable_label,
+            decimal_comma=None if decimal == "auto" else decimal == ",",
+            groups=groups,
+            geography_year=geography_year,
+            source=SOURCE_NAME,
+        )
+    except assemble.CellError as exc:
+        raise context.error(exc, nrows) from None
 
 
 def _first_data_row(buffer: pa.Buffer, layout: _Layout) -> list[str]:
@@ -501,7 +823,9 @@ def _sha256(path: Path) -> str:
 def _check_header(layout: _Layout, stub: int, path: Path) -> None:
     """A first line of data taken for a header means the header is missing."""
     header = layout.header
-    first_is_area = re.match(r"^\s*(?:[KFB]-)?\d{1,6}\s+\S|^\s*(?:EAK|EKA\d\d|EKG\d\d)\b", header[0])
+    first_is_area = re.match(
+        r"^\s*(?:[KFB]-)?\d{1,6}[a-z]{0,2}\s+\S|^\s*(?:EAK|EKA\d\d|EKG\d\d)\b", header[0]
+    )
     if not first_is_area and (
         any(_is_known_dimension(h) for h in header[:stub]) or not _looks_like_value(header[-1])
     ):
@@ -524,111 +848,64 @@ def _title_parts(title: str) -> tuple[str | None, str]:
 class _Context:
     """What an error message needs to name file, line and column."""
 
-    def __init__(self, *, path: Path, layout: _Layout, buffer: pa.Buffer, names: list[str]) -> None:
+    def __init__(self, *, path: Path, layout: _Layout, buffer: pa.Buffer, plan: _Plan) -> None:
         self.path = path
         self.layout = layout
         self.buffer = buffer
-        self.names = names
+        self.plan = plan
 
     def line_of(self, row: int) -> int:
         body = self.buffer.slice(self.layout.data_start, self.layout.data_end - self.layout.data_start)
         return _line_of_row(body.to_pybytes().decode("utf-8", errors="replace"), row, self.layout.header_line)
 
-    def error(self, message: str, *, row: int | None = None, column: str | None = None) -> ParseError:
+    def error(self, exc: assemble.CellError, nrows: int) -> ParseError:
+        """The file, line and column of a problem in the long form."""
+        block, row = divmod(exc.row, nrows) if exc.row is not None and nrows else (0, exc.row)
+        value_name = self.plan.value_names[block] if block < len(self.plan.value_names) else None
+        stub_column = self.plan.column_of(exc.role)
+        if exc.role in ("value", "status"):
+            column = value_name
+        elif stub_column is not None:
+            column = stub_column
+        elif self.plan.heading and exc.role in self.plan.heading[0]:
+            return ParseError(exc.reason, path=self.path, line=self.layout.header_line, column=value_name)
+        else:
+            column = None
         line = self.line_of(row) if row is not None else self.layout.header_line
-        return ParseError(message, path=self.path, line=line, column=column)
+        return ParseError(exc.reason, path=self.path, line=line, column=column)
 
 
-def _assemble(
-    arrow: pa.Table,
-    *,
-    names: list[str],
-    stub: int,
-    context: _Context,
-    table_id: str | None,
-    title: str,
-    variable_label: str | None,
-    decimal: str,
-    groups: str,
-    geography_year: int | None,
-) -> StatTable:
-    stub_names = names[:stub]
-    value_names = names[stub:]
-    roles = {name: column_name(name) for name in stub_names}
-    taken: dict[str, str] = {}
-    for name, role in roles.items():
-        if role in taken:
-            raise context.error(
-                f"columns {taken[role]!r} and {name!r} both mean {role!r}; name the stub columns with "
-                f"dimensions=[...]",
-                column=name,
-            )
-        taken[role] = name
-    if "region" not in taken:
-        raise context.error(
-            f"no region column among {stub_names}; expected a column 'region' with labels such as "
-            f"'3301 Drammen'"
-        )
-    headings = [_split_heading(name) for name in value_names]
-    has_time_column = "year" in taken or "month" in taken
-    has_variable_column = "variable" in taken
-    for name, (_label, period) in zip(value_names, headings, strict=True):
-        if period is None and not has_time_column:
-            raise context.error(
-                "no year: the file has no 'år' column and this value column does not end with a year",
-                column=name,
-            )
-        if period is not None and has_time_column:
-            raise context.error(
-                "a value column names a year although the file has an 'år' column", column=name
-            )
-    stub_columns = {roles[name]: arrow.column(name) for name in stub_names}
-    value_columns = [arrow.column(name) for name in value_names]
-    try:
-        return assemble.build(
-            stub_columns,
-            value_columns,
-            headings=[
-                assemble.Heading(
-                    column=name,
-                    label=None if has_variable_column else (label or None),
-                    period=period,
-                )
-                for name, (label, period) in zip(value_names, headings, strict=True)
-            ],
-            table_id=table_id,
-            title=title,
-            variable_label=variable_label,
-            decimal_comma=None if decimal == "auto" else decimal == ",",
-            groups=groups,
-            geography_year=geography_year,
-            source=SOURCE_NAME,
-            column_names={role: name for name, role in roles.items()},
-        )
-    except assemble.CellError as exc:
-        raise context.error(exc.reason, row=exc.row, column=exc.column) from None
+_KLASS_COLUMNS = frozenset({"code", "parentcode", "level", "name"})
 
 
-def _split_heading(name: str) -> tuple[str, str | None]:
-    if _TABLE_TITLE.match(name):
-        return name.strip(), None  # "12228: … 2015 - 2019" is the table title, not a period
-    match = _PERIOD_AT_END.match(name.strip())
-    if match is None:
-        return name.strip(), None
-    return match["label"].strip(), match["period"]
+def _is_klass(header: Sequence[str]) -> bool:
+    """Whether a header is that of a KLASS classification export (SSB's code lists)."""
+    return {h.strip().casefold() for h in header} >= _KLASS_COLUMNS
+
+
+def _first_line_fields(buffer: pa.Buffer) -> list[str]:
+    line = buffer.slice(0, min(len(buffer), 4096)).to_pybytes().split(b"\n", 1)[0]
+    text = line.decode("utf-8", errors="replace").strip()
+    return max((_fields(text, sep) for sep in _SEPARATORS), key=len)
 
 
 def looks_like_statbank_csv(location: str | Path) -> bool:
     """Cheap test: a ``.csv``/``.txt``/``.tsv`` file whose header has a region column (``region``,
-    ``kommune``, ``fylke``, ``bydel``, SSB's ``KOK…region`` ids) or whose title names an SSB table
-    (``"07459: …"``) — so that other plugins' CSV files (surveys, exports) are left to them.
+    ``kommune``, ``fylke``, ``bydel``, SSB's ``KOK…region`` ids) or a contents column
+    (``statistikkvariabel``, ``contents``), or whose title names an SSB table (``"07459: …"``) — so that
+    other plugins' CSV files (surveys, exports) are left to them.  KLASS code-list exports are taken too,
+    to be refused with what they are.
     """
     path = Path(location)
     if path.suffix.lower() not in {".csv", ".txt", ".tsv"} or not path.is_file():
         return False
     try:
         buffer, _ = _load_head(path)
+        if _is_klass(_first_line_fields(buffer)):
+            return True  # a KLASS export is SSB's too: this source says what it is
         layout = _find_layout(buffer, path, None)
     except (ParseError, OSError, UnicodeError, LookupError):
         return False
-    return bool(_TABLE_TITLE.match(layout.title)) or any(column_name(h) == "region" for h in layout.header)
+    if _TABLE_TITLE.match(layout.title):
+        return True
+    return any(column_name(h) in ("region", "variable") for h in layout.header)

@@ -94,8 +94,9 @@ def split_values(
     (the offsets stay valid), and one cast reads the numbers (``-`` then becomes 0).
     ``decimal_comma=None`` detects the decimal mark: a column that casts with a point is read with a
     point; otherwise commas are decimal marks, and a number that also holds a point (``1.500,5`` or a
-    thousands point) is refused rather than misread.  Raises :class:`BadCell` for the first cell that is
-    neither a number nor a symbol.
+    thousands point) is refused rather than misread.  A column whose marked numbers all look grouped by
+    thousands (``1.234``, ``12,345``) is refused too unless the file shows its convention.  Raises
+    :class:`BadCell` for the first cell that is neither a number nor a symbol.
     """
     if not pa.types.is_string(cells.type):
         cells = cells.cast(pa.string())
@@ -106,6 +107,7 @@ def split_values(
     is_symbol = pc.is_valid(index)
     numbers = _hide_symbols(cells, index)
     values: pa.ChunkedArray | None = None
+    auto = decimal_comma is None
     if decimal_comma is None:
         # Decide on the first cells; a comma further down is caught by the failing cast below.
         # No symbol holds a comma, so the characters of the first cells tell.
@@ -130,6 +132,24 @@ def split_values(
                     f"decimal mark explicitly (decimal=',' or '.')"
                 ),
             )
+    if auto:
+        mark = "," if decimal_comma else "."
+        marks = _count_byte(cells, ord(mark)) - (_symbol_points(index) if mark == "." else 0)
+        if marks:
+            ambiguous = _thousands_ambiguity(numbers, mark)
+            if ambiguous is not None:
+                text = str(cells[ambiguous].as_py())
+                raise BadCell(
+                    row=ambiguous,
+                    text=text,
+                    reason=(
+                        f"{text!r} may hold a thousands separator ({text.replace(mark, '')}) or a decimal "
+                        f"mark ({text.replace(mark, '.')}): every number with a {mark!r} in this column has "
+                        f"three digits after it and none shows the file's convention; give decimal={mark!r} "
+                        "if it is the decimal mark (numbers grouped by thousands are not read; SSB does not "
+                        "write them)"
+                    ),
+                )
     if values is None:
         if decimal_comma:
             numbers = _commas_to_points(numbers)
@@ -222,6 +242,30 @@ def _commas_to_points(numbers: pa.ChunkedArray) -> pa.ChunkedArray:
             )
         )
     return pa.chunked_array(chunks, pa.string())
+
+
+_GROUPED = {".": r"^[+-]?[1-9]\d{0,2}(\.\d{3})+$", ",": r"^[+-]?[1-9]\d{0,2}(,\d{3})+$"}
+_LONG_INTEGER = r"^[+-]?\d{4,}$"
+
+
+def _thousands_ambiguity(numbers: pa.ChunkedArray, mark: str) -> int | None:
+    """The first cell of a column whose numbers may all be grouped by thousands with ``mark``.
+
+    ``1.234`` is 1.234 with a decimal point or 1234 with a thousands point.  The file shows its
+    convention when one number with the mark is not of that shape (``12.5``, ``0.205``, ``1234.5``) or a
+    whole number of four or more digits is written without a separator; otherwise it is ambiguous.  The
+    first cells decide the common case; the whole column is looked at only when they do not.
+    """
+    for part in (numbers.slice(0, _SAMPLE), numbers):
+        has_mark = pc.fill_null(pc.match_substring(part, mark), False)
+        grouped = pc.fill_null(pc.match_substring_regex(part, _GROUPED[mark]), False)
+        if pc.any(pc.and_(has_mark, pc.invert(grouped))).as_py():
+            return None
+    if pc.any(pc.fill_null(pc.match_substring_regex(numbers, _LONG_INTEGER), False)).as_py():
+        return None
+    has_mark = pc.fill_null(pc.match_substring(numbers, mark), False)
+    row = int(pc.index(has_mark, True).as_py())
+    return row if row >= 0 else None
 
 
 def _first_bad_cell(cells: pa.ChunkedArray, is_symbol: pa.ChunkedArray) -> BadCell:
