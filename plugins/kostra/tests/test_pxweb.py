@@ -102,10 +102,23 @@ def test_large_query_is_split_under_the_cell_limit(client: PxWebClient, fake_api
         len(next(s for s in r[2]["selection"] if s["variableCode"] == "Region")["valueCodes"]) <= 5
         for r in data_requests
     )
-    assert table.num_rows == 4 * 3 * 5  # the KOSTRA group is dropped
-    assert table.meta.extra["dropped_regions"] == {"EKG13": "KOSTRA-gruppe 13"}
+    # 4 areas and the KOSTRA group EKG13, kept with a level of its own, x 3 ages x 5 years
+    assert table.num_rows == 5 * 3 * 5
+    assert set(table.where(region="EKG13").levels()) == {"kostra_group"}
+    assert (
+        len(table.where(level="municipality"))
+        + len(table.where(level="county"))
+        + len(table.where(level="national"))
+        == 4 * 3 * 5
+    )
     assert table.geography_year == 2024
     assert len(table.provenance) == len(data_requests)
+
+
+def test_kostra_groups_can_be_dropped_and_are_listed(client: PxWebClient) -> None:
+    table = client.query("07459", {"Region": "*", "Alder": "*", "Tid": "*"}, groups="drop")
+    assert "EKG13" not in {r["region"] for r in table.to_pylist()}
+    assert table.meta.extra["dropped_regions"] == {"EKG13": "KOSTRA-gruppe 13"}
 
 
 def test_split_along_the_years_keeps_one_geography_year(fake_api: FakeApi, tmp_path: Path) -> None:

@@ -817,7 +817,7 @@ class PxWebClient:
         *,
         codelist: Mapping[str, str] | None = None,
         refresh: bool = False,
-        groups: Literal["drop", "error"] = "drop",
+        groups: Literal["keep", "drop", "error"] = "keep",
         categories: Literal["label", "code"] = "label",
         geography_year: int | None = None,
     ) -> StatTable:
@@ -830,6 +830,9 @@ class PxWebClient:
         :param codelist: dimension → codelist id (e.g. ``{"Region": "agg_KommSummer"}``).
         :param refresh: ask the API again for the metadata, codelists and data instead of using cached
             answers (so ``top(1)`` sees a year published since the last call).
+        :param groups: rows that are not areas (pseudo-regions, grouped codes, KOSTRA groups): ``"keep"``
+            them with their own level (the default, as the file readers do), ``"drop"`` them (listed in
+            the metadata) or treat them as an ``"error"``.
         """
         from samhandling_kostra.dimensions import UnreadableCategory, parse_period
         from samhandling_kostra.jsonstat import read_jsonstat
@@ -866,7 +869,7 @@ class PxWebClient:
         url: str,
         *,
         refresh: bool = False,
-        groups: Literal["drop", "error"] = "drop",
+        groups: Literal["keep", "drop", "error"] = "keep",
         categories: Literal["label", "code"] = "label",
         geography_year: int | None = None,
     ) -> StatTable:
