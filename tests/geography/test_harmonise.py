@@ -139,7 +139,7 @@ def test_unknown_code_names_code_and_year(make_table: Any) -> None:
     source = make_table([("3305", 2019, "admissions", 1.0)], geography_year=2019)
     with pytest.raises(UnknownCodeError) as excinfo:
         harmonise(source, 2024)
-    assert "municipality code '3305' did not exist in 2019 (it was in use 2024–2025)" in str(excinfo.value)
+    assert "municipality code '3305' did not exist in 2019 (it was in use 2024–2026)" in str(excinfo.value)
     assert "geography year is 2019" in str(excinfo.value)
     made_up = make_table([("0999", 2022, "admissions", 1.0)])
     with pytest.raises(

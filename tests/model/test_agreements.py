@@ -75,9 +75,13 @@ def test_subjects_in_force_follow_the_date_of_the_law() -> None:
     with pytest.raises(ValidationError, match=r"2011-12-31 is before helse- og omsorgstjenesteloven"):
         subjects_in_force(dt.date(2011, 12, 31))
 
+
 def test_missing_subjects_of_a_realistic_agreement() -> None:
     agreement = main_agreement()
-    assert agreement.missing_subjects(on=dt.date(2020, 1, 1)) == (StatutorySubject.MIDWIFERY, StatutorySubject.ICT)
+    assert agreement.missing_subjects(on=dt.date(2020, 1, 1)) == (
+        StatutorySubject.MIDWIFERY,
+        StatutorySubject.ICT,
+    )
     # Judged on its own date (still in force today), it also lacks the two subjects required since 2023.
     assert agreement.missing_subjects() == (
         StatutorySubject.MIDWIFERY,

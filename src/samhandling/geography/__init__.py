@@ -1,4 +1,4 @@
-"""Year-aware geography: municipalities, counties, districts and specialist-care catchments, 2017–2025.
+"""Year-aware geography: municipalities, counties, districts and specialist-care catchments, 2017–2026.
 
 Analysts compare years across the 2018, 2020 and 2024 municipal and county reforms and group
 municipalities by the health trust (HF) and DPS that serve them.  This package holds the public
@@ -18,13 +18,15 @@ Rolling up to counties, health trusts and DPSs and rates per 10,000 live in :mod
 
 from __future__ import annotations
 
-from samhandling.geography._data import FIRST_YEAR, LAST_YEAR, YEARS
+from samhandling.geography._data import FIRST_YEAR, LAST_YEAR, SHIPPED_YEARS, YEARS
 from samhandling.geography._geography import (
     CATCHMENT_YEARS,
     DISTRICT_YEARS,
     NATIONAL_CODE,
     ROLL_UP_LEVELS,
     Area,
+    CatchmentBasis,
+    CatchmentException,
     Geography,
     SplitAreaError,
 )
@@ -32,10 +34,14 @@ from samhandling.geography._harmonise import harmonise, split_weights
 from samhandling.geography.changes import (
     ChangeKind,
     CodeChange,
+    DistrictChange,
+    DistrictChangeKind,
     Restoration,
     RestorationKind,
     Split,
     compose,
+    district_changes,
+    district_successor,
     history,
     lineage,
     restorations,
@@ -45,6 +51,7 @@ from samhandling.geography.changes import (
 )
 from samhandling.geography.changes import changes as code_changes
 from samhandling.geography.lookup import name_key
+from samhandling.model import CatchmentKind
 
 __all__ = [
     "CATCHMENT_YEARS",
@@ -53,10 +60,16 @@ __all__ = [
     "LAST_YEAR",
     "NATIONAL_CODE",
     "ROLL_UP_LEVELS",
+    "SHIPPED_YEARS",
     "YEARS",
     "Area",
+    "CatchmentBasis",
+    "CatchmentException",
+    "CatchmentKind",
     "ChangeKind",
     "CodeChange",
+    "DistrictChange",
+    "DistrictChangeKind",
     "Geography",
     "Restoration",
     "RestorationKind",
@@ -64,6 +77,8 @@ __all__ = [
     "SplitAreaError",
     "code_changes",
     "compose",
+    "district_changes",
+    "district_successor",
     "harmonise",
     "history",
     "lineage",

@@ -28,7 +28,16 @@ from samhandling.model.agreements import (
     required_subjects,
     subjects_in_force,
 )
-from samhandling.model.areas import DPS, Catchment, County, District, HealthRegion, HealthTrust, Municipality
+from samhandling.model.areas import (
+    DPS,
+    Catchment,
+    CatchmentKind,
+    County,
+    District,
+    HealthRegion,
+    HealthTrust,
+    Municipality,
+)
 from samhandling.model.care_units import CareUnit, UnitType
 from samhandling.model.services import BUILTIN_SERVICE_KINDS, Service, ServiceKind, ServiceLevel
 from samhandling.model.target_groups import BUILTIN_TARGET_GROUPS, TargetGroup
@@ -42,6 +51,7 @@ __all__ = [
     "AgreementKind",
     "CareUnit",
     "Catchment",
+    "CatchmentKind",
     "County",
     "District",
     "HealthRegion",

@@ -2,13 +2,15 @@
 
 Every municipality must have a cooperation agreement (samarbeidsavtale) with its health trust, and
 helse- og omsorgstjenesteloven § 6-2 first paragraph lists the subjects it must cover at the least
-(:class:`StatutorySubject`).  The list depends on the date: eleven subjects from the Act's entry into force
-on 1 January 2012, thirteen from 1 August 2022 (Prop. 102 L (2020–2021) added no. 12, joint planning and
-development of the services, and no. 13, children and young people with complex needs who receive services
-from both levels), and agreements had to cover the two new subjects from 1 July 2023.
-:func:`subjects_in_force` and :func:`required_subjects` give the lists for a day.  In practice the main agreement is short and the subjects are filled in by
-sub-agreements (tjenesteavtaler / delavtaler), so whether a municipality's agreements are complete is a
-question about the main agreement *and* its sub-agreements together: :func:`coverage` answers it.
+(:class:`StatutorySubject`).  The list depends on the date: eleven subjects from the Act's entry into
+force on 1 January 2012, thirteen from 1 August 2022 (Prop. 102 L (2020–2021) added no. 12, joint
+planning and development of the services, and no. 13, children and young people with complex needs who
+receive services from both levels), and agreements had to cover the two new subjects from 1 July 2023.
+:func:`subjects_in_force` and :func:`required_subjects` give the lists for a day.
+
+In practice the main agreement is short and the subjects are filled in by sub-agreements
+(tjenesteavtaler / delavtaler), so whether a municipality's agreements are complete is a question about
+the main agreement *and* its sub-agreements together: :func:`coverage` answers it.
 
 Agreements between municipalities (interkommunalt samarbeid, e.g. one ØHD unit for a region) and with
 voluntary organisations are agreements too, but § 6-2 does not apply to them.
@@ -99,7 +101,7 @@ class StatutorySubject(enum.Enum):
 
     @property
     def required_from(self) -> dt.date:
-        """The first day a cooperation agreement had to cover this subject (1 July 2023 for nos. 12 and 13)."""
+        """The first day a cooperation agreement had to cover this subject (1 July 2023 for nos. 12, 13)."""
         return AMENDMENT_2022_DEADLINE if self.value > 11 else ACT_IN_FORCE
 
     @property

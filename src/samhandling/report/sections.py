@@ -1499,7 +1499,9 @@ def agreements_section(ctx: ReportContext) -> tuple[Section, list[str]]:
                 "agreement-subjects",
                 [f"{s.number}. {SUBJECT_SHORT_LABELS[s]}" for s in subjects],
                 shares,
-                description=f"Stolpediagram: andel kommuner der avtalene dekker hvert av de {count_text} temaene",
+                description=(
+                    f"Stolpediagram: andel kommuner der avtalene dekker hvert av de {count_text} temaene"
+                ),
                 xlabel="Prosent av kommunene",
                 decimals=0,
             ),
