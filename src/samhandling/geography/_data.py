@@ -44,18 +44,18 @@ SHIPPED_YEARS: tuple[int, ...] = tuple(range(FIRST_YEAR, LAST_YEAR + 1))
 YEARS = SHIPPED_YEARS
 
 Row = dict[str, str]
-F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 _CACHES: list[Any] = []
 _ADDED: dict[int, dict[str, tuple[Row, ...]]] = {}
 _ADDED_INFO: dict[int, Mapping[str, Any]] = {}
 
 
-def cached(function: F) -> F:
+def cached(function: Callable[..., T]) -> functools._lru_cache_wrapper[T]:
     """:func:`functools.cache`, and cleared with every other cache here when a year is added or removed."""
     wrapped = functools.cache(function)
     _CACHES.append(wrapped)
-    return wrapped  # type: ignore[return-value]
+    return wrapped
 
 
 def clear_caches() -> None:
