@@ -613,7 +613,9 @@ def _served(year: int, kind: CatchmentKind, level: Level) -> _Served:
         basis.setdefault(member, _basis_of(row))
     municipalities, districts = _area_codes(year)
     if year not in published:
-        base_year = min(published, key=lambda y: (abs(y - year), -y if year < y else y))
+        # before the published years: from the nearest published year; after them: from the year before,
+        # so that recorded changes (Alna 2026) are carried forward too
+        base_year = year - 1 if year > max(published) else min(p for p in published if p > year)
         base = _served(base_year, kind, level)
         explicit = set(whole) | set(split) | set(unknown)
         missing_municipalities = [m for m in municipalities if m not in explicit]
@@ -646,7 +648,7 @@ def _served(year: int, kind: CatchmentKind, level: Level) -> _Served:
             basis[code] = CatchmentBasis(
                 basis="derived",
                 source=";".join(sorted(sources | {"klass131-changes"})),
-                note=f"carried from the published catchments of {base_year} through the code changes",
+                note=f"carried from the catchments of {base_year} through the code changes",
                 derived_from=base_year,
             )
     frozen_split = {k: tuple(sorted(set(v))) for k, v in split.items()}

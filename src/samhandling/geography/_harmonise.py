@@ -404,8 +404,9 @@ def harmonise(
             )
             entries = [] if zeros else with_ratios(coverage.entries, variables)
             if entries and strict:
-                apply_partial(
-                    remapped, entries, "error", operation="harmonise (counties)", what="merged counties"
+                raise SchemaError(
+                    _county_note(entries, target).replace("county rows dropped", "county rows not exact")
+                    + "; or pass counties='reforms' (drop them with a note) or counties='drop'"
                 )
             if entries:
                 remapped = _without(remapped, entries)
