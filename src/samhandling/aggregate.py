@@ -218,12 +218,18 @@ def roll_up(
         rule=rule,
         kind=kind.value if target in (Level.HEALTH_TRUST, Level.HEALTH_REGION, Level.DPS) else None,
     )
-    if weights is not None or unassigned != "error" or kind is not CatchmentKind.ADULT_MENTAL_HEALTH:
+    if (
+        weights is not None
+        or unassigned != "error"
+        or kind is not CatchmentKind.ADULT_MENTAL_HEALTH
+        or rule != "missing"
+    ):
         # remembered so that per_10000 shares the population the same way as the counts
         settings = dict(extra.get("roll_up", {}))
         settings[target.value] = {
             "unassigned": unassigned,
             "kind": kind.value,
+            "partial": rule,
             "weights": [
                 [str(r), str(p), float(w)]
                 for r, p, w in zip(*(weights.column(c).cast(t).to_pylist() for c, t in _WEIGHT_COLUMNS))
@@ -746,6 +752,10 @@ def _roll_up_settings(table: StatTable, level: str) -> dict[str, Any]:
     if not settings:
         return {}
     out: dict[str, Any] = {"unassigned": settings.get("unassigned", "error")}
+    if settings.get("kind"):
+        out["kind"] = settings["kind"]
+    if settings.get("partial"):
+        out["partial"] = settings["partial"]
     rows = settings.get("weights") or []
     if rows:
         out["weights"] = pa.table(

@@ -102,7 +102,11 @@ def test_membership_table_for_analysts() -> None:
         "parent": "vestre-viken",
         "parent_name": "Vestre Viken HF",
         "weight": "1",
+        "basis": "published",
     }
+    code, out, _ = _run("membership", "health_trust", "--year", "2019", "--kind", "bup", "--format", "json")
+    kongsvinger = next(r for r in json.loads(out) if r["region"] == "0402")
+    assert (kongsvinger["parent"], kongsvinger["basis"]) == ("ahus", "recorded")  # SKDE-FORNY, 1 Feb 2019
     oslo = [r for r in rows if r["region"] == "0301"]
     assert len(oslo) == 4
     assert {r["weight"] for r in oslo} == {""}

@@ -333,7 +333,7 @@ to each new one.
     "--to-year",
     required=True,
     type=click.IntRange(1900, 2100),
-    help="The year whose municipality and county codes the result uses (2017–2025).",
+    help="The year whose municipality and county codes the result uses (2017–2026, or a year added as data).",
 )
 @_output
 @click.option(

@@ -2,17 +2,21 @@
 
 Analysts compare years across the 2018, 2020 and 2024 municipal and county reforms and group
 municipalities by the health trust (HF) and DPS that serve them.  This package holds the public
-reference data for that (see ``docs/reference-data.md`` for every source) and three tools::
+reference data for that (see ``docs/reference-data.md`` for every source, year by year) and its tools::
 
     from samhandling.geography import Geography, harmonise
 
     geo = Geography.for_year(2024)
     geo.municipality("bodo")                 # Municipality(code='1804', name='Bodø', ...)
-    geo.health_trust_of("3305")              # Vestre Viken HF serves Ringerike
+    geo.health_trust_of("3305")              # Vestre Viken HF serves Ringerike (adult mental health)
+    geo.health_trust_of("4635", kind="bup")  # Helse Førde serves Gulen's children and young people
+    geo.catchment_basis("0402")              # published, recorded or derived, and from which source
     lineage("0605")                          # 0605 → 3007 (2020) → 3305 (2024)
     restorations()                           # 1534 Haram (2019) is 1580 Haram (2024)
     harmonise(table, to_year=2024)           # every row on the 2024 codes
+    add_year(2027, codes=..., changes=...)   # a later year from SSB's KLASS files, no release needed
 
+The population the library ships (SSB tables 07459 and 10826) is :mod:`samhandling.geography.population`.
 Rolling up to counties, health trusts and DPSs and rates per 10,000 live in :mod:`samhandling.aggregate`.
 """
 
@@ -51,6 +55,7 @@ from samhandling.geography.changes import (
 )
 from samhandling.geography.changes import changes as code_changes
 from samhandling.geography.lookup import name_key
+from samhandling.geography.years import add_year, load_years, remove_year
 from samhandling.model import CatchmentKind
 
 __all__ = [
@@ -75,6 +80,7 @@ __all__ = [
     "RestorationKind",
     "Split",
     "SplitAreaError",
+    "add_year",
     "code_changes",
     "compose",
     "district_changes",
@@ -82,7 +88,9 @@ __all__ = [
     "harmonise",
     "history",
     "lineage",
+    "load_years",
     "name_key",
+    "remove_year",
     "restorations",
     "split_weights",
     "step_table",

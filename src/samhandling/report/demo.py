@@ -685,7 +685,7 @@ def demo_inputs(
     The same ``year`` and ``span`` give the same numbers on every machine.  All years are drawn on the
     report year's map, as if already harmonised.
 
-    :param year: the report year (the geography must cover it: 2017–2025).
+    :param year: the report year (the geography must cover it: 2017–2026).
     :param span: how many years of time series, ending with ``year``.
     :param geography: the map to use (default ``Geography.for_year(year)``).
     """
