@@ -196,7 +196,10 @@ def roll_up(
     entries = (
         []
         if table.meta.extra.get(ABSENT_ROWS_MEAN_ZERO)
-        else with_ratios(find_partial(expected, present_members(base), covers=covers), variables)
+        else with_ratios(
+            find_partial(expected, present_members(base, region_index=indices, regions=codes), covers=covers),
+            variables,
+        )
     )
     what = "areas" if target is Level.NATIONAL else "member areas"
     result = apply_partial(result, entries, rule, operation="roll_up", what=what)

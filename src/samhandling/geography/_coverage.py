@@ -68,22 +68,48 @@ def _plain_strings(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     return pc.dictionary_encode(column.cast(pa.string()))
 
 
-def present_members(table: pa.Table) -> dict[tuple[int, str], set[str]]:
-    """For every (year, variable) of ``table``, the regions it has at least one row for."""
+def _codes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, list[Any]]:
+    """Per row, an index into a list of distinct values — from the dictionary when there is one."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    if chunks and all(pa.types.is_dictionary(c.type) for c in chunks):
+        first = chunks[0].dictionary
+        if all(c.dictionary.equals(first) for c in chunks[1:]):
+            indices = [c.indices.to_numpy(zero_copy_only=False) for c in chunks]
+            joined = np.concatenate(indices) if len(indices) > 1 else indices[0]
+            return joined.astype(np.int64, copy=False), first.to_pylist()
+    encoded = _plain_strings(column)
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary.to_pylist()
+
+
+def present_members(
+    table: pa.Table, *, region_index: np.ndarray | None = None, regions: Sequence[str] | None = None
+) -> dict[tuple[int, str], set[str]]:
+    """For every (year, variable) of ``table``, the regions it has at least one row for.
+
+    :param region_index: per row, an index into ``regions`` (when the caller has it already).
+    """
     if not table.num_rows:
         return {}
-    region = _plain_strings(table.column("region"))
-    variable = _plain_strings(table.column("variable"))
+    if region_index is None or regions is None:
+        region_index, region_values = _codes(table.column("region"))
+    else:
+        region_values = list(regions)
+    variable_index, variables = _codes(table.column("variable"))
     years = table.column("year").to_numpy().astype(np.int64)
     first = int(years.min())
-    n_region, n_variable = len(region.dictionary), len(variable.dictionary)
-    key = ((years - first) * n_variable + variable.indices.to_numpy(zero_copy_only=False)) * n_region + (
-        region.indices.to_numpy(zero_copy_only=False)
-    )
+    n_region, n_variable = max(len(region_values), 1), max(len(variables), 1)
+    n_years = int(years.max()) - first + 1
+    key = ((years - first) * n_variable + variable_index) * n_region + region_index
+    size = n_years * n_variable * n_region
+    if size <= 1 << 26:  # the key space is small: mark the keys instead of sorting the rows
+        seen = np.zeros(size, bool)
+        seen[key] = True
+        distinct = np.flatnonzero(seen)
+    else:
+        distinct = np.unique(key)
     out: dict[tuple[int, str], set[str]] = defaultdict(set)
-    regions = region.dictionary.to_pylist()
-    variables = variable.dictionary.to_pylist()
-    for value in np.unique(key).tolist():
+    regions = region_values
+    for value in distinct.tolist():
         rest, r = divmod(value, n_region)
         year, v = divmod(rest, n_variable)
         out[(first + year, str(variables[v]))].add(str(regions[r]))

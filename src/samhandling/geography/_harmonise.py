@@ -566,6 +566,7 @@ def _remap_codes(
         keep = np.array([(key_info[k][0], key_info[k][1]) not in unsure for k in row_key.tolist()], bool)
         moving = moving.filter(pa.array(keep))
         row_key = row_key[keep]
+        region_index = region_index[keep]
     targets = [mapped[year].get(code, [("", 0.0)]) for year, code in key_info]
     result = (
         remap(
@@ -581,11 +582,12 @@ def _remap_codes(
         if moving.num_rows
         else moving.slice(0, 0)
     )
-    return result, _coverage(moving, level, source_year, target, wanted, notes)
+    present = present_members(moving, region_index=region_index.astype(np.int64), regions=region_dict)
+    return result, _coverage(present, level, source_year, target, wanted, notes)
 
 
 def _coverage(
-    moving: pa.Table,
+    present: Mapping[tuple[int, str], set[str]],
     level: Level,
     source_year: int | None,
     target: int,
@@ -593,7 +595,6 @@ def _coverage(
     notes: list[str],
 ) -> _Coverage:
     """Merged areas of ``target`` with parts missing from the table, per year and variable."""
-    present = present_members(moving)
     entries: list[dict[str, Any]] = []
     members: dict[str, int] = {}
     special = set(_SPECIAL[level.value])
