@@ -409,3 +409,20 @@ def test_every_source_key_is_explained_with_its_quality() -> None:
             assert keys <= set(known), (name, row)
     assert all(row["quality"] for row in known.values())
     assert "secondary" in known["klass131-2026-note"]["quality"]
+
+
+def test_storfjord_as_skdes_dps_file_has_it() -> None:
+    # domain-check Check 3.5: SKDE-DPS puts 5538 Storfjord in Tromsø og omegn DPS, SKDE-BOOMR in Nord-Troms
+    # DPS; unresolved, the DPS file is shipped (docs/reference-data.md, limits)
+    assert Geography.for_year(2024).dps_of("5538").code == "dps-tromso-og-omegn"
+
+
+def test_a_split_without_districts_is_not_told_to_ask_for_districts() -> None:
+    # domain-check, other observations: the SplitAreaError for an area without districts said "ask for one
+    # of its city districts", which is not possible there
+    with pytest.raises(sh.geography.SplitAreaError) as caught:
+        Geography.for_year(2024).dps_of("5037")  # Levanger: Levanger DPS and Stjørdal DPS in practice
+    assert "city districts" not in str(caught.value)
+    assert "roll-ups need weights" in str(caught.value)
+    with pytest.raises(sh.geography.SplitAreaError, match="ask for one of its city districts"):
+        Geography.for_year(2024).health_trust_of("0301")

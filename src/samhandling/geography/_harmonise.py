@@ -582,8 +582,8 @@ def _remap_codes(
         if moving.num_rows
         else moving.slice(0, 0)
     )
-    present = present_members(moving, region_index=region_index.astype(np.int64), regions=region_dict)
-    return result, _coverage(present, level, source_year, target, wanted, notes)
+    found = present_members(moving, region_index=region_index.astype(np.int64), regions=region_dict)
+    return result, _coverage(found, level, source_year, target, wanted, notes)
 
 
 def _coverage(
