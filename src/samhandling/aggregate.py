@@ -2,11 +2,14 @@
 
 :func:`roll_up` sums additive variables over ``Geography.membership`` and recomputes rates and
 shares from their parts, exactly like :func:`~samhandling.geography.harmonise` (same engine, same status
-rules).  :func:`per_10000` divides by a population of chosen ages, rolling the population up to the
-table's level first, and records the unit as a pint unit.
+rules), and checks that every total has all its member areas (:mod:`samhandling.geography._coverage`).
+:func:`per_10000` divides by a population of chosen ages, rolling the population up to the table's level
+first, and records the unit as a pint unit.
 
-The library ships no population figures: pass SSB table 07459 read with the KOSTRA plugin, or your own
-table with variable ``population`` (unit ``innbygger``) and an ``age`` column of SSB age labels.
+Without a population, :func:`per_10000` uses the one the library ships (SSB table 07459 by municipality,
+2017–2021; 10826 by city district, 2021: :mod:`samhandling.geography.population`); for other years pass
+SSB table 07459 read with the KOSTRA plugin, or your own table with variable ``population`` (unit
+``innbygger``) and an ``age`` column of SSB age labels.
 """
 
 from __future__ import annotations
