@@ -86,7 +86,7 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict over the sources, the tests, the plugins and this noxfile."""
     _install_workspace(session)
     session.install(*nox.project.dependency_groups(PYPROJECT, "typecheck"))
-    targets = ["src", "tests", "noxfile.py"]
+    targets = ["src", "tests", "tools", "noxfile.py"]
     targets += [str(p / d) for p in PLUGINS for d in ("src", "tests") if (p / d).is_dir()]
     session.run("mypy", *(session.posargs or targets))
 

@@ -23,7 +23,6 @@ from pathlib import Path
 import pyarrow.compute as pc
 
 import samhandling as sh
-from samhandling.errors import SamhandlingError
 from samhandling.geography import Geography, story
 
 DATA = Path(__file__).parent / "data"
@@ -60,11 +59,12 @@ def main() -> None:
             )
 
     # 2022 → 2024: 1507 Ålesund was divided in 2024.  How much of it belongs to the new Ålesund and how
-    # much to Haram is not in the codes; the library does not guess.
-    try:
-        sh.harmonise(tables[2022], TARGET_YEAR)
-    except SamhandlingError as error:
-        print(f"\nwithout shares: {error}")
+    # much to Haram is not in the codes.  Without a population of your own, harmonise shares it by the
+    # population the library ships (SSB table 07459): Haram (1534) and the rest of old Ålesund in 2019,
+    # the last year before the merger, since the 2024 division re-created Haram as it was.
+    by_shipped = sh.harmonise(tables[2022], TARGET_YEAR).where(region=["1508", "1580"])
+    shares_2019 = {r["region"]: round(r["value"]) for r in by_shipped.to_pylist()}
+    print(f"\n2022's 1507 shared by SSB's 2019 population: {shares_2019}")
 
     # The population on the new map gives the shares: each new municipality's part of the old one.
     shares = tables[TARGET_YEAR]

@@ -34,7 +34,7 @@ OUT.mkdir(parents=True, exist_ok=True)
 # %% [markdown]
 # ## 1. Geography
 #
-# `Geography.for_year(year)` is the map of one year, 2017–2025: municipalities, counties, city
+# `Geography.for_year(year)` is the map of one year, 2017–2026: municipalities, counties, city
 # districts, health regions and trusts, DPS and their catchment areas. Names are looked up forgivingly
 # but never guessed.
 
@@ -85,8 +85,15 @@ agreement = Agreement(
     valid_from="2012-01-31",
     subjects={1, 2, 3, 4, 5, 6, 7, 10, 11},
 )
-print("missing § 6-2 subjects:", [s.label_en for s in agreement.missing_subjects()])
-assert agreement.missing_subjects() == (StatutorySubject.MIDWIFERY, StatutorySubject.ICT)
+# § 6-2 has had 13 subjects since 1 August 2022, required of the agreements from 1 July 2023
+print(
+    "missing § 6-2 subjects in 2024:",
+    [s.label_en for s in agreement.missing_subjects(on=dt.date(2024, 1, 1))],
+)
+assert agreement.missing_subjects(on=dt.date(2021, 1, 1)) == (
+    StatutorySubject.MIDWIFERY,
+    StatutorySubject.ICT,
+)
 
 team = Team(
     name="Samhandlingsteam",

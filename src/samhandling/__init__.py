@@ -14,8 +14,8 @@ Names are loaded on first use, so ``import samhandling`` stays fast.  What is he
 - tables and units: :class:`StatTable`, :class:`Variable`, :class:`TableMeta`, :class:`Provenance`,
   :class:`Status`, :class:`Level`, ``ureg`` and ``Quantity`` (the one pint registry);
 - reading, writing, checking: :func:`read`, :func:`export`, :func:`run_checks`, :class:`Finding`;
-- geography: :class:`Geography`, :func:`harmonise`, :func:`roll_up`, :func:`per_10000`,
-  :func:`weighted_average` (rates over KOSTRA groups and other groups of areas);
+- geography: :class:`Geography`, :func:`harmonise`, :func:`roll_up` (with :func:`coverage_table`),
+  :func:`per_10000`, :func:`weighted_average` (rates over KOSTRA groups and other groups of areas);
 - plugins: :data:`hookimpl`, :func:`get_plugin_manager`, :func:`list_plugins`.
 
 The domain objects (municipalities, services, agreements, teams) are in :mod:`samhandling.model`,
@@ -53,6 +53,7 @@ _LAZY: dict[str, str] = {
     "roll_up": "samhandling.aggregate",
     "per_10000": "samhandling.aggregate",
     "weighted_average": "samhandling.averages",
+    "coverage_table": "samhandling.aggregate",
 }
 
 __all__ = ["__version__", *_LAZY]
@@ -72,6 +73,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # names for type checkers and IDEs; at run time they load lazily
+    from samhandling.aggregate import coverage_table as coverage_table
     from samhandling.aggregate import per_10000 as per_10000
     from samhandling.aggregate import roll_up as roll_up
     from samhandling.averages import weighted_average as weighted_average

@@ -2,17 +2,21 @@
 
 :func:`roll_up` sums additive variables over ``Geography.membership`` and recomputes rates and
 shares from their parts, exactly like :func:`~samhandling.geography.harmonise` (same engine, same status
-rules).  :func:`per_10000` divides by a population of chosen ages, rolling the population up to the
-table's level first, and records the unit as a pint unit.
+rules), and checks that every total has all its member areas (:mod:`samhandling.geography._coverage`).
+:func:`per_10000` divides by a population of chosen ages, rolling the population up to the table's level
+first, and records the unit as a pint unit.
 
-The library ships no population figures: pass SSB table 07459 read with the KOSTRA plugin, or your own
-table with variable ``population`` (unit ``innbygger``) and an ``age`` column of SSB age labels.
+Without a population, :func:`per_10000` uses the one the library ships (SSB table 07459 by municipality,
+2017–2021; 10826 by city district, 2021: :mod:`samhandling.geography.population`); for other years pass
+SSB table 07459 read with the KOSTRA plugin, or your own table with variable ``population`` (unit
+``innbygger``) and an ``age`` column of SSB age labels.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -20,13 +24,32 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from samhandling.errors import SchemaError, UnknownCodeError
-from samhandling.geography._engine import dictionary_mask, distinct_strings, finish, priority_of, remap
+from samhandling.errors import NonAdditiveError, SchemaError, UnknownCodeError
+from samhandling.geography._coverage import (
+    ABSENT_ROWS_MEAN_ZERO,
+    Partial,
+    apply_partial,
+    check_rule,
+    coverage_table,
+    find_partial,
+    present_members,
+    record,
+    with_ratios,
+)
+from samhandling.geography._engine import (
+    _concat,
+    dictionary_mask,
+    distinct_strings,
+    finish,
+    priority_of,
+    remap,
+)
 from samhandling.geography._geography import NATIONAL_CODE, ROLL_UP_LEVELS, Geography, SplitAreaError
 from samhandling.levels import Level
+from samhandling.model import CatchmentKind
 from samhandling.tables import StatTable, Variable
 
-__all__ = ["AGE_GROUPS", "age_range", "per_10000", "population_totals", "roll_up"]
+__all__ = ["AGE_GROUPS", "age_range", "coverage_table", "per_10000", "population_totals", "roll_up"]
 
 #: Named age groups ``per_10000`` accepts, as (first age, last age or None for open).
 AGE_GROUPS: dict[str, tuple[int, int | None]] = {
@@ -50,47 +73,89 @@ def _plain(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
 
 
 # -- roll_up --------------------------------------------------------------------------------------------
+OtherLevels = Literal["drop", "keep", "error"]
+
+
 def roll_up(
     table: StatTable,
     to: Level | str,
     *,
     geography: Geography | None = None,
+    kind: CatchmentKind | str = CatchmentKind.ADULT_MENTAL_HEALTH,
     weights: pa.Table | None = None,
     unassigned: Literal["error", "exclude"] = "error",
+    partial: Partial = "missing",
+    other_levels: OtherLevels = "drop",
 ) -> StatTable:
     """Sum municipality and district rows into the areas of level ``to``.
 
-    :param table: rows at municipality and/or district level.  Rows at other levels are totals of
-        these and are not carried over.  Where a municipality has both a municipality row and district
-        rows, the district rows are used only if the municipality is split at level ``to`` (Oslo
-        between health trusts); otherwise the municipality row is used and its districts are not
-        counted twice.
+    :param table: rows at municipality and/or district level.  Where a municipality has both a
+        municipality row and district rows, the district rows are used only if the municipality is split
+        at level ``to`` (Oslo between health trusts); otherwise the municipality row is used and its
+        districts are not counted twice.
     :param to: ``"county"``, ``"health_trust"``, ``"health_region"``, ``"dps"`` or ``"national"``.
     :param geography: the map to use; default the table's ``geography_year`` (a table without one
         must hold a single year, whose map is used).
+    :param kind: for health trusts, health regions and DPSs, which service's catchments:
+        ``"vop"`` adult mental health (default; the only kind with DPSs) or ``"bup"`` child and
+        adolescent mental health.  The result records it (``meta.extra["catchment_kind"]``).
     :param weights: shares for areas split between parents, as a table with columns ``region``,
         ``parent``, ``weight`` (shares of one region sum to 1); they replace the membership rows of
         the regions they name.
     :param unassigned: ``"error"`` (default) raises :class:`SplitAreaError` for an area whose parent
-        is not known (split without district rows or weights, or an 'unknown' code such as 9999);
-        ``"exclude"`` leaves those areas out and lists them in ``meta.extra['roll_up_excluded']``.
+        is not known (split without district rows or weights, an area the data has no catchment for
+        that year, or an 'unknown' code such as 9999); ``"exclude"`` leaves those areas out and lists
+        them in ``meta.extra['roll_up_excluded']``.
+    :param partial: what to do with a total for which some of its member areas have no rows in a year
+        and variable (see :mod:`samhandling.geography._coverage`): ``"missing"`` (default) leaves it empty
+        with status ``..``, ``"keep"`` keeps the partial sum, ``"error"`` raises.  Either way the
+        coverage is in ``meta.extra["coverage"][to]`` (:func:`coverage_table` makes it a table).
+    :param other_levels: rows at other levels than municipality and district (the country, counties,
+        SSB's pseudo-regions, KOSTRA groups …) are not parts of the sums: ``"drop"`` (default) leaves them
+        out, ``"keep"`` carries them unchanged into the result, ``"error"`` raises.  What was left out or
+        kept is listed in ``meta.extra["notes"]``.
     :returns: a StatTable at level ``to``; rates and shares recomputed from their parts.
+    :raises NonAdditiveError: a variable is neither additive nor a ratio with declared parts; the message
+        says how to roll it up.
     """
     target = _target_level(to)
     if unassigned not in ("error", "exclude"):
         raise SchemaError(f"roll_up: unassigned must be 'error' or 'exclude', not {unassigned!r}")
+    rule = check_rule(partial, "roll_up")
+    if other_levels not in ("drop", "keep", "error"):
+        raise SchemaError(f"roll_up: other_levels must be 'drop', 'keep' or 'error', not {other_levels!r}")
+    kind = _catchment_kind(kind)
     geo = geography if geography is not None else _geography_of(table)
     arrow = table.arrow.unify_dictionaries()
     base_mask = dictionary_mask(arrow.column("level"), _BASE_LEVELS)
     base = arrow if base_mask.all() else arrow.filter(pa.array(base_mask))
+    others = None if base_mask.all() else arrow.filter(pa.array(~base_mask))
+    notes: list[str] = []
+    if others is not None and others.num_rows:
+        levels = sorted(distinct_strings(others.column("level")))
+        if other_levels == "error":
+            raise SchemaError(
+                f"roll_up: the table has {others.num_rows} rows at other levels ({', '.join(levels)}) "
+                f"besides "
+                f"municipalities and districts; filter them out (table.where(level=[...])) or pass "
+                f"other_levels='drop' or 'keep'"
+            )
+        verb = "dropped" if other_levels == "drop" else "kept unchanged"
+        notes.append(
+            f"roll_up: {others.num_rows} rows at levels {', '.join(levels)} are not parts of the sums and "
+            f"were "
+            f"{verb}"
+        )
     if not base.num_rows:
         raise SchemaError(
             f"roll_up: the table has no municipality or district rows to roll up (levels found: "
             f"{table.levels()})"
         )
+    variables = {v: table.variable(v) for v in distinct_strings(base.column("variable"))}
+    _refuse_non_additive(variables, target)
     regions = pc.dictionary_encode(_plain(base.column("region")).combine_chunks())
     codes = [str(c) for c in regions.dictionary.to_pylist()]
-    membership = _membership_map(geo, target, weights)
+    membership = _membership_map(geo, target, weights, kind)
     municipalities = {c for c in codes if len(c) == 4}
     by_district = {c[:4] for c in codes if len(c) == 6}
 
@@ -100,7 +165,7 @@ def roll_up(
     for index, code in enumerate(codes):
         pairs = membership.get(code)
         if pairs is None:
-            pairs = _unknown(geo, code, target)
+            pairs = _unknown(geo, code, target, kind)
         split = len(pairs) > 1 and any(w is None for _p, w in pairs)
         if len(code) == 6 and code[:4] in municipalities:
             whole = membership.get(code[:4])
@@ -113,7 +178,7 @@ def roll_up(
                 use[index] = False
                 excluded.append(code)
             else:
-                raise SplitAreaError(_split_message(geo, code, target, pairs))
+                raise SplitAreaError(_split_message(geo, code, target, pairs, kind))
         targets.append([(p, float(w if w is not None else 0.0)) for p, w in pairs] or [("", 0.0)])
     indices = regions.indices.to_numpy(zero_copy_only=False)
     if not use.all():
@@ -125,19 +190,52 @@ def roll_up(
         row_key=indices,
         targets=targets,
         domain=np.zeros(len(codes), np.int64),
-        variables={v: table.variable(v) for v in distinct_strings(base.column("variable"))},
+        variables=variables,
         level=target.value,
         describe_key=[f"{code} (into {target.value})" for code in codes],
         operation="roll_up",
     )
+    expected, covers = _members_of(geo, target, kind, membership, set(codes), weights)
+    entries = (
+        []
+        if table.meta.extra.get(ABSENT_ROWS_MEAN_ZERO)
+        else with_ratios(
+            find_partial(expected, present_members(base, region_index=indices, regions=codes), covers=covers),
+            variables,
+        )
+    )
+    what = "areas" if target is Level.NATIONAL else "member areas"
+    result = apply_partial(result, entries, rule, operation="roll_up", what=what)
+    if others is not None and others.num_rows and other_levels == "keep":
+        result = _concat([result, others], arrow.schema)
     extra = dict(table.meta.extra)
     if excluded:
         extra["roll_up_excluded"] = sorted(excluded)
-    if weights is not None or unassigned != "error":
+    if target in (Level.HEALTH_TRUST, Level.HEALTH_REGION, Level.DPS):
+        extra["catchment_kind"] = kind.value
+    if notes:
+        extra["notes"] = [*extra.get("notes", []), *notes]
+    extra = record(
+        extra,
+        operation="roll_up",
+        level=target.value,
+        members={parent: len(members) for parent, members in expected.items()},
+        entries=entries,
+        rule=rule,
+        kind=kind.value if target in (Level.HEALTH_TRUST, Level.HEALTH_REGION, Level.DPS) else None,
+    )
+    if (
+        weights is not None
+        or unassigned != "error"
+        or kind is not CatchmentKind.ADULT_MENTAL_HEALTH
+        or rule != "missing"
+    ):
         # remembered so that per_10000 shares the population the same way as the counts
         settings = dict(extra.get("roll_up", {}))
         settings[target.value] = {
             "unassigned": unassigned,
+            "kind": kind.value,
+            "partial": rule,
             "weights": [
                 [str(r), str(p), float(w)]
                 for r, p, w in zip(*(weights.column(c).cast(t).to_pylist() for c, t in _WEIGHT_COLUMNS))
@@ -148,6 +246,84 @@ def roll_up(
         extra["roll_up"] = settings
     meta = attrs.evolve(table.meta, geography_year=geo.year, extra=extra)
     return finish(result, meta, arrow.schema)
+
+
+def _catchment_kind(kind: CatchmentKind | str) -> CatchmentKind:
+    try:
+        return CatchmentKind(kind)
+    except ValueError:
+        raise SchemaError(
+            f"roll_up: kind must be one of {[k.value for k in CatchmentKind]} (vop: adult mental health, "
+            f"bup: child and adolescent mental health, tsb: substance use), not {kind!r}"
+        ) from None
+
+
+def _refuse_non_additive(variables: Mapping[str, Variable], target: Level) -> None:
+    """A variable that is neither additive nor a ratio with declared parts cannot be rolled up."""
+    for name, var in variables.items():
+        if var.additive or var.is_ratio:
+            continue
+        where = "the country" if target is Level.NATIONAL else f"{target.value.replace('_', ' ')}s"
+        raise NonAdditiveError(
+            f"roll_up: variable {name!r} is not additive (unit {var.unit!r}) and declares no numerator and "
+            f"denominator, so it cannot be rolled up into {where}: a rate, share or average of an area is "
+            f"not the sum of its parts' values, and there are no weights to average it by. Roll it up from "
+            f"its parts instead: include the counts it is made of and declare "
+            f"Variable(id={name!r}, additive=False, numerator=..., denominator=...), and roll_up recomputes "
+            f"it as the summed numerator over the summed denominator (a weighted average); or drop it "
+            f"(table.variables_subset([...])) and compute it after the roll-up, e.g. with "
+            f"samhandling.per_10000 for rates per 10,000 inhabitants"
+        )
+
+
+def _members_of(
+    geo: Geography,
+    target: Level,
+    kind: CatchmentKind,
+    membership: Mapping[str, list[tuple[str, float | None]]],
+    present: set[str],
+    weights: pa.Table | None,
+) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """Per parent, the areas its total is made of; and which codes stand for several of them.
+
+    A municipality is one member of its parent.  A municipality split between parents without weights
+    counts by its city districts (where the map has them); with weights it is a member of each parent
+    it is weighted into.  When the table has district rows but no row for a municipality that lies
+    wholly in one parent, its districts are the members.  'Unknown' districts (``…99``) and 9999 are
+    not members, but count if present.
+    """
+    weighted = set(weights.column("region").cast(pa.string()).to_pylist()) if weights is not None else set()
+    districts_of: dict[str, list[str]] = defaultdict(list)
+    for district in geo.districts:
+        if not district.code.endswith("99"):
+            districts_of[district.municipality].append(district.code)
+    expected: dict[str, set[str]] = defaultdict(set)
+    covers: dict[str, frozenset[str]] = {}
+    for municipality in geo.municipalities:
+        code = municipality.code
+        pairs = membership.get(code)
+        if pairs is None:
+            continue  # no catchment this year (listed by unassigned_reason)
+        split = len(pairs) > 1 and code not in weighted
+        if split or (code not in present and any(d in present for d in districts_of.get(code, ()))):
+            if not districts_of.get(code):
+                for parent, _w in pairs:
+                    expected[parent].add(code)
+                continue
+            for part in districts_of[code]:
+                for parent, _w in membership.get(part, []):
+                    expected[parent].add(part)
+            covers[code] = frozenset(districts_of[code])
+            continue
+        for parent, _w in pairs:
+            expected[parent].add(code)
+        if districts_of.get(code):
+            covers.setdefault(code, frozenset())
+    if target is Level.NATIONAL:
+        expected = {NATIONAL_CODE: set().union(*expected.values())} if expected else {}
+    return {parent: frozenset(members) for parent, members in expected.items()}, {
+        code: members for code, members in covers.items() if members
+    }
 
 
 def _target_level(to: Level | str) -> Level:
@@ -176,9 +352,12 @@ def _geography_of(table: StatTable) -> Geography:
 
 
 def _membership_map(
-    geo: Geography, target: Level, weights: pa.Table | None
+    geo: Geography,
+    target: Level,
+    weights: pa.Table | None,
+    kind: CatchmentKind = CatchmentKind.ADULT_MENTAL_HEALTH,
 ) -> dict[str, list[tuple[str, float | None]]]:
-    table = geo.membership(target)
+    table = geo.membership(target, kind=kind)
     out: dict[str, list[tuple[str, float | None]]] = {}
     for region, parent, weight in zip(
         table.column("region").to_pylist(),
@@ -215,11 +394,16 @@ def _membership_map(
     return out
 
 
-def _unknown(geo: Geography, code: str, target: Level) -> list[tuple[str, float | None]]:
+def _unknown(
+    geo: Geography, code: str, target: Level, kind: CatchmentKind = CatchmentKind.ADULT_MENTAL_HEALTH
+) -> list[tuple[str, float | None]]:
     """Membership of a code that is not in the map: 'unknown' codes go to the country only."""
     if code in ("9999",) or (len(code) == 6 and code.endswith("99")):
         if target is Level.NATIONAL:
             return [(NATIONAL_CODE, 1.0)]
+        return []
+    known = code in geo.codes(Level.MUNICIPALITY) or code in geo.codes(Level.DISTRICT)
+    if known and geo.unassigned_reason(code, target, kind=kind) is not None:
         return []
     raise UnknownCodeError(
         f"roll_up: {geo.explain_code(code)}; the table's rows must use the codes of {geo.year} "
@@ -228,10 +412,21 @@ def _unknown(geo: Geography, code: str, target: Level) -> list[tuple[str, float 
 
 
 def _split_message(
-    geo: Geography, code: str, target: Level, pairs: Sequence[tuple[str, float | None]]
+    geo: Geography,
+    code: str,
+    target: Level,
+    pairs: Sequence[tuple[str, float | None]],
+    kind: CatchmentKind = CatchmentKind.ADULT_MENTAL_HEALTH,
 ) -> str:
     what = target.value.replace("_", " ")
     if not pairs:
+        reason = geo.unassigned_reason(code, target, kind=kind) if len(code) in (4, 6) else None
+        if reason is not None:
+            return (
+                f"roll_up: {geo.explain_code(code)} has no {what} catchment ({kind.label}) in {geo.year}: "
+                f"{reason}; pass unassigned='exclude' to leave it out (the totals it would belong to are "
+                f"then partial, see partial=), or harmonise the table to a year whose catchments are known"
+            )
         return (
             f"roll_up: {code} (unknown area) belongs to no {what}; pass unassigned='exclude' to leave it out"
         )
@@ -386,7 +581,7 @@ def population_totals(
 # -- per_10000 ------------------------------------------------------------------------------------------
 def per_10000(
     table: StatTable,
-    population: StatTable,
+    population: StatTable | None = None,
     *,
     ages: str | tuple[int, int | None] = "all",
     variables: Sequence[str] | None = None,
@@ -399,6 +594,10 @@ def per_10000(
 
     :param table: the counts (additive variables).
     :param population: a StatTable with variable ``population`` and (optionally) an ``age`` column.
+        Default: the population the library ships (SSB table 07459 by municipality, 2017–2021; 10826 by
+        city district, 2021, :func:`samhandling.geography.population.population`); a year or level it
+        does not cover raises :class:`~samhandling.errors.YearNotCoveredError` naming the years it lacks
+        and how to add them.
     :param ages: ``"all"``, ``"18+"``, ``"0-17"``, ``"67+"``, ``"18-66"`` or ``(first, last or None)``.
     :param variables: which variables to turn into rates (default: every additive variable).
     :returns: only the rate rows, with the table's dimensions; unit ``<unit> / ten_thousand_inhabitants``,
@@ -423,6 +622,8 @@ def per_10000(
             )
     if not chosen:
         raise SchemaError(f"per_10000: the table has no additive variable to divide (variables: {ids})")
+    if population is None:
+        population = _shipped_population_for(table)
     pop = _population_on(table, population, ages)
     counts = table.variables_subset(chosen).arrow.unify_dictionaries().combine_chunks()
     population_value, population_priority = _lookup_population(counts, pop, ages)
@@ -473,6 +674,29 @@ def per_10000(
     extra = {**table.meta.extra, "per_10000_ages": label_ages}
     meta = attrs.evolve(table.meta, variables=new_variables, extra=extra)
     return StatTable.from_arrow(result, meta=meta)
+
+
+def _shipped_population_for(table: StatTable) -> StatTable:
+    """The shipped population for the table's years (districts too if the table has district rows)."""
+    from samhandling.errors import YearNotCoveredError
+    from samhandling.geography.population import HOW_TO_ADD, population, uncovered_years
+
+    years = table.years()
+    with_districts = Level.DISTRICT.value in table.levels()
+    missing = uncovered_years(years)
+    missing_districts = uncovered_years(years, level="district") if with_districts else []
+    if missing or missing_districts:
+        parts = []
+        if missing:
+            parts.append(f"municipalities in {', '.join(map(str, missing))} (it has 2017–2021)")
+        if missing_districts:
+            parts.append(f"city districts in {', '.join(map(str, missing_districts))} (it has 2021)")
+        raise YearNotCoveredError(
+            f"per_10000: no population given, and the population the library ships (SSB tables 07459 and "
+            f"10826) does not cover {' and '.join(parts)}; {HOW_TO_ADD}"
+        )
+    # every shipped year: the years before a division share it out (1580 Haram of 2024 is 1534 of 2019)
+    return population(level="all" if with_districts else "municipality")
 
 
 def _lookup_population(counts: pa.Table, pop: pa.Table, ages: Any) -> tuple[pa.Array, pa.Array]:
@@ -534,6 +758,10 @@ def _roll_up_settings(table: StatTable, level: str) -> dict[str, Any]:
     if not settings:
         return {}
     out: dict[str, Any] = {"unassigned": settings.get("unassigned", "error")}
+    if settings.get("kind"):
+        out["kind"] = settings["kind"]
+    if settings.get("partial"):
+        out["partial"] = settings["partial"]
     rows = settings.get("weights") or []
     if rows:
         out["weights"] = pa.table(

@@ -79,12 +79,24 @@ def test_the_whole_pipeline_through_files(survey_2019: Path, population_2024: Pa
     _ok("read", str(survey_2019), "-o", str(raw))
     assert sh.read(raw).equals(sh.read(survey_2019))
 
-    _ok("harmonise", str(raw), "--to-year", "2024", "-o", str(harmonised))
+    _ok("harmonise", str(raw), "--partial", "keep", "--to-year", "2024", "-o", str(harmonised))
     table = sh.read(harmonised)
     assert table.geography_year == 2024
     assert _values(table, "users") == {"3301": 500.0, "3305": 120.0, "0301": ":"}
 
-    _ok("roll-up", str(harmonised), "--to", "county", "--to", "national", "--keep-input", "-o", str(rolled))
+    _ok(
+        "roll-up",
+        str(harmonised),
+        "--partial",
+        "keep",
+        "--to",
+        "county",
+        "--to",
+        "national",
+        "--keep-input",
+        "-o",
+        str(rolled),
+    )
     table = sh.read(rolled)
     assert sorted(table.levels()) == ["county", "municipality", "national"]
     assert _values(table, "users") == {
@@ -119,8 +131,20 @@ def test_the_whole_pipeline_through_files(survey_2019: Path, population_2024: Pa
 def test_steps_compose_through_a_pipe(survey_2019: Path, tmp_path: Path) -> None:
     first = _ok("read", str(survey_2019), "-o", "-")
     assert first.stdout_bytes[:6] == b"\xff\xff\xff\xff" + first.stdout_bytes[4:6]  # an Arrow IPC stream
-    second = _ok("harmonise", "-", "--to-year", "2024", "-o", "-", stdin=first.stdout_bytes)
-    _ok("roll-up", "-", "--to", "county", "-o", str(tmp_path / "county.parquet"), stdin=second.stdout_bytes)
+    second = _ok(
+        "harmonise", "-", "--partial", "keep", "--to-year", "2024", "-o", "-", stdin=first.stdout_bytes
+    )
+    _ok(
+        "roll-up",
+        "-",
+        "--partial",
+        "keep",
+        "--to",
+        "county",
+        "-o",
+        str(tmp_path / "county.parquet"),
+        stdin=second.stdout_bytes,
+    )
     county = sh.read(tmp_path / "county.parquet")
     assert _values(county, "users") == {"33": 620.0, "03": ":"}
     assert county.variable("users") == USERS
@@ -132,7 +156,19 @@ def test_a_real_process_reads_the_pipe(survey_2019: Path, tmp_path: Path) -> Non
     stream = _ok("read", str(survey_2019), "-o", "-").stdout_bytes
     out = tmp_path / "users.csv"
     harmonising = subprocess.run(
-        [sys.executable, "-m", "samhandling", "harmonise", "-", "--to-year", "2024", "-o", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "samhandling",
+            "harmonise",
+            "-",
+            "--partial",
+            "keep",
+            "--to-year",
+            "2024",
+            "-o",
+            str(out),
+        ],
         input=stream,
         capture_output=True,
         check=True,
@@ -224,19 +260,41 @@ def test_harmonise_with_weights_for_a_divided_area(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     out = tmp_path / "h.parquet"
-    _ok("harmonise", str(source), "--to-year", "2020", "--weights", str(weights), "-o", str(out))
+    _ok(
+        "harmonise",
+        str(source),
+        "--partial",
+        "keep",
+        "--to-year",
+        "2020",
+        "--weights",
+        str(weights),
+        "-o",
+        str(out),
+    )
     assert _values(sh.read(out), "users") == pytest.approx({"5056": 5.0, "5059": 3.0, "5055": 2.0})
 
 
 def test_roll_up_unassigned_areas(survey_2019: Path, tmp_path: Path) -> None:
     harmonised = tmp_path / "h.parquet"
-    _ok("harmonise", str(survey_2019), "--to-year", "2024", "-o", str(harmonised))
+    _ok("harmonise", str(survey_2019), "--partial", "keep", "--to-year", "2024", "-o", str(harmonised))
     failed = _run("roll-up", str(harmonised), "--to", "health_trust", "-o", str(tmp_path / "x.parquet"))
     assert failed.exit_code == 1
     assert "0301 Oslo" in failed.output
     assert "unassigned" in failed.output
     out = tmp_path / "hf.parquet"
-    _ok("roll-up", str(harmonised), "--to", "health_trust", "--unassigned", "exclude", "-o", str(out))
+    _ok(
+        "roll-up",
+        str(harmonised),
+        "--partial",
+        "keep",
+        "--to",
+        "health_trust",
+        "--unassigned",
+        "exclude",
+        "-o",
+        str(out),
+    )
     table = sh.read(out)
     assert _values(table, "users") == {"vestre-viken": 620.0}
     assert table.meta.extra["roll_up_excluded"] == ["0301"]
@@ -273,7 +331,7 @@ def test_rates_only_rates_and_chosen_variables(
     survey_2019: Path, population_2024: Path, tmp_path: Path
 ) -> None:
     harmonised = tmp_path / "h.parquet"
-    _ok("harmonise", str(survey_2019), "--to-year", "2024", "-o", str(harmonised))
+    _ok("harmonise", str(survey_2019), "--partial", "keep", "--to-year", "2024", "-o", str(harmonised))
     out = tmp_path / "r.parquet"
     _ok(
         "rates", str(harmonised), "--population", str(population_2024), "--ages", "0-17",
@@ -335,14 +393,25 @@ def test_progress_is_shown_on_a_terminal(
 
 def test_roll_up_with_weights_for_a_split_municipality(survey_2019: Path, tmp_path: Path) -> None:
     harmonised = tmp_path / "h.parquet"
-    _ok("harmonise", str(survey_2019), "--to-year", "2024", "-o", str(harmonised))
+    _ok("harmonise", str(survey_2019), "--partial", "keep", "--to-year", "2024", "-o", str(harmonised))
     weights = tmp_path / "oslo.csv"
     weights.write_text(
         "region,parent,weight\n0301,ous,0.5\n0301,lovisenberg,0.2\n0301,diakonhjemmet,0.2\n0301,ahus,0.1\n",
         encoding="utf-8",
     )
     out = tmp_path / "hf.parquet"
-    _ok("roll-up", str(harmonised), "--to", "health_trust", "--weights", str(weights), "-o", str(out))
+    _ok(
+        "roll-up",
+        str(harmonised),
+        "--partial",
+        "keep",
+        "--to",
+        "health_trust",
+        "--weights",
+        str(weights),
+        "-o",
+        str(out),
+    )
     fte = _values(sh.read(out), "fte")
     assert fte == pytest.approx(
         {"ous": 305.0, "lovisenberg": 122.0, "diakonhjemmet": 122.0, "ahus": 61.0, "vestre-viken": 46.5}

@@ -48,25 +48,25 @@ def test_roll_up_to_every_level(make_table: Any) -> None:
         ],
         geography_year=2024,
     )
-    county = roll_up(source, "county")
+    county = roll_up(source, "county", partial="keep")
     assert county.levels() == ["county"]
     assert _values(county) == {("33", "admissions"): (12.0, None), ("18", "admissions"): (11.0, None)}
-    assert _values(roll_up(source, "health_trust")) == {
+    assert _values(roll_up(source, "health_trust", partial="keep")) == {
         ("vestre-viken", "admissions"): (12.0, None),
         ("nordlandssykehuset", "admissions"): (11.0, None),
     }
-    assert _values(roll_up(source, "health_region")) == {
+    assert _values(roll_up(source, "health_region", partial="keep")) == {
         ("helse-sor-ost", "admissions"): (12.0, None),
         ("helse-nord", "admissions"): (11.0, None),
     }
-    assert _values(roll_up(source, "dps")) == {
+    assert _values(roll_up(source, "dps", partial="keep")) == {
         ("dps-ringerike", "admissions"): (5.0, None),
         ("dps-drammen", "admissions"): (7.0, None),
         ("dps-salten", "admissions"): (11.0, None),
     }
-    assert _values(roll_up(source, "national")) == {("0", "admissions"): (23.0, None)}
+    assert _values(roll_up(source, "national", partial="keep")) == {("0", "admissions"): (23.0, None)}
     with pytest.raises(SchemaError, match="cannot roll up to 'municipality'"):
-        roll_up(source, "municipality")
+        roll_up(source, "municipality", partial="keep")
 
 
 def test_oslo_needs_districts_weights_or_exclusion(make_table: Any) -> None:
@@ -74,14 +74,16 @@ def test_oslo_needs_districts_weights_or_exclusion(make_table: Any) -> None:
         [("0301", 2024, "admissions", 100.0), ("3305", 2024, "admissions", 5.0)], geography_year=2024
     )
     with pytest.raises(SplitAreaError) as excinfo:
-        roll_up(source, "health_trust")
+        roll_up(source, "health_trust", partial="keep")
     message = str(excinfo.value)
     assert "0301 Oslo" in message
     assert "ahus, diakonhjemmet, lovisenberg, ous" in message
     assert "city-district rows" in message
     # Oslo lies wholly in Helse Sør-Øst, so the health-region roll-up needs nothing more
-    assert _values(roll_up(source, "health_region")) == {("helse-sor-ost", "admissions"): (105.0, None)}
-    excluded = roll_up(source, "health_trust", unassigned="exclude")
+    assert _values(roll_up(source, "health_region", partial="keep")) == {
+        ("helse-sor-ost", "admissions"): (105.0, None)
+    }
+    excluded = roll_up(source, "health_trust", unassigned="exclude", partial="keep")
     assert _values(excluded) == {("vestre-viken", "admissions"): (5.0, None)}
     assert excluded.meta.extra["roll_up_excluded"] == ["0301"]
     weights = pa.table(
@@ -91,7 +93,7 @@ def test_oslo_needs_districts_weights_or_exclusion(make_table: Any) -> None:
             "weight": [0.4, 0.2, 0.2, 0.2],
         }
     )
-    weighted = _values(roll_up(source, "health_trust", weights=weights))
+    weighted = _values(roll_up(source, "health_trust", weights=weights, partial="keep"))
     assert weighted[("ous", "admissions")][0] == pytest.approx(40.0)
     assert weighted[("vestre-viken", "admissions")] == (5.0, None)
 
@@ -109,13 +111,13 @@ def test_district_rows_replace_a_split_city_and_are_not_counted_twice(make_table
     source = StatTable.concat(
         [make_table(rows, geography_year=2024), make_table(districts, level="district", geography_year=2024)]
     )
-    result = _values(roll_up(source, "health_trust"))
+    result = _values(roll_up(source, "health_trust", partial="keep"))
     assert result == {
         ("lovisenberg", "admissions"): (10.0, None),
         ("ahus", "admissions"): (20.0, None),
         ("helse-bergen", "admissions"): (8.0, None),
     }
-    assert _values(roll_up(source, "county")) == {
+    assert _values(roll_up(source, "county", partial="keep")) == {
         ("03", "admissions"): (30.0, None),
         ("46", "admissions"): (8.0, None),
     }
@@ -140,44 +142,46 @@ def test_roll_up_keeps_statuses_and_recomputes_ratios(make_table: Any) -> None:
         variables=[ADMISSIONS, FTE, SHARE],
         geography_year=2024,
     )
-    result = _values(roll_up(source, "county"))
+    result = _values(roll_up(source, "county", partial="keep"))
     assert result[("33", "fte_per_admission")][0] == pytest.approx(7.5)
     assert result[("18", "admissions")] == (None, ":")
     assert result[("18", "fte")] == (2.0, None)
     assert result[("18", "fte_per_admission")] == (None, ":")  # recomputed from a suppressed part
     rates_only = source.variables_subset(["fte_per_admission"])
     with pytest.raises(NonAdditiveError, match="no rows of its numerator 'fte'"):
-        roll_up(rates_only, "county")
+        roll_up(rates_only, "county", partial="keep")
 
 
 def test_roll_up_needs_one_map(make_table: Any) -> None:
     series = make_table([("3007", 2023, "admissions", 1.0), ("3305", 2024, "admissions", 1.0)])
     with pytest.raises(SchemaError, match="harmonise it to one year first"):
-        roll_up(series, "county")
+        roll_up(series, "county", partial="keep")
     harmonised = harmonise(series, 2024)
-    rolled = roll_up(harmonised, "county")
+    rolled = roll_up(harmonised, "county", partial="keep")
     assert sorted((r["region"], r["year"], r["value"]) for r in rolled.to_pylist()) == [
         ("33", 2023, 1.0),
         ("33", 2024, 1.0),
     ]
     one_year = make_table([("3007", 2023, "admissions", 1.0)])
-    assert _values(roll_up(one_year, "county")) == {("30", "admissions"): (1.0, None)}
+    assert _values(roll_up(one_year, "county", partial="keep")) == {("30", "admissions"): (1.0, None)}
     wrong = make_table([("3007", 2024, "admissions", 1.0)], geography_year=2024)
     with pytest.raises(UnknownCodeError, match="'3007' did not exist in 2024"):
-        roll_up(wrong, "county")
+        roll_up(wrong, "county", partial="keep")
     counties = make_table([("33", 2024, "admissions", 1.0)], level="county", geography_year=2024)
     with pytest.raises(SchemaError, match="no municipality or district rows"):
-        roll_up(counties, "national")
+        roll_up(counties, "national", partial="keep")
 
 
 def test_unknown_municipality_code_9999(make_table: Any) -> None:
     source = make_table(
         [("9999", 2024, "admissions", 2.0), ("3305", 2024, "admissions", 1.0)], geography_year=2024
     )
-    assert _values(roll_up(source, "national")) == {("0", "admissions"): (3.0, None)}
+    assert _values(roll_up(source, "national", partial="keep")) == {("0", "admissions"): (3.0, None)}
     with pytest.raises(SplitAreaError, match="unknown area"):
-        roll_up(source, "county")
-    assert _values(roll_up(source, "county", unassigned="exclude")) == {("33", "admissions"): (1.0, None)}
+        roll_up(source, "county", partial="keep")
+    assert _values(roll_up(source, "county", unassigned="exclude", partial="keep")) == {
+        ("33", "admissions"): (1.0, None)
+    }
 
 
 # -- rates ----------------------------------------------------------------------------------------------
@@ -219,7 +223,7 @@ def test_per_10000_on_a_county_table_rolls_the_population_up(
     source = make_table(
         [("3305", 2024, "admissions", 50.0), ("3301", 2024, "admissions", 70.0)], geography_year=2024
     )
-    county = roll_up(source, "county")
+    county = roll_up(source, "county", partial="keep")
     rates = per_10000(county, population_by_age_2024, ages="all")
     totals = population_totals(population_by_age_2024, ages="all").to_pylist()
     buskerud = sum(r["value"] for r in totals if r["region"].startswith("33"))
@@ -289,7 +293,9 @@ def test_catchment_roll_up_for_a_derived_year(make_table: Any) -> None:
         [("0605", 2019, "admissions", 4.0), ("0602", 2019, "admissions", 6.0)], geography_year=2019
     )
     assert Geography.for_year(2019).catchments_derived
-    assert _values(roll_up(source, "health_trust")) == {("vestre-viken", "admissions"): (10.0, None)}
+    assert _values(roll_up(source, "health_trust", partial="keep")) == {
+        ("vestre-viken", "admissions"): (10.0, None)
+    }
 
 
 # -- property: rolling up keeps the national total -------------------------------------------------------
@@ -308,7 +314,7 @@ def _tables_2024(draw: st.DrawFn) -> list[tuple[str, int, str, float]]:
 def test_roll_up_keeps_the_national_total(
     rows: list[tuple[str, int, str, float]], to: str, make_table: Any
 ) -> None:
-    result = roll_up(make_table(rows, geography_year=2024), to)
+    result = roll_up(make_table(rows, geography_year=2024), to, partial="keep")
     assert result.levels() == [to]
     assert math.fsum(r["value"] for r in result.to_pylist()) == pytest.approx(math.fsum(r[3] for r in rows))
     assert {r["region"] for r in result.to_pylist()} <= Geography.for_year(2024).codes(to)
@@ -326,7 +332,7 @@ def test_status_precedence_in_a_sum(make_table: Any) -> None:
         ],
         geography_year=2024,
     )
-    result = _values(roll_up(source, "county"))
+    result = _values(roll_up(source, "county", partial="keep"))
     assert result[("33", "admissions")] == (None, ":")
     assert result[("33", "fte")] == (None, "..")
     assert result[("18", "fte")] == (None, ".")

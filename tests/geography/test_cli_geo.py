@@ -62,8 +62,8 @@ def test_history_of_ringerike_and_alesund() -> None:
     code, out, _ = _run("history", "1507")
     assert code == 0
     assert "split" in out
-    code, out, _ = _run("history", "0301")
-    assert (code, out.strip()) == (0, "0301: no changes 2017–2025")
+    code, out, _ = _run("history", "1101")
+    assert (code, out.strip()) == (0, "1101: no changes 2017–2026")
     code, _, err = _run("history", "1299")
     assert code == 1
     assert "'1299' did not exist" in err
@@ -102,12 +102,20 @@ def test_membership_table_for_analysts() -> None:
         "parent": "vestre-viken",
         "parent_name": "Vestre Viken HF",
         "weight": "1",
+        "basis": "published",
     }
+    code, out, _ = _run("membership", "health_trust", "--year", "2019", "--kind", "bup", "--format", "json")
+    kongsvinger = next(r for r in json.loads(out) if r["region"] == "0402")
+    assert (kongsvinger["parent"], kongsvinger["basis"]) == ("ahus", "recorded")  # SKDE-FORNY, 1 Feb 2019
     oslo = [r for r in rows if r["region"] == "0301"]
     assert len(oslo) == 4
     assert {r["weight"] for r in oslo} == {""}
     code, out, _ = _run("membership", "national", "--year", "2017", "--format", "json")
-    assert len(json.loads(out)) == 426
+    rows = json.loads(out)
+    assert len([r for r in rows if len(r["region"]) == 4]) == 426
+    assert (
+        len([r for r in rows if len(r["region"]) == 6]) == 40
+    )  # Oslo 18, Stavanger 8, Bergen 9, Trondheim 5
 
 
 def test_history_names_a_restored_area() -> None:

@@ -33,6 +33,7 @@ from samhandling.model import DPS, County, HealthTrust, Municipality
         (2023, 356, 11),
         (2024, 357, 15),
         (2025, 357, 15),
+        (2026, 357, 15),
     ],
 )
 def test_number_of_municipalities_and_counties(year: int, municipalities: int, counties: int) -> None:
@@ -43,9 +44,11 @@ def test_number_of_municipalities_and_counties(year: int, municipalities: int, c
     assert all(isinstance(m, Municipality) and m.valid_in(year) for m in geo.municipalities)
 
 
-@pytest.mark.parametrize("year", [2016, 2026, 1999])
+@pytest.mark.parametrize("year", [2016, 2027, 1999])
 def test_year_outside_the_data(year: int) -> None:
-    with pytest.raises(YearNotCoveredError, match=rf"year {year} is outside .* \(2017–2025\)"):
+    with pytest.raises(
+        YearNotCoveredError, match=rf"year {year} is outside .* \(2017–2026\); a later year can be added"
+    ):
         Geography.for_year(year)
 
 
@@ -107,7 +110,7 @@ def test_a_2020_merger_nordre_follo() -> None:
 
 def test_history_of_an_unknown_code() -> None:
     with pytest.raises(
-        UnknownCodeError, match=r"municipality code '1299' did not exist .*any year 2017–2025"
+        UnknownCodeError, match=r"municipality code '1299' did not exist .*any year 2017–2026"
     ):
         history("1299")
     with pytest.raises(UnknownCodeError, match=r"'12345' is not a municipality .* or county"):
@@ -253,7 +256,7 @@ def test_explain_code_for_messages() -> None:
     assert "did not exist in 2024" in text
     assert "1508 Ålesund + 1580 Haram" in text
     later = Geography.for_year(2019).explain_code("3305")
-    assert "did not exist in 2019 (it was in use 2024–2025)" in later
+    assert "did not exist in 2019 (it was in use 2024–2026)" in later
     assert "2020 renumber: 0605 Ringerike → 3007 Ringerike" in later
     assert geo.explain_code("abc") == "'abc' is not an area code of 2024"
 
@@ -277,10 +280,18 @@ def test_every_data_row_names_a_known_source() -> None:
             assert keys <= known, (name, row)
 
 
-def test_district_codes_only_where_the_data_has_a_list() -> None:
+def test_district_lists_for_every_year() -> None:
+    # domain-check.md Check 3.6: the codes 030101–030117/99 are unchanged since 2004, Trondheim 5001xx since
+    # 2018 (1601xx before), Bergen 4601xx since 2020 (1201xx before), Stavanger 1103xx with Finnøy and
+    # Rennesøy since 2020 (SKDE-BOOMR, SKDE-2016, CSDATA; SSB table 10826's region list).
     assert len(Geography.for_year(2024).codes("district")) == 42
-    with pytest.raises(YearNotCoveredError, match=r"no city-district .* list for 2019"):
-        Geography.for_year(2019).codes("district")
-    assert Geography.for_year(2019).districts == ()
-    with pytest.raises(UnknownCodeError, match="no district list for 2019"):
-        Geography.for_year(2019).parents("030101", "county")
+    assert len(Geography.for_year(2019).codes("district")) == 40
+    assert Geography.for_year(2019).district("120101").name == "Arna"
+    assert Geography.for_year(2017).district("160104").name == "Heimdal"
+    assert "160104" not in Geography.for_year(2018).codes("district")
+    assert "110308" not in Geography.for_year(2019).codes("district")
+    assert Geography.for_year(2019).parents("030101", "county") == ("03",)
+    with pytest.raises(UnknownCodeError, match="not in the 2019 district list"):
+        Geography.for_year(2019).parents("030118", "county")
+    with pytest.raises(UnknownCodeError, match=r"municipality code '4601' did not exist in 2019"):
+        Geography.for_year(2019).parents("460101", "county")

@@ -153,7 +153,7 @@ def test_2019_to_2024_without_population(make_table: Any) -> None:
         variables=[ADMISSIONS, FTE, SHARE],
         geography_year=2019,
     )
-    result = harmonise(source, 2024)  # no population, no weights: nothing is shared
+    result = harmonise(source, 2024, partial="keep")  # no population, no weights: nothing is shared
     assert result.geography_year == 2024
     assert _values(result) == {
         ("1580", 2019, "admissions"): (30.0, None),
@@ -167,7 +167,7 @@ def test_2019_to_2024_without_population(make_table: Any) -> None:
 
 def test_2017_to_2025_and_series_read_as_reported(make_table: Any, population_2017_2025: StatTable) -> None:
     old = make_table([("1534", 2017, "admissions", 8.0)], geography_year=2017)
-    assert _values(harmonise(old, 2025)) == {("1580", 2017, "admissions"): (8.0, None)}
+    assert _values(harmonise(old, 2025, partial="keep")) == {("1580", 2017, "admissions"): (8.0, None)}
     series = make_table(
         [
             ("1534", 2019, "admissions", 30.0),
@@ -177,8 +177,8 @@ def test_2017_to_2025_and_series_read_as_reported(make_table: Any, population_20
         ]
     )
     with pytest.raises(SplitAreaError, match=r"1507 Ålesund is divided between 1508 Ålesund \+ 1580 Haram"):
-        harmonise(series, 2024)  # only the 2021 row needs shares
-    result = _values(harmonise(series, 2024, population=population_2017_2025))
+        harmonise(series, 2024, population=_unrelated(make_table), partial="keep")  # only 2021 needs shares
+    result = _values(harmonise(series, 2024, population=population_2017_2025, partial="keep"))
     pop = _population(population_2017_2025, 2024)
     assert result[("1580", 2019, "admissions")] == (30.0, None)
     assert result[("1508", 2019, "admissions")] == (70.0, None)
@@ -194,34 +194,42 @@ def test_counties_2019_to_2024(make_table: Any, population_2017_2025: StatTable)
         level="county",
         geography_year=2019,
     )
-    assert _values(harmonise(counties, 2024)) == {
+    assert _values(harmonise(counties, 2024, partial="keep")) == {
         ("39", 2019, "admissions"): (1.0, None),
         ("40", 2019, "admissions"): (2.0, None),
         ("55", 2019, "admissions"): (3.0, None),
         ("56", 2019, "admissions"): (4.0, None),
         ("15", 2019, "admissions"): (5.0, None),
     }
-    back = _values(harmonise(harmonise(counties, 2024), 2019))
+    back = _values(harmonise(harmonise(counties, 2024), 2019, partial="keep"))
     assert back == _values(counties)
     viken = make_table([("02", 2019, "admissions", 9.0)], level="county", geography_year=2019)
     with pytest.raises(SplitAreaError, match="county 30 Viken is divided"):
-        harmonise(viken, 2024)  # Viken's division restored no county as it was
+        # Viken's division restored no county as it was
+        harmonise(viken, 2024, population=_unrelated(make_table), counties="error", partial="keep")
+
+
+def _unrelated(make_table: Any) -> StatTable:
+    """A population that cannot share anything the tests divide (only Drammen, 2024)."""
+    return make_table(  # type: ignore[no-any-return]
+        [("3301", 2024, "population", 100.0)], variables=[Variable(id="population", unit="innbygger")]
+    )
 
 
 # -- harmonise backwards ---------------------------------------------------------------------------------
 def test_2024_to_2019_haram_goes_back_whole(make_table: Any, population_2017_2025: StatTable) -> None:
     haram = make_table([("1580", 2024, "admissions", 40.0)], geography_year=2024)
-    assert _values(harmonise(haram, 2019)) == {("1534", 2024, "admissions"): (40.0, None)}
-    assert _values(harmonise(haram, 2017)) == {("1534", 2024, "admissions"): (40.0, None)}
+    assert _values(harmonise(haram, 2019, partial="keep")) == {("1534", 2024, "admissions"): (40.0, None)}
+    assert _values(harmonise(haram, 2017, partial="keep")) == {("1534", 2024, "admissions"): (40.0, None)}
     both = make_table(
         [("1580", 2024, "admissions", 40.0), ("1508", 2024, "admissions", 400.0)], geography_year=2024
     )
     with pytest.raises(SplitAreaError) as error:
-        harmonise(both, 2019)
+        harmonise(both, 2019, population=_unrelated(make_table), partial="keep")
     message = str(error.value)
     assert "1508 Ålesund is divided between 1504 Ålesund + 1523 Ørskog + 1529 Skodje + 1546 Sandøy" in message
     assert "1534" not in message.split("(going back")[0]
-    result = _values(harmonise(both, 2019, population=population_2017_2025))
+    result = _values(harmonise(both, 2019, population=population_2017_2025, partial="keep"))
     pop = _population(population_2017_2025, 2019)
     held = sum(pop[c] for c in OLD_ALESUND)
     assert result[("1534", 2024, "admissions")] == (40.0, None)  # nothing of 1508 goes to old Haram
@@ -233,9 +241,9 @@ def test_2024_to_2019_haram_goes_back_whole(make_table: Any, population_2017_202
 def test_backwards_weights_for_1508_or_for_the_2020_merger(make_table: Any) -> None:
     source = make_table([("1508", 2024, "admissions", 100.0)], geography_year=2024)
     direct = pa.table({"old": ["1508"] * 4, "new": list(OLD_ALESUND), "weight": [0.7, 0.1, 0.1, 0.1]})
-    assert _values(harmonise(source, 2019, weights=direct))[("1504", 2024, "admissions")][0] == (
-        pytest.approx(70.0)
-    )
+    assert _values(harmonise(source, 2019, weights=direct, partial="keep"))[("1504", 2024, "admissions")][
+        0
+    ] == (pytest.approx(70.0))
     merger = pa.table(
         {
             "year": [2020] * 5,
@@ -244,7 +252,7 @@ def test_backwards_weights_for_1508_or_for_the_2020_merger(make_table: Any) -> N
             "weight": [0.4, 0.1, 0.1, 0.3, 0.1],  # kept to the four parts of 1508: 4/7, 1/7, 1/7, 1/7
         }
     )
-    result = _values(harmonise(source, 2019, weights=merger))
+    result = _values(harmonise(source, 2019, weights=merger, partial="keep"))
     assert result[("1504", 2024, "admissions")][0] == pytest.approx(400.0 / 7)
     assert result[("1546", 2024, "admissions")][0] == pytest.approx(100.0 / 7)
     assert ("1534", 2024, "admissions") not in result
@@ -269,7 +277,9 @@ def test_totals_are_kept_across_restorations(
 ) -> None:
     codes = [c for c in _NEAR_ALESUND[from_year] if c in Geography.for_year(from_year).codes("municipality")]
     rows = [(code, from_year, "admissions", value) for code, value in zip(codes, values)]
-    result = harmonise(make_table(rows, geography_year=from_year), to_year, population=population_2017_2025)
+    result = harmonise(
+        make_table(rows, geography_year=from_year), to_year, population=population_2017_2025, partial="keep"
+    )
     assert math.fsum(r["value"] for r in result.to_pylist()) == pytest.approx(
         math.fsum(r[3] for r in rows), rel=1e-9, abs=1e-6
     )

@@ -1,4 +1,4 @@
-"""Agreements and the eleven subjects of helse- og omsorgstjenesteloven § 6-2."""
+"""Agreements and the subjects of helse- og omsorgstjenesteloven § 6-2 as the law stood on a given day."""
 
 from __future__ import annotations
 
@@ -10,7 +10,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from samhandling.errors import ValidationError
-from samhandling.model import Agreement, AgreementKind, Party, PartyKind, StatutorySubject, coverage
+from samhandling.model import (
+    Agreement,
+    AgreementKind,
+    Party,
+    PartyKind,
+    StatutorySubject,
+    coverage,
+    required_subjects,
+    subjects_in_force,
+)
+from samhandling.model.agreements import judged_on
 
 RINGERIKE = Party.municipality("3305", "Ringerike kommune")
 HOLE = Party.municipality("3310", "Hole kommune")
@@ -30,8 +40,11 @@ def main_agreement(**changes: object) -> Agreement:
     return Agreement(**fields)  # type: ignore[arg-type]
 
 
-def test_statutory_subjects_are_the_eleven_of_the_law() -> None:
-    assert [subject.number for subject in StatutorySubject] == list(range(1, 12))
+def test_statutory_subjects_are_the_thirteen_of_the_law() -> None:
+    # HDIR-62 (Helsedirektoratet, "Veiledning til de 13 punktene", text from lovdata) and PROP102
+    # (Prop. 102 L (2020–2021), "Til § 6-2 første ledd nytt nummer 12"): § 6-2 first paragraph has 13 items
+    # since 1 August 2022 (domain-check.md, Check 4).
+    assert [subject.number for subject in StatutorySubject] == list(range(1, 14))
     assert StatutorySubject(4) is StatutorySubject.EMERGENCY_BEDS
     assert "øyeblikkelig hjelp" in StatutorySubject.EMERGENCY_BEDS.label
     assert StatutorySubject.MIDWIFERY.label == "Samarbeid om jordmortjenester"
@@ -40,11 +53,50 @@ def test_statutory_subjects_are_the_eleven_of_the_law() -> None:
         == "Agreed preparedness plans and plans for the acute medical chain"
     )
     assert all(subject.label and subject.label_en for subject in StatutorySubject)
+    assert StatutorySubject(12) is StatutorySubject.JOINT_PLANNING
+    assert StatutorySubject.JOINT_PLANNING.label == (
+        "Konkret beskrivelse av hvordan partene sammen skal utvikle og planlegge tjenestene"
+    )
+    assert StatutorySubject(13) is StatutorySubject.CHILDREN_COMPLEX_NEEDS
+    assert "barn og unge med sammensatte vansker" in StatutorySubject.CHILDREN_COMPLEX_NEEDS.label
+
+
+def test_subjects_in_force_follow_the_date_of_the_law() -> None:
+    # HDIR-62: "to nye punkt ... punkt 12 og 13, med virkning fra 1. august 2022"; the consultation letter:
+    # the agreements must cover them "fra og med 1. juli 2023" (domain-check.md, Check 4).
+    eleven = [subject.number for subject in subjects_in_force(dt.date(2022, 7, 31))]
+    assert eleven == list(range(1, 12))
+    assert [s.number for s in subjects_in_force(dt.date(2022, 8, 1))] == list(range(1, 14))
+    assert [s.number for s in required_subjects(dt.date(2023, 6, 30))] == list(range(1, 12))
+    assert [s.number for s in required_subjects(dt.date(2023, 7, 1))] == list(range(1, 14))
+    assert StatutorySubject.JOINT_PLANNING.in_force_from == dt.date(2022, 8, 1)
+    assert StatutorySubject.CHILDREN_COMPLEX_NEEDS.required_from == dt.date(2023, 7, 1)
+    assert StatutorySubject.TASK_DIVISION.in_force_from == dt.date(2012, 1, 1)
+    with pytest.raises(ValidationError, match=r"2011-12-31 is before helse- og omsorgstjenesteloven"):
+        subjects_in_force(dt.date(2011, 12, 31))
 
 
 def test_missing_subjects_of_a_realistic_agreement() -> None:
     agreement = main_agreement()
-    assert agreement.missing_subjects() == (StatutorySubject.MIDWIFERY, StatutorySubject.ICT)
+    assert agreement.missing_subjects(on=dt.date(2020, 1, 1)) == (
+        StatutorySubject.MIDWIFERY,
+        StatutorySubject.ICT,
+    )
+    # Judged on its own date (still in force today), it also lacks the two subjects required since 2023.
+    assert agreement.missing_subjects() == (
+        StatutorySubject.MIDWIFERY,
+        StatutorySubject.ICT,
+        StatutorySubject.JOINT_PLANNING,
+        StatutorySubject.CHILDREN_COMPLEX_NEEDS,
+    )
+    ended = main_agreement(valid_to=dt.date(2021, 12, 31))
+    assert ended.missing_subjects() == (StatutorySubject.MIDWIFERY, StatutorySubject.ICT)
+    in_transition = main_agreement(subjects=set(range(1, 12)))
+    assert in_transition.missing_subjects(on=dt.date(2023, 1, 1)) == ()
+    assert in_transition.missing_subjects(on=dt.date(2023, 7, 1)) == (
+        StatutorySubject.JOINT_PLANNING,
+        StatutorySubject.CHILDREN_COMPLEX_NEEDS,
+    )
     assert agreement.covers(StatutorySubject.EMERGENCY_BEDS)
     assert agreement.covers(4)
     assert not agreement.covers(8)
@@ -56,19 +108,25 @@ def test_subjects_accept_numbers_text_and_members() -> None:
     assert agreement.subjects == frozenset(StatutorySubject(n) for n in (1, 2, 3))
 
 
-@given(st.sets(st.integers(min_value=1, max_value=11)))
-def test_missing_subjects_are_the_complement_in_law_order(numbers: set[int]) -> None:
-    missing = main_agreement(subjects=numbers).missing_subjects()
-    assert [subject.number for subject in missing] == sorted(set(range(1, 12)) - numbers)
+@given(st.sets(st.integers(min_value=1, max_value=13)), st.dates(dt.date(2012, 1, 1), dt.date(2030, 12, 31)))
+def test_missing_subjects_are_the_complement_in_law_order(numbers: set[int], day: dt.date) -> None:
+    missing = main_agreement(subjects=numbers).missing_subjects(on=day)
+    required = 13 if day >= dt.date(2023, 7, 1) else 11
+    assert [subject.number for subject in missing] == sorted(set(range(1, required + 1)) - numbers)
 
 
-@pytest.mark.parametrize("number", [0, 12, -1])
+def test_subject_twelve_is_accepted() -> None:
+    # domain-check.md, Check 4: the library rejected no. 12 as invalid.
+    assert main_agreement(subjects={12, 13}).covers(12)
+
+
+@pytest.mark.parametrize("number", [0, 14, -1])
 def test_unknown_subject_number_is_rejected(number: int) -> None:
     with pytest.raises(ValidationError) as excinfo:
         main_agreement(subjects={1, number})
     assert str(excinfo.value) == (
         f"Agreement.subjects: {number} is not a statutory subject of helse- og omsorgstjenesteloven § 6-2 "
-        "(expected a number 1–11 or a StatutorySubject)"
+        "(expected a number 1–13 or a StatutorySubject; nos. 12 and 13 are in force from 1 August 2022)"
     )
     with pytest.raises(ValidationError, match=r"^Agreement\.covers: "):
         main_agreement().covers(number)
@@ -169,10 +227,24 @@ def test_coverage_combines_main_agreement_and_sub_agreements() -> None:
     main = main_agreement(subjects={1})
     subs = [sub_agreement(2, {2, 3, 5}), sub_agreement(4, {4}), sub_agreement(6, {6, 7, 9})]
     assert sub_agreement(4, {4}).missing_subjects() == ()  # a sub-agreement covers a few subjects on purpose
-    result = coverage([main, *subs])
-    assert list(result) == list(StatutorySubject)
+    result = coverage([main, *subs], on=dt.date(2021, 6, 1))
+    assert list(result) == list(subjects_in_force(dt.date(2021, 6, 1)))
     assert [subject.number for subject, covered in result.items() if not covered] == [8, 10, 11]
-    assert all(coverage([main, *subs, sub_agreement(10, {8, 10, 11})]).values())
+    assert all(coverage([main, *subs, sub_agreement(10, {8, 10, 11})], on=dt.date(2021, 6, 1)).values())
+
+
+def test_coverage_judges_by_the_law_on_the_agreements_date() -> None:
+    # domain-check.md, Check 4: coverage() called an agreement complete while two statutory subjects
+    # (nos. 12 and 13, required from 1 July 2023, HDIR-62) were missing.
+    main = main_agreement(subjects=set(range(1, 12)))
+    assert all(coverage([main], on=dt.date(2022, 7, 31)).values())
+    now = coverage([main])  # judged on its own date: still in force, so today
+    assert list(now) == list(StatutorySubject)
+    assert [s.number for s, covered in now.items() if not covered] == [12, 13]
+    ended = attrs.evolve(main, valid_to=dt.date(2021, 12, 31))
+    assert list(coverage([ended])) == list(subjects_in_force(dt.date(2021, 12, 31)))
+    assert judged_on([ended]) == dt.date(2021, 12, 31)
+    assert judged_on([main], today=dt.date(2030, 1, 1)) == dt.date(2030, 1, 1)
 
 
 def test_coverage_on_a_date_and_ignores_other_kinds() -> None:
@@ -186,6 +258,7 @@ def test_coverage_on_a_date_and_ignores_other_kinds() -> None:
         subjects={9},
     )
     result = coverage([main_agreement(subjects={1}), expired, inter], on=dt.date(2020, 1, 1))
+    assert len(result) == 11
     assert not result[StatutorySubject.EMERGENCY_BEDS]
     assert not result[StatutorySubject.ICT]
     assert result[StatutorySubject.TASK_DIVISION]

@@ -156,7 +156,7 @@ def test_file_for_the_wrong_role_is_named(tmp_path: Path, input_files: dict[str,
 def test_bad_agreement_register_names_file_and_line(tmp_path: Path, input_files: dict[str, Path]) -> None:
     register = tmp_path / "avtaler.toml"
     register.write_text(
-        REGISTER.replace("subjects = [1, 2, 3, 5]", "subjects = [1, 2, 3, 12]"), encoding="utf-8"
+        REGISTER.replace("subjects = [1, 2, 3, 5]", "subjects = [1, 2, 3, 14]"), encoding="utf-8"
     )
     code, output = _run(
         "report", "--year", str(YEAR), "--survey", str(input_files[f"survey-{YEAR}"]),
@@ -166,7 +166,7 @@ def test_bad_agreement_register_names_file_and_line(tmp_path: Path, input_files:
     assert code == 1
     assert "avtaler.toml" in output
     assert "line 13" in output
-    assert "12" in output
+    assert "14" in output  # nos. 12 and 13 are statutory subjects since 1 August 2022
     assert "§ 6-2" in output
 
 

@@ -190,10 +190,12 @@ def test_sources_section_gives_provenance(demo_report: BuiltReport) -> None:
     assert "SYNTETISKE DEMODATA" in sources
 
 
-def test_agreement_coverage_counts_all_eleven_subjects(demo_report: BuiltReport) -> None:
+def test_agreement_coverage_counts_the_subjects_in_force(demo_report: BuiltReport) -> None:
+    # The demo report is for 2024: § 6-2 has 13 subjects, all required from 1 July 2023 (HDIR-62,
+    # domain-check.md Check 4).
     coverage = _stat(demo_report, "agreement_coverage_municipality")
     subjects = set(coverage.arrow.column("subject").to_pylist())
-    assert subjects == {str(n) for n in range(1, 12)}
+    assert subjects == {str(n) for n in range(1, 14)}
     per_subject = coverage.arrow.group_by("subject").aggregate([("value", "sum")]).to_pylist()
     counts = {row["subject"]: row["value_sum"] for row in per_subject}
     assert counts["1"] > counts["8"]  # midwifery is among the subjects the demo leaves out most

@@ -76,7 +76,7 @@ _FORMAT = click.option(
 
 @click.group()
 def geo() -> None:
-    """Municipalities, counties, health trusts and DPSs, 2017–2025, and their code changes.
+    """Municipalities, counties, health trusts and DPSs, 2017–2026, and their code changes.
 
     Example: samhandling geo find bodo --year 2024
     """
@@ -205,16 +205,26 @@ def _inside(geography: Any, item: Any, parent: Any) -> bool:
 @geo.command()
 @click.argument("to", type=click.Choice(["county", "health_trust", "health_region", "dps", "national"]))
 @click.option("--year", type=_YEAR, default=LAST_YEAR, show_default=True, help="The year of the map.")
+@click.option(
+    "--kind",
+    type=click.Choice(["vop", "bup"]),
+    default="vop",
+    show_default=True,
+    help="Catchments of adult (vop) or child and adolescent (bup) mental health.",
+)
 @_FORMAT
-def membership(to: str, year: int, fmt: str) -> None:
+def membership(to: str, year: int, kind: str, fmt: str) -> None:
     """The area → parent table a roll-up to TO uses (an empty weight: split, shares not published).
+
+    The basis column says whether the catchment is published for the year, recorded (a change a source
+    states) or derived (carried from the nearest published year).
 
     Example: samhandling geo membership health_trust --year 2024 --format csv > catchments.csv
     """
     from samhandling.geography import Geography
 
     geography = Geography.for_year(year)
-    table = geography.membership(to)
+    table = geography.membership(to, kind=kind)
     rows = []
     for region, parent, weight in zip(
         table.column("region").to_pylist(),
@@ -222,15 +232,18 @@ def membership(to: str, year: int, fmt: str) -> None:
         table.column("weight").to_pylist(),
     ):
         area = geography.district(region) if len(region) == 6 else geography.municipality(region)
-        rows.append(
-            {
-                "region": region,
-                "name": area.name,
-                "parent": parent,
-                "parent_name": _parent_name(geography, to, parent),
-                "weight": "" if weight is None else f"{weight:g}",
-            }
-        )
+        row = {
+            "region": region,
+            "name": area.name,
+            "parent": parent,
+            "parent_name": _parent_name(geography, to, parent),
+            "weight": "" if weight is None else f"{weight:g}",
+        }
+        if to in ("health_trust", "health_region", "dps"):
+            row["basis"] = geography.catchment_basis(
+                region, "health_trust" if to != "dps" else "dps", kind=kind
+            ).basis
+        rows.append(row)
     _emit(rows, fmt, f"{to} membership {year}")
 
 

@@ -263,6 +263,15 @@ _output = click.option(
 _quiet = click.option("-q", "--quiet", is_flag=True, help="No progress display and no summary line.")
 
 
+_partial = click.option(
+    "--partial",
+    type=click.Choice(["missing", "keep", "error"]),
+    default="missing",
+    show_default=True,
+    help="A total some of whose areas have no rows: leave it empty (..), keep the partial sum, or stop.",
+)
+
+
 @click.command(
     context_settings=_SETTINGS,
     epilog="""\b
@@ -324,19 +333,32 @@ to each new one.
     "--to-year",
     required=True,
     type=click.IntRange(1900, 2100),
-    help="The year whose municipality and county codes the result uses (2017–2025).",
+    help="The year whose municipality and county codes the result uses (2017–2026, or a year added as data).",
 )
 @_output
-@click.option("--population", metavar="FILE", help="A population table that shares out divided areas.")
+@click.option(
+    "--population",
+    metavar="FILE",
+    help="A population table that shares out divided areas (default: SSB 07459 as shipped, 2017–2021).",
+)
 @click.option("--weights", metavar="FILE", help="Shares for divided areas (old;new;weight, or a table).")
+@_partial
 @_quiet
 def harmonise(
-    input_: str, to_year: int, output: str, population: str | None, weights: str | None, quiet: bool
+    input_: str,
+    to_year: int,
+    output: str,
+    population: str | None,
+    weights: str | None,
+    partial: str,
+    quiet: bool,
 ) -> None:
     """Put a table onto one year's municipality map (across the 2018, 2020 and 2024 reforms).
 
     Merged municipalities are summed, rates recomputed from their parts, suppressed parts keep the sum
-    suppressed.  An area divided between new ones needs --population or --weights.
+    suppressed.  An area divided between new ones is shared by --population or --weights (default: the
+    population the library ships).  A merged area whose parts are not all in the table is left empty
+    (status ..) unless --partial keep.
     """
     from samhandling.geography import harmonise as harmonise_table
 
@@ -346,7 +368,9 @@ def harmonise(
             population_table = _load(population) if population else None
             weights_table = _weights(weights)
         with steps.step(f"harmonising onto the map of {to_year}"):
-            result = harmonise_table(table, to_year, weights=weights_table, population=population_table)
+            result = harmonise_table(
+                table, to_year, weights=weights_table, population=population_table, partial=_rule(partial)
+            )
         with steps.step(f"writing {_where(output)}"):
             _save(result, output)
     _summary(quiet, "wrote", _where(output), result)
@@ -382,6 +406,14 @@ Examples:
     help="An area whose parent is not known (e.g. code 9999): stop, or leave it out and record it.",
 )
 @click.option("--weights", metavar="FILE", help="Shares of split areas: columns region;parent;weight.")
+@click.option(
+    "--kind",
+    type=click.Choice(["vop", "bup"]),
+    default="vop",
+    show_default=True,
+    help="Catchments of adult (vop) or child and adolescent (bup) mental health, for health trusts and DPSs.",
+)
+@_partial
 @_quiet
 def roll_up(
     input_: str,
@@ -390,12 +422,15 @@ def roll_up(
     keep_input: bool,
     unassigned: str,
     weights: str | None,
+    kind: str,
+    partial: str,
     quiet: bool,
 ) -> None:
     """Sum municipalities (and city districts) into counties, health trusts, DPSs or the country.
 
     Counts and FTEs are summed; rates and shares are recomputed from their parts.  The map is the table's
-    geography year (harmonise first to use another).
+    geography year (harmonise first to use another).  A total for which some of its areas have no rows
+    is left empty (status ..) unless --partial keep; the coverage is recorded in the output's metadata.
     """
     from samhandling.aggregate import roll_up as roll_up_table
     from samhandling.tables import StatTable
@@ -409,11 +444,24 @@ def roll_up(
             for level in dict.fromkeys(levels):
                 step.advance(f"rolling up to {level}")
                 mode = typing.cast(typing.Literal["error", "exclude"], unassigned)
-                results.append(roll_up_table(table, level, weights=weights_table, unassigned=mode))
+                results.append(
+                    roll_up_table(
+                        table,
+                        level,
+                        weights=weights_table,
+                        unassigned=mode,
+                        kind=kind,
+                        partial=_rule(partial),
+                    )
+                )
         result = results[0] if len(results) == 1 else StatTable.concat(results)
         with steps.step(f"writing {_where(output)}"):
             _save(result, output)
     _summary(quiet, "wrote", _where(output), result)
+
+
+def _rule(text: str) -> typing.Literal["missing", "keep", "error"]:
+    return typing.cast(typing.Literal["missing", "keep", "error"], text)
 
 
 def _ages(text: str) -> str | tuple[int, int | None]:
@@ -448,7 +496,9 @@ Examples:
 )
 @click.argument("input_", metavar="INPUT")
 @click.option(
-    "--population", required=True, metavar="FILE", help="Population (variable 'population', column 'age')."
+    "--population",
+    metavar="FILE",
+    help="Population (variable 'population', column 'age'); default SSB 07459 as shipped (2017–2021).",
 )
 @click.option(
     "--ages", default="all", show_default=True, help="Ages of the inhabitants: all, 18+, 0-17, 67+, 16-24 …"
@@ -465,7 +515,7 @@ Examples:
 @_quiet
 def rates(
     input_: str,
-    population: str,
+    population: str | None,
     ages: str,
     variables: tuple[str, ...],
     only_rates: bool,
@@ -484,7 +534,7 @@ def rates(
     with _steps(quiet) as steps:
         with steps.step(f"reading {input_}"):
             table = _load(input_)
-            population_table = _load(population)
+            population_table = _load(population) if population else None
         with steps.step(f"rates per 10,000 inhabitants ({ages})"):
             result = per_10000(table, population_table, ages=wanted_ages, variables=list(variables) or None)
             if not only_rates:

@@ -62,7 +62,8 @@ def report(
 
     FTEs per 10,000 inhabitants over time (national, county, health trust, DPS), FTEs and competence per
     municipality, admissions per 10,000, ØHD beds and inter-municipal arrangements, agreement coverage of
-    the eleven subjects of helse- og omsorgstjenesteloven § 6-2, quality findings and every source.
+    the subjects of helse- og omsorgstjenesteloven § 6-2 in force in the report year, quality findings
+    and every source.
 
     \b
     Examples:

@@ -1,15 +1,21 @@
 """One year's map: the areas that existed, how they nest, and lookups by code or name.
 
-:class:`Geography` is built from the embedded reference data (``data/*.csv``) and cached per year, so
-``Geography.for_year(2024)`` is cheap after the first call.  It answers the questions an analyst asks
-of a year's map — which municipalities were there, which county, health trust and DPS served a
-municipality, what a code meant — and gives :meth:`Geography.membership`, the small area → parent
-table that :func:`samhandling.aggregate.roll_up` joins on.
+:class:`Geography` is built from the embedded reference data (``data/*.csv``, and years added as data)
+and cached per year, so ``Geography.for_year(2024)`` is cheap after the first call.  It answers the
+questions an analyst asks of a year's map — which municipalities and city districts were there, which
+county, health trust and DPS served an area, what a code meant — and gives :meth:`Geography.membership`,
+the small area → parent table that :func:`samhandling.aggregate.roll_up` joins on.
+
+Catchments (opptaksområder) are drawn per service (:class:`~samhandling.model.CatchmentKind`): adult
+mental health (VOP, with DPSs) and child and adolescent mental health (BUP).  Every lookup that uses them
+takes ``kind=`` (default adult mental health) and every membership says which kind it is.  For each area
+and year the data says whether its catchment is *published* (a source lists it for that year),
+*recorded* (a source states the change for that year) or *derived* (carried from the nearest published
+year through the code changes, because the record is silent): :meth:`Geography.catchment_basis`.
 """
 
 from __future__ import annotations
 
-import functools
 import typing
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,12 +24,21 @@ from typing import Any
 import attrs
 import pyarrow as pa
 
-from samhandling.errors import SamhandlingError, UnknownCodeError, YearNotCoveredError
+from samhandling.errors import SamhandlingError, UnknownCodeError
 from samhandling.geography import changes as _changes
-from samhandling.geography._data import YEARS, rows
+from samhandling.geography._data import added_years, cached, rows, years
 from samhandling.geography.lookup import NameIndex
 from samhandling.levels import Level
-from samhandling.model import DPS, Catchment, County, District, HealthRegion, HealthTrust, Municipality
+from samhandling.model import (
+    DPS,
+    Catchment,
+    CatchmentKind,
+    County,
+    District,
+    HealthRegion,
+    HealthTrust,
+    Municipality,
+)
 
 __all__ = [
     "CATCHMENT_YEARS",
@@ -31,6 +46,8 @@ __all__ = [
     "NATIONAL_CODE",
     "ROLL_UP_LEVELS",
     "Area",
+    "CatchmentBasis",
+    "CatchmentException",
     "Geography",
     "SplitAreaError",
 ]
@@ -45,12 +62,17 @@ ROLL_UP_LEVELS: tuple[Level, ...] = (
     Level.DPS,
     Level.NATIONAL,
 )
-#: Years for which the reference data lists city districts (bydeler).
+#: The levels whose membership depends on the kind of catchment.
+CATCHMENT_LEVELS: tuple[Level, ...] = (Level.HEALTH_TRUST, Level.HEALTH_REGION, Level.DPS)
+#: Shipped years for which the reference data lists city districts (bydeler).
 DISTRICT_YEARS: tuple[int, ...] = tuple(
     sorted({y for row in rows("districts") for y in range(int(row["valid_from"]), int(row["valid_to"]) + 1)})
 )
-#: Years for which the catchments are published ones (SKDE); earlier years are derived from them.
+#: Years for which the shipped adult mental-health catchments are published ones (SKDE); other years
+#: are recorded or derived area by area (see :meth:`Geography.catchment_basis`).
 CATCHMENT_YEARS: tuple[int, ...] = (2024, 2025)
+
+_DEFAULT_KIND = CatchmentKind.ADULT_MENTAL_HEALTH
 
 Area = Municipality | County | District | HealthRegion | HealthTrust | DPS
 
@@ -62,6 +84,41 @@ class SplitAreaError(SamhandlingError, ValueError):
     whole cannot be put into one of them.  The message names the area, the candidates and the ways to
     give the shares.
     """
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class CatchmentBasis:
+    """On what the catchment of one area in one year rests.
+
+    ``basis`` is ``"published"`` (a source lists it for the year), ``"recorded"`` (a source states it for
+    the year, typically a change: Kongsvinger to Akershus universitetssykehus in 2019) or ``"derived"``
+    (carried from ``derived_from``, the nearest year with a published list, through the code changes).
+    ``source`` holds the source keys of ``docs/reference-data.md``; ``note`` says what a reader should know.
+    """
+
+    basis: str
+    source: str
+    note: str = ""
+    derived_from: int | None = None
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class CatchmentException:
+    """An area whose DPS is owned by another health trust than the one whose catchment holds it.
+
+    The health-trust and DPS layers of the reference data agree for every area and year except these;
+    each is recorded with the sources that disagree (``data/catchment_exceptions.csv``).  Rolling the
+    same rows up to health trusts directly and via DPSs gives different totals for exactly these areas.
+    """
+
+    kind: CatchmentKind
+    member: str
+    health_trust: str
+    dps: str
+    source: str
+    note: str
 
 
 def _level(value: Level | str, allowed: Iterable[Level] | None = None) -> Level:
@@ -80,17 +137,29 @@ def _level(value: Level | str, allowed: Iterable[Level] | None = None) -> Level:
     return level
 
 
+def _kind(value: CatchmentKind | str) -> CatchmentKind:
+    try:
+        return CatchmentKind(value)
+    except ValueError:
+        raise UnknownCodeError(
+            f"unknown catchment kind {value!r}; expected one of {[k.value for k in CatchmentKind]} "
+            f"(vop: adult mental health, bup: child and adolescent mental health, tsb: substance use)"
+        ) from None
+
+
 def _describe(area: Any) -> str:
     return f"{area.code} {area.name} ({area.level.value.replace('_', ' ')})"
 
 
 @typing.final
 @attrs.frozen(kw_only=True)
-class _Catchments:
-    """Who serves whom at one level: whole members and areas split between several owners."""
+class _Served:
+    """Who serves whom at one level of one kind in one year."""
 
     whole: Mapping[str, str]
     split: Mapping[str, tuple[str, ...]]
+    unknown: Mapping[str, str]
+    basis: Mapping[str, CatchmentBasis]
 
 
 @typing.final
@@ -100,12 +169,13 @@ class Geography:
 
     Build it with :meth:`for_year`; the attributes are tuples of the model's frozen area objects, sorted
     by code.  Lookups take a code or a name and forgive case and Norwegian letters (``"bodo"`` finds
-    Bodø) but never choose between two candidates: ``"Herøy"`` raises
-    :class:`~samhandling.errors.AmbiguousNameError` listing 1515 Herøy and 1818 Herøy.
+    Bodø); official names are SSB's (KLASS) for the year, with Sami and Kven forms, and everyday short
+    names are found too (``"Kautokeino"``).  They never choose between two candidates: ``"Herøy"`` raises
+    :class:`~samhandling.errors.AmbiguousNameError` listing 1515 and 1818.
 
-    Catchments (opptaksområder) for 2024 and 2025 are SKDE's; for 2017–2023 they are the 2024 ones
-    carried back through the code changes (``catchments_derived`` is then true), because no yearly
-    public list could be confirmed.
+    Catchments: see the module docstring; ``catchments`` holds every kind, each :class:`Catchment`
+    says its ``kind``.  ``origin`` is ``"shipped"`` for a year of this release and ``"added"`` for a year
+    added as data (:func:`samhandling.geography.add_year`).
     """
 
     year: int
@@ -117,13 +187,15 @@ class Geography:
     dps: tuple[DPS, ...]
     catchments: tuple[Catchment, ...]
     catchments_derived: bool
+    origin: str = "shipped"
     _indexes: Mapping[Level, NameIndex[Any]] = attrs.field(repr=False, alias="indexes")
-    _served: Mapping[Level, _Catchments] = attrs.field(repr=False, alias="served")
 
     # -- construction -----------------------------------------------------------------------------
     @classmethod
     def for_year(cls, year: int) -> Geography:
-        """The map of ``year`` (2017–2025); :class:`~samhandling.errors.YearNotCoveredError` outside.
+        """The map of ``year`` (1 January); :class:`~samhandling.errors.YearNotCoveredError` outside.
+
+        The error names the shipped years, the years added as data and how to add a later one.
 
         :param year: the year whose 1 January map is wanted.
         """
@@ -131,18 +203,36 @@ class Geography:
 
     @staticmethod
     def years() -> tuple[int, ...]:
-        """Every year the embedded data covers."""
-        return YEARS
+        """Every year there is a map for: shipped, then added as data."""
+        return years()
+
+    @staticmethod
+    def shipped_years() -> tuple[int, ...]:
+        """The years this release ships maps for (2017–2026)."""
+        from samhandling.geography._data import SHIPPED_YEARS
+
+        return SHIPPED_YEARS
+
+    @staticmethod
+    def added_years() -> tuple[int, ...]:
+        """The years added as data in this process (:func:`samhandling.geography.add_year`)."""
+        return tuple(sorted(added_years()))
+
+    @property
+    def added_from(self) -> Mapping[str, Any]:
+        """For a year added as data: the files it was made from and their checksums (else empty)."""
+        return added_years().get(self.year, {})
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Geography) and other.year == self.year
+        return isinstance(other, Geography) and other.year == self.year and other.origin == self.origin
 
     def __hash__(self) -> int:
         return hash(("Geography", self.year))
 
     def __repr__(self) -> str:
+        origin = "" if self.origin == "shipped" else " (added as data)"
         return (
-            f"<Geography {self.year}: {len(self.counties)} counties, {len(self.municipalities)} "
+            f"<Geography {self.year}{origin}: {len(self.counties)} counties, {len(self.municipalities)} "
             f"municipalities, {len(self.districts)} districts, {len(self.health_trusts)} health trusts, "
             f"{len(self.dps)} DPS>"
         )
@@ -226,49 +316,107 @@ class Geography:
         municipality = self._municipality_code(code)
         return self.county(municipality[:2])
 
-    def health_trust_of(self, code: str) -> HealthTrust:
-        """The health trust whose catchment holds this municipality or district.
+    def health_trust_of(self, code: str, *, kind: CatchmentKind | str = _DEFAULT_KIND) -> HealthTrust:
+        """The health trust whose ``kind`` catchment holds this municipality or district.
 
+        :param kind: the service (default adult mental health, ``"vop"``; ``"bup"`` for children and
+            young people).
         :raises SplitAreaError: the area is split between health trusts (Oslo, by district); ask
             for a district, or use :meth:`parents` to list the candidates.
         """
-        return self.health_trust(self._single_parent(code, Level.HEALTH_TRUST))
+        return self.health_trust(self._single_parent(code, Level.HEALTH_TRUST, _kind(kind)))
 
-    def dps_of(self, code: str) -> DPS:
-        """The DPS whose catchment holds this municipality or district (see :meth:`health_trust_of`)."""
-        return self.dps_unit(self._single_parent(code, Level.DPS))
+    def dps_of(self, code: str, *, kind: CatchmentKind | str = _DEFAULT_KIND) -> DPS:
+        """The DPS whose catchment holds this municipality or district (adult mental health only)."""
+        return self.dps_unit(self._single_parent(code, Level.DPS, _kind(kind)))
 
-    def health_region_of(self, code: str) -> HealthRegion:
+    def health_region_of(self, code: str, *, kind: CatchmentKind | str = _DEFAULT_KIND) -> HealthRegion:
         """The regional health authority (RHF) serving this municipality or district."""
-        return self.health_region(self._single_parent(code, Level.HEALTH_REGION))
+        return self.health_region(self._single_parent(code, Level.HEALTH_REGION, _kind(kind)))
 
-    def parents(self, code: str, to: Level | str) -> tuple[str, ...]:
-        """The code(s) at level ``to`` that serve this municipality or district: one, or several if split."""
+    def parents(
+        self, code: str, to: Level | str, *, kind: CatchmentKind | str = _DEFAULT_KIND
+    ) -> tuple[str, ...]:
+        """The code(s) at level ``to`` that serve this municipality or district: one, or several if split.
+
+        :param kind: for health trusts, health regions and DPSs, which service's catchment (default
+            adult mental health).
+        :raises UnknownCodeError: the reference data has no catchment for the area this year (the
+            message says why), or the code is not an area of this year.
+        """
         target = _level(to, ROLL_UP_LEVELS)
         self._check_area(code)
         if target is Level.NATIONAL:
             return (NATIONAL_CODE,)
         if target is Level.COUNTY:
             return (self._municipality_code(code)[:2],)
-        served = self._served[target]
-        if code in served.whole:
-            return (served.whole[code],)
-        if code in served.split:
-            return served.split[code]
-        if len(code) == 6 and code[:4] in served.whole:
-            return (served.whole[code[:4]],)
-        if len(code) == 6 and code[:4] in served.split:
-            return served.split[code[:4]]
-        raise UnknownCodeError(f"{code!r} is in no {target.value.replace('_', ' ')} catchment in {self.year}")
+        lookup = _kind(kind)
+        served = _served(self.year, lookup, target)
+        for key in (code, code[:4]) if len(code) == 6 else (code,):
+            if key in served.whole:
+                return (served.whole[key],)
+            if key in served.split:
+                return served.split[key]
+            if key in served.unknown:
+                raise UnknownCodeError(
+                    f"{self._describe_code(code)} has no {_layer_name(lookup, target)} in {self.year}: "
+                    f"{served.unknown[key]} (see docs/reference-data.md)"
+                )
+        raise UnknownCodeError(f"{code!r} is in no {_layer_name(lookup, target)} in {self.year}")
 
-    def _single_parent(self, code: str, level: Level) -> str:
-        found = self.parents(code, level)
+    def unassigned_reason(
+        self, code: str, to: Level | str, *, kind: CatchmentKind | str = _DEFAULT_KIND
+    ) -> str | None:
+        """Why an area of this year belongs to no catchment at level ``to``, or None if it belongs to one."""
+        target = _level(to, ROLL_UP_LEVELS)
+        if target not in CATCHMENT_LEVELS:
+            return None
+        served = _served(self.year, _kind(kind), target)
+        for key in (code, code[:4]) if len(code) == 6 else (code,):
+            if key in served.whole or key in served.split:
+                return None
+            if key in served.unknown:
+                return served.unknown[key]
+        return None
+
+    def catchment_basis(
+        self, code: str, to: Level | str = Level.HEALTH_TRUST, *, kind: CatchmentKind | str = _DEFAULT_KIND
+    ) -> CatchmentBasis:
+        """Whether the catchment of ``code`` this year is published, recorded or derived, and from where.
+
+        ``geo.catchment_basis("0402")`` in 2018 is recorded (Kongsvinger: Sykehuset Innlandet until
+        1 February 2019, SKDE); most areas of 2017–2023 are derived from the published lists of 2024.
+        """
+        target = _level(to, CATCHMENT_LEVELS)
+        self._check_area(code)
+        if target is Level.HEALTH_REGION:
+            target = Level.HEALTH_TRUST
+        served = _served(self.year, _kind(kind), target)
+        for key in (code, code[:4]) if len(code) == 6 else (code,):
+            if key in served.basis:
+                return served.basis[key]
+        raise UnknownCodeError(f"{code!r} is in no {_layer_name(_kind(kind), target)} in {self.year}")
+
+    def catchment_exceptions(
+        self, *, kind: CatchmentKind | str = _DEFAULT_KIND
+    ) -> tuple[CatchmentException, ...]:
+        """The areas whose DPS belongs to another health trust than their own this year, with sources."""
+        lookup = _kind(kind)
+        return tuple(e for e in _exceptions(self.year) if e.kind is lookup)
+
+    def _single_parent(self, code: str, level: Level, kind: CatchmentKind) -> str:
+        found = self.parents(code, level, kind=kind)
         if len(found) == 1:
             return found[0]
         what = level.value.replace("_", " ")
+        hint = (
+            "ask for one of its city districts or list them with parents()"
+            if len(code) == 4 and any(d.municipality == code for d in self.districts)
+            else "list them with parents(); roll-ups need weights for it"
+        )
         raise SplitAreaError(
-            f"{self._describe_code(code)} is split between {len(found)} {what} catchments in {self.year}: "
-            f"{', '.join(found)}; ask for one of its city districts or list them with parents()"
+            f"{self._describe_code(code)} is split between {len(found)} {what} catchments "
+            f"({kind.label}) in {self.year}: {', '.join(found)}; {hint}"
         )
 
     def _municipality_code(self, code: str) -> str:
@@ -282,12 +430,13 @@ class Geography:
             )
         if len(code) == 4:
             self.municipality(code)
-        elif not self.districts or code not in self.codes(Level.DISTRICT):
+        elif code not in self.codes(Level.DISTRICT):
             self.municipality(code[:4])  # a district of a city whose districts the data lacks this year
             raise UnknownCodeError(
                 f"district code {code!r} is not in the {self.year} district list"
-                if self.districts
-                else f"district code {code!r}: the reference data has no district list for {self.year}"
+                if any(d.municipality == code[:4] for d in self.districts)
+                else f"district code {code!r}: the reference data has no district list for {code[:4]} "
+                f"in {self.year}"
             )
 
     def _describe_code(self, code: str) -> str:
@@ -297,18 +446,8 @@ class Geography:
 
     # -- codes and membership -------------------------------------------------------------------------
     def codes(self, level: Level | str) -> frozenset[str]:
-        """Every code in use at ``level`` this year (``"national"`` is SSB's ``"0"``).
-
-        :raises YearNotCoveredError: ``level`` is ``"district"`` and the reference data has no
-            district list for this year (it has 2024–2025), so no code can be called valid or not.
-        """
-        lvl = _level(level)
-        if lvl is Level.DISTRICT and not self.districts:
-            raise YearNotCoveredError(
-                f"no city-district (bydel) list for {self.year}: the reference data has districts for "
-                f"{', '.join(str(y) for y in DISTRICT_YEARS)} only"
-            )
-        return _codes(self.year, lvl)
+        """Every code in use at ``level`` this year (``"national"`` is SSB's ``"0"``)."""
+        return _codes(self.year, _level(level))
 
     def explain_code(self, code: str) -> str:
         """A sentence on what ``code`` means in this year, or what became of it (for messages)."""
@@ -320,13 +459,13 @@ class Geography:
         if len(code) in (2, 4) and code.isdigit():
             level = Level.COUNTY if len(code) == 2 else Level.MUNICIPALITY
             message = _changes._not_in_year(level, code, self.year)
+            used = [y for y, names in _changes._names(level).items() if code in names]
+            events: tuple[Any, ...] = ()
             try:
-                if any(code in names for y, names in _changes._names(level).items() if y < self.year):
+                if any(y < self.year for y in used):
                     events = _changes.lineage(code, level=level)
-                else:
-                    events = tuple(
-                        reversed(_changes.where_from(code, self._first_year(level, code), level=level))
-                    )
+                elif used:
+                    events = tuple(reversed(_changes.where_from(code, min(used), level=level)))
             except SamhandlingError:
                 events = ()
             if events:
@@ -337,11 +476,7 @@ class Geography:
             return message
         return f"{code!r} is not an area code of {self.year}"
 
-    @staticmethod
-    def _first_year(level: Level, code: str) -> int:
-        return min(y for y, names in _changes._names(level).items() if code in names)
-
-    def membership(self, to: Level | str) -> pa.Table:
+    def membership(self, to: Level | str, *, kind: CatchmentKind | str = _DEFAULT_KIND) -> pa.Table:
         """The area → parent table for rolling municipalities and districts up to level ``to``.
 
         Columns ``region`` (municipality or district code), ``parent`` (code at level ``to``) and
@@ -349,15 +484,26 @@ class Geography:
         one parent has one row with weight 1.  A region split between parents (Oslo between health
         trusts, Levanger between DPSs) has one row per candidate with an empty weight: the shares are
         not published, so :func:`~samhandling.aggregate.roll_up` asks for district rows or weights.
-        """
-        return _membership(self.year, _level(to, ROLL_UP_LEVELS))
+        An area the data has no catchment for this year has no row (:meth:`unassigned_reason`).
+        The schema metadata says the level, the kind and the year (``samhandling.membership``).
 
-    def catchment(self, owner: str) -> Catchment:
-        """The catchment (whole members) of a DPS or health trust this year."""
+        :param kind: for health trusts, health regions and DPSs, which service's catchment.
+        """
+        target = _level(to, ROLL_UP_LEVELS)
+        lookup = _kind(kind) if target in CATCHMENT_LEVELS else _DEFAULT_KIND
+        return _membership(self.year, target, lookup)
+
+    def catchment(self, owner: str, *, kind: CatchmentKind | str = _DEFAULT_KIND) -> Catchment:
+        """The catchment (whole members) of a DPS or health trust this year, for ``kind``."""
+        lookup = _kind(kind)
         for item in self.catchments:
-            if item.owner == owner:
+            if item.owner == owner and item.kind is lookup:
                 return item
-        raise UnknownCodeError(f"no catchment for {owner!r} in {self.year}")
+        raise UnknownCodeError(f"no {lookup.label} catchment for {owner!r} in {self.year}")
+
+
+def _layer_name(kind: CatchmentKind, level: Level) -> str:
+    return f"{level.value.replace('_', ' ')} catchment for {kind.label} ({kind.value})"
 
 
 # -- building ---------------------------------------------------------------------------------------------
@@ -365,7 +511,7 @@ def _valid(row: Mapping[str, str], year: int) -> bool:
     return int(row["valid_from"]) <= year <= int(row["valid_to"])
 
 
-@functools.cache
+@cached
 def _codes(year: int, level: Level) -> frozenset[str]:
     geo = _build(year)
     if level is Level.NATIONAL:
@@ -377,45 +523,57 @@ def _codes(year: int, level: Level) -> frozenset[str]:
         Level.HEALTH_REGION: geo.health_regions,
         Level.HEALTH_TRUST: geo.health_trusts,
         Level.DPS: geo.dps,
-    }[level]
+    }.get(level, ())
     return frozenset(item.code for item in items)
 
 
-def _published_catchments() -> dict[Level, _Catchments]:
-    whole: dict[Level, dict[str, str]] = {Level.HEALTH_TRUST: {}, Level.DPS: {}}
-    split: dict[Level, dict[str, list[str]]] = {
-        Level.HEALTH_TRUST: defaultdict(list),
-        Level.DPS: defaultdict(list),
-    }
-    for row in rows("catchments"):
-        level = Level(row["level"])
-        if row["status"] == "member":
-            whole[level][row["member"]] = row["owner"]
-        else:
-            split[level][row["member"]].append(row["owner"])
-    out: dict[Level, _Catchments] = {}
-    for level in whole:
-        served = _Catchments(whole=whole[level], split={k: tuple(sorted(v)) for k, v in split[level].items()})
-        # A city served by district (Oslo at health-trust level) gets the owners of its districts.
-        cities = {member[:4] for member in (*served.whole, *served.split) if len(member) == 6}
-        by_city_whole = dict(served.whole)
-        by_city_split = dict(served.split)
-        for city in cities - set(served.whole) - set(served.split):
-            owners, _whole = _owners_2024(served, city)
-            if len(owners) == 1:
-                by_city_whole[city] = owners.pop()
-            else:
-                by_city_split[city] = tuple(sorted(owners))
-        out[level] = _Catchments(whole=by_city_whole, split=by_city_split)
-    return out
+@cached
+def _layer(kind: CatchmentKind, level: Level) -> tuple[Mapping[str, str], ...]:
+    return tuple(r for r in rows("catchments") if r["kind"] == kind.value and r["level"] == level.value)
 
 
-def _owners_2024(served: _Catchments, code: str) -> tuple[set[str], bool]:
-    """The owners serving a 2024 municipality code, and whether it is served whole by one."""
+@cached
+def _published_years(kind: CatchmentKind, level: Level) -> tuple[int, ...]:
+    found: set[int] = set()
+    for r in _layer(kind, level):
+        if r["basis"] == "published":
+            found.update(range(int(r["valid_from"]), int(r["valid_to"]) + 1))
+    return tuple(sorted(found & set(years())))
+
+
+def _no_layer(kind: CatchmentKind, level: Level) -> str:
+    if kind is CatchmentKind.SUBSTANCE_USE:
+        return (
+            "no public municipality-level list of catchments for specialised substance-use treatment (TSB) "
+            "has been found, so the reference data has none; use the adult mental-health catchments "
+            "(kind='vop') if your health trust's TSB catchment is the same, or give your own membership "
+            "through roll_up(weights=...)"
+        )
+    if kind is CatchmentKind.CHILD_ADOLESCENT_MENTAL_HEALTH and level is Level.DPS:
+        return "child and adolescent mental health (BUP) has no DPS catchments; roll up to health_trust"
+    return f"the reference data has no {_layer_name(kind, level)}"
+
+
+def _area_codes(year: int) -> tuple[list[str], list[str]]:
+    municipalities = sorted(_changes.codes_in(Level.MUNICIPALITY, year))
+    districts = sorted(r["code"] for r in rows("districts") if _valid(r, year))
+    return municipalities, districts
+
+
+def _basis_of(row: Mapping[str, str]) -> CatchmentBasis:
+    return CatchmentBasis(basis=row["basis"], source=row["source"], note=row.get("note", "") or "")
+
+
+def _owners_in(served: _Served, code: str) -> tuple[set[str], bool, str | None]:
+    """The owners serving an area of the base year, whether it is served whole, and an 'unknown' note."""
     if code in served.whole:
-        return {served.whole[code]}, True
+        return {served.whole[code]}, True, None
     if code in served.split:
-        return set(served.split[code]), False
+        return set(served.split[code]), False, None
+    if code in served.unknown:
+        return set(), False, served.unknown[code]
+    if len(code) == 6:
+        return _owners_in(served, code[:4]) if code[:4] in served.whole else (set(), False, None)
     by_district: set[str] = set()
     for member, owner in served.whole.items():
         if len(member) == 6 and member[:4] == code:
@@ -423,52 +581,155 @@ def _owners_2024(served: _Catchments, code: str) -> tuple[set[str], bool]:
     for member, owners in served.split.items():
         if len(member) == 6 and member[:4] == code:
             by_district.update(owners)
-    return by_district, False
+    return by_district, False, None
 
 
-def _derived_catchments(year: int, published: Mapping[Level, _Catchments]) -> dict[Level, _Catchments]:
-    """Catchments for a year before 2024: each code carried forward to the 2024 map and looked up there."""
-    base = CATCHMENT_YEARS[0]
-    successors = _changes.compose(
-        Level.MUNICIPALITY, year, base, lambda split: [1.0 / len(split.new)] * len(split.new)
-    )
-    out: dict[Level, _Catchments] = {}
-    for level, served in published.items():
-        whole: dict[str, str] = {}
-        split: dict[str, tuple[str, ...]] = {}
-        for code in _changes.codes_in(Level.MUNICIPALITY, year):
+def _even(split: _changes.Split) -> Sequence[float]:
+    return [1.0 / len(split.new)] * len(split.new)
+
+
+@cached
+def _served(year: int, kind: CatchmentKind, level: Level) -> _Served:
+    """The catchments of one kind and level in one year: explicit rows, then derived areas."""
+    if level is Level.HEALTH_REGION:
+        return _region_served(year, kind)
+    published = _published_years(kind, level)
+    if not published:
+        raise UnknownCodeError(_no_layer(kind, level))
+    whole: dict[str, str] = {}
+    split: dict[str, list[str]] = defaultdict(list)
+    unknown: dict[str, str] = {}
+    basis: dict[str, CatchmentBasis] = {}
+    for row in _layer(kind, level):
+        if not _valid(row, year):
+            continue
+        member = row["member"]
+        if row["status"] == "member":
+            whole[member] = row["owner"]
+        elif row["status"] == "split":
+            split[member].append(row["owner"])
+        else:
+            unknown[member] = row.get("note", "") or "no source names it"
+        basis.setdefault(member, _basis_of(row))
+    municipalities, districts = _area_codes(year)
+    if year not in published:
+        # before the published years: from the nearest published year; after them: from the year before,
+        # so that recorded changes (Alna 2026) are carried forward too
+        base_year = year - 1 if year > max(published) else min(p for p in published if p > year)
+        base = _served(base_year, kind, level)
+        explicit = set(whole) | set(split) | set(unknown)
+        missing_municipalities = [m for m in municipalities if m not in explicit]
+        successors = (
+            _changes.compose(Level.MUNICIPALITY, year, base_year, _even, codes=missing_municipalities)
+            if missing_municipalities
+            else {}
+        )
+        for code in missing_municipalities + [d for d in districts if d not in explicit]:
+            district = _changes.district_successor(code, year, base_year)
+            targets = [district] if district else [t for t, _w in successors.get(code, [])]
             owners: set[str] = set()
-            all_whole = True
-            for new_code, _weight in successors[code]:
-                found, is_whole = _owners_2024(served, new_code)
+            all_whole = bool(targets)
+            sources: set[str] = set()
+            for target in targets:
+                found, is_whole, gap = _owners_in(base, target)
+                if gap is not None:
+                    all_whole = False
                 owners |= found
                 all_whole = all_whole and is_whole
+                origin = base.basis.get(target) or base.basis.get(target[:4])
+                if origin is not None:
+                    sources.update(origin.source.split(";"))
+            if not owners:
+                continue
             if len(owners) == 1 and all_whole:
                 whole[code] = owners.pop()
-            elif owners:
-                split[code] = tuple(sorted(owners))
-        out[level] = _Catchments(whole=whole, split=split)
-    return out
+            else:
+                split[code] = sorted(owners)
+            basis[code] = CatchmentBasis(
+                basis="derived",
+                source=";".join(sorted(sources | {"klass131-changes"})),
+                note=f"carried from the catchments of {base_year} through the code changes",
+                derived_from=base_year,
+            )
+    frozen_split = {k: tuple(sorted(set(v))) for k, v in split.items()}
+    # A city served by district (Oslo at health-trust level) gets the owners of its districts.
+    cities = {member[:4] for member in (*whole, *frozen_split) if len(member) == 6}
+    provisional = _Served(whole=whole, split=frozen_split, unknown=unknown, basis=basis)
+    for city in cities - set(whole) - set(frozen_split) - set(unknown):
+        owners, _whole, _gap = _owners_in(provisional, city)
+        if not owners:
+            continue
+        if len(owners) == 1:
+            whole[city] = owners.pop()
+        else:
+            frozen_split[city] = tuple(sorted(owners))
+        districts_basis = {basis[d].basis for d in basis if d[:4] == city and len(d) == 6}
+        basis[city] = CatchmentBasis(
+            basis="derived" if "derived" in districts_basis else next(iter(districts_basis), "published"),
+            source=";".join(
+                sorted(
+                    {s for d in basis if d[:4] == city and len(d) == 6 for s in basis[d].source.split(";")}
+                )
+            ),
+            note="the health trusts or DPSs of its city districts",
+        )
+    return _Served(whole=whole, split=frozen_split, unknown=unknown, basis=basis)
 
 
-def _region_catchments(hf: _Catchments, region_of: Mapping[str, str]) -> _Catchments:
-    whole: dict[str, str] = {code: region_of[owner] for code, owner in hf.whole.items()}
+def _region_served(year: int, kind: CatchmentKind) -> _Served:
+    trusts = _served(year, kind, Level.HEALTH_TRUST)
+    region_of = {r["code"]: r["region"] for r in rows("health_trusts")}
+    whole: dict[str, str] = {code: region_of[owner] for code, owner in trusts.whole.items()}
     split: dict[str, tuple[str, ...]] = {}
-    for code, owners in hf.split.items():
+    for code, owners in trusts.split.items():
         regions = sorted({region_of[o] for o in owners})
         if len(regions) == 1:
             whole[code] = regions[0]
         else:
             split[code] = tuple(regions)
-    return _Catchments(whole=whole, split=split)
+    return _Served(whole=whole, split=split, unknown=dict(trusts.unknown), basis=dict(trusts.basis))
 
 
-@functools.cache
+@cached
+def _dps_units(year: int) -> tuple[DPS, ...]:
+    out: dict[str, DPS] = {}
+    for r in rows("dps"):
+        if _valid(r, year):
+            out[r["code"]] = DPS(code=r["code"], name=r["name"], health_trust=r["health_trust"])
+    return tuple(out[code] for code in sorted(out))
+
+
+@cached
+def _exceptions(year: int) -> tuple[CatchmentException, ...]:
+    return tuple(
+        CatchmentException(
+            kind=CatchmentKind(r["kind"]),
+            member=r["member"],
+            health_trust=r["health_trust"],
+            dps=r["dps"],
+            source=r["source"],
+            note=r["note"],
+        )
+        for r in rows("catchment_exceptions")
+        if _valid(r, year)
+    )
+
+
+def _kinds_and_levels() -> list[tuple[CatchmentKind, Level]]:
+    return [
+        (kind, level)
+        for kind in CatchmentKind
+        for level in (Level.HEALTH_TRUST, Level.DPS)
+        if _published_years(kind, level)
+    ]
+
+
+@cached
 def _build(year: int) -> Geography:
     counties = tuple(
         sorted((County.from_row(row) for row in rows("counties") if _valid(row, year)), key=lambda c: c.code)
     )
-    county_names = {c.code: c.name for c in counties}
+    county_names = {c.code: c for c in counties}
     municipalities = tuple(
         sorted(
             (Municipality.from_row(row) for row in rows("municipalities") if _valid(row, year)),
@@ -485,37 +746,43 @@ def _build(year: int) -> Geography:
         HealthTrust(code=r["code"], name=r["name"], region=r["region"]) for r in rows("health_trusts")
     )
     short_names = {r["code"]: r["short_name"] for r in rows("health_trusts")}
-    dps_units = tuple(
-        DPS(code=r["code"], name=r["name"], health_trust=r["health_trust"]) for r in rows("dps")
-    )
+    dps_units = _dps_units(year)
 
-    published = _published_catchments()
-    derived = year < CATCHMENT_YEARS[0]
-    served: dict[Level, _Catchments] = dict(_derived_catchments(year, published) if derived else published)
-    served[Level.HEALTH_REGION] = _region_catchments(
-        served[Level.HEALTH_TRUST], {t.code: t.region for t in trusts}
-    )
     catchments: list[Catchment] = []
-    for level in (Level.HEALTH_TRUST, Level.DPS):
+    derived = False
+    for kind, level in _kinds_and_levels():
+        served = _served(year, kind, level)
+        if kind is _DEFAULT_KIND and level is Level.HEALTH_TRUST:
+            derived = any(b.basis == "derived" for b in served.basis.values())
         members: dict[str, list[str]] = defaultdict(list)
-        for code, owner in served[level].whole.items():
+        for code, owner in served.whole.items():
             members[owner].append(code)
         catchments += [
-            Catchment(owner=owner, level=level, year=year, members=tuple(codes))
+            Catchment(owner=owner, level=level, year=year, members=tuple(codes), kind=kind)
             for owner, codes in sorted(members.items())
         ]
 
     indexes: dict[Level, NameIndex[Any]] = {
-        lvl: NameIndex(_describe) for lvl in Level if lvl is not Level.NATIONAL
+        lvl: NameIndex(_describe)
+        for lvl in (
+            Level.HEALTH_REGION,
+            Level.COUNTY,
+            Level.HEALTH_TRUST,
+            Level.DPS,
+            Level.MUNICIPALITY,
+            Level.DISTRICT,
+        )
     }
     for county in counties:
-        indexes[Level.COUNTY].add(county.code, county.name, county)
+        indexes[Level.COUNTY].add(county.code, county.name, county, aliases=[county.short_name])
     for municipality in municipalities:
+        its_county = county_names.get(municipality.county)
         indexes[Level.MUNICIPALITY].add(
             municipality.code,
             municipality.name,
             municipality,
-            qualifier=county_names.get(municipality.county),
+            qualifier=its_county.name if its_county is not None else None,
+            aliases=[municipality.short_name],
         )
     city_names = {m.code: m.name for m in municipalities}
     for district in districts:
@@ -545,29 +812,40 @@ def _build(year: int) -> Geography:
         dps=dps_units,
         catchments=tuple(catchments),
         catchments_derived=derived,
+        origin="added" if year in added_years() else "shipped",
         indexes=indexes,
-        served=served,
     )
 
 
-@functools.cache
-def _membership(year: int, to: Level) -> pa.Table:
+@cached
+def _membership(year: int, to: Level, kind: CatchmentKind) -> pa.Table:
     geo = _build(year)
     regions: list[str] = []
     parents: list[str] = []
     weights: list[float | None] = []
     areas = [m.code for m in geo.municipalities] + [d.code for d in geo.districts]
     for code in areas:
-        found = geo.parents(code, to)
+        if to in CATCHMENT_LEVELS and geo.unassigned_reason(code, to, kind=kind) is not None:
+            continue
+        try:
+            found = geo.parents(code, to, kind=kind)
+        except UnknownCodeError:
+            continue
         weight = 1.0 if len(found) == 1 else None
         for parent in found:
             regions.append(code)
             parents.append(parent)
             weights.append(weight)
-    return pa.table(
+    table = pa.table(
         {
             "region": pa.array(regions, pa.string()),
             "parent": pa.array(parents, pa.string()),
             "weight": pa.array(weights, pa.float64()),
         }
     )
+    import json
+
+    meta = {"level": to.value, "year": year}
+    if to in CATCHMENT_LEVELS:
+        meta["kind"] = kind.value
+    return table.replace_schema_metadata({"samhandling.membership": json.dumps(meta)})

@@ -20,7 +20,6 @@ the whole span of a restoration the old codes go straight to their restored succ
 from __future__ import annotations
 
 import enum
-import functools
 import typing
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -28,12 +27,14 @@ from collections.abc import Callable, Iterable, Sequence
 import attrs
 
 from samhandling.errors import UnknownCodeError, YearNotCoveredError
-from samhandling.geography._data import FIRST_YEAR, LAST_YEAR, rows
+from samhandling.geography._data import FIRST_YEAR, cached, last_year, rows, years
 from samhandling.levels import Level
 
 __all__ = [
     "ChangeKind",
     "CodeChange",
+    "DistrictChange",
+    "DistrictChangeKind",
     "Pair",
     "Resolver",
     "Restoration",
@@ -42,6 +43,9 @@ __all__ = [
     "changes",
     "codes_in",
     "compose",
+    "covered_years_text",
+    "district_changes",
+    "district_successor",
     "history",
     "lineage",
     "name_in",
@@ -70,7 +74,7 @@ class ChangeKind(enum.StrEnum):
     RENAME = "rename"
     """Same code, new official name (Trondheim → Trondheim - Tråante, 2023)."""
     BOUNDARY = "boundary"
-    """Same code and name; KLASS records a boundary adjustment (Evenes, 2020)."""
+    """Same code and name; KLASS records a boundary adjustment (Indre Østfold, 2026)."""
 
 
 def _strings(values: Iterable[str]) -> tuple[str, ...]:
@@ -141,20 +145,32 @@ def _check_level(level: Level | str) -> Level:
 
 
 def check_year(year: int, what: str = "geography") -> int:
-    """``year`` if the embedded maps cover it, else :class:`YearNotCoveredError` naming ``what``."""
-    if not isinstance(year, int) or isinstance(year, bool) or not FIRST_YEAR <= year <= LAST_YEAR:
-        raise YearNotCoveredError(
-            f"{what}: year {year!r} is outside the years the embedded maps cover ({FIRST_YEAR}–{LAST_YEAR})"
-        )
+    """``year`` if there is a map for it (shipped or added as data), else :class:`YearNotCoveredError`."""
+    if not isinstance(year, int) or isinstance(year, bool) or year not in years():
+        raise YearNotCoveredError(f"{what}: year {year!r} is outside {covered_years_text()}")
     return year
 
 
+def covered_years_text() -> str:
+    """The years there are maps for, as a sentence part: shipped, added, and how to add one."""
+    from samhandling.geography._data import SHIPPED_YEARS, added_years
+
+    text = f"the years the shipped maps cover ({SHIPPED_YEARS[0]}–{SHIPPED_YEARS[-1]})"
+    added = sorted(added_years())
+    if added:
+        text += f" and the years added as data ({', '.join(str(y) for y in added)})"
+    return (
+        text + f"; a later year can be added as data from SSB's KLASS files with "
+        f"samhandling.geography.add_year({last_year() + 1}, ...) (see docs/howto/add-a-year.md)"
+    )
+
+
 # -- maps -----------------------------------------------------------------------------------------------
-@functools.cache
+@cached
 def _names(level: Level) -> dict[int, dict[str, str]]:
     """year → code → name, for every covered year."""
     table = "municipalities" if level is Level.MUNICIPALITY else "counties"
-    out: dict[int, dict[str, str]] = {year: {} for year in range(FIRST_YEAR, LAST_YEAR + 1)}
+    out: dict[int, dict[str, str]] = {year: {} for year in years()}
     for row in rows(table):
         for year in range(int(row["valid_from"]), int(row["valid_to"]) + 1):
             out[year][row["code"]] = row["name"]
@@ -184,12 +200,12 @@ def _not_in_year(level: Level, code: str, year: int) -> str:
         return f"{level.value} code {code!r} did not exist in {year} (it was in use {span})"
     return (
         f"{level.value} code {code!r} did not exist in {year} "
-        f"(it is not a code of any year {FIRST_YEAR}–{LAST_YEAR})"
+        f"(it is not a code of any year {FIRST_YEAR}–{last_year()})"
     )
 
 
 # -- change rows and events -----------------------------------------------------------------------------
-@functools.cache
+@cached
 def _change_rows(level: Level) -> tuple[tuple[int, str, str, str, str, str], ...]:
     table = "municipality_changes" if level is Level.MUNICIPALITY else "county_changes"
     return tuple(
@@ -224,7 +240,7 @@ def _components(pairs: Iterable[tuple[str, str]]) -> list[tuple[list[str], list[
     return list(groups.values())
 
 
-@functools.cache
+@cached
 def changes(level: Level | str = Level.MUNICIPALITY) -> tuple[CodeChange, ...]:
     """Every change event at ``level`` (municipality or county), in order of year."""
     lvl = _check_level(level)
@@ -283,7 +299,7 @@ def history(code: str, level: Level | str | None = None) -> tuple[CodeChange, ..
     lvl = _check_level(level) if level is not None else _level_of_code(code)
     found = tuple(e for e in changes(lvl) if code in e.old_codes or code in e.new_codes)
     if not found and not any(code in names for names in _names(lvl).values()):
-        raise UnknownCodeError(_not_in_year(lvl, code, LAST_YEAR).replace(f" in {LAST_YEAR}", ""))
+        raise UnknownCodeError(_not_in_year(lvl, code, last_year()).replace(f" in {last_year()}", ""))
     return found
 
 
@@ -300,7 +316,7 @@ def lineage(
     lvl = _check_level(level) if level is not None else _level_of_code(code)
     years = [y for y, names in _names(lvl).items() if code in names]
     if not years:
-        raise UnknownCodeError(_not_in_year(lvl, code, LAST_YEAR).replace(f" in {LAST_YEAR}", ""))
+        raise UnknownCodeError(_not_in_year(lvl, code, last_year()).replace(f" in {last_year()}", ""))
     start = years[0] if since is None else since
     current = {code}
     chain: list[CodeChange] = []
@@ -338,14 +354,14 @@ def story(code: str, *, level: Level | str | None = None) -> tuple[CodeChange, .
     lvl = _check_level(level) if level is not None else _level_of_code(code)
     years = [y for y, names in _names(lvl).items() if code in names]
     if not years:
-        raise UnknownCodeError(_not_in_year(lvl, code, LAST_YEAR).replace(f" in {LAST_YEAR}", ""))
+        raise UnknownCodeError(_not_in_year(lvl, code, last_year()).replace(f" in {last_year()}", ""))
     before = tuple(reversed(where_from(code, years[0], level=lvl)))
     after = lineage(code, level=lvl)
     return tuple(dict.fromkeys(before + after))
 
 
 # -- steps and their composition --------------------------------------------------------------------------
-@functools.cache
+@cached
 def step_table(level: Level | str, year: int) -> tuple[Pair, ...]:
     """Every code of ``year - 1`` with the code(s) it became on 1 January ``year`` (identity if unchanged)."""
     lvl = _check_level(level)
@@ -427,7 +443,7 @@ class Restoration:
         return f"{old} {verb} {self.new_code} {self.new_name} ({self.new_year})"
 
 
-@functools.cache
+@cached
 def restorations(level: Level | str = Level.MUNICIPALITY) -> tuple[Restoration, ...]:
     """The restored areas at ``level``, checked against the maps and the change rows.
 
@@ -617,3 +633,93 @@ def _restored_back(
         )
         out[new] = dict(zip(olds, (float(v) for v in resolve(split))))
     return out
+
+
+# -- city districts -----------------------------------------------------------------------------------------
+class DistrictChangeKind(enum.StrEnum):
+    """What happened to a city district (or a municipality that became one) on 1 January of a year."""
+
+    RENUMBER = "renumber"
+    """The same district under a new code, because its city got a new code (Bergen 1201 → 4601, 2020)."""
+    MUNICIPALITY_TO_DISTRICT = "municipality_to_district"
+    """A whole municipality became a district of a city (1141 Finnøy → 110308 Finnøy, 2020)."""
+    MUNICIPALITY_INTO_DISTRICT = "municipality_into_district"
+    """A municipality became part of an existing district, which grew (5030 Klæbu → 500104 Heimdal, 2020)."""
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class DistrictChange:
+    """One row of ``data/district_changes.csv``: ``old_code`` became (part of) district ``new_code``."""
+
+    year: int
+    kind: DistrictChangeKind = attrs.field(converter=DistrictChangeKind)
+    old_code: str
+    old_name: str
+    new_code: str
+    new_name: str
+    source: str = ""
+
+    def __str__(self) -> str:
+        old, new = f"{self.old_code} {self.old_name}", f"{self.new_code} {self.new_name}"
+        return f"{self.year} {self.kind.value}: {old} → {new}"
+
+
+@cached
+def district_changes() -> tuple[DistrictChange, ...]:
+    """Every recorded change of a city-district code, in order of year."""
+    return tuple(
+        sorted(
+            (
+                DistrictChange(
+                    year=int(r["year"]),
+                    kind=r["kind"],
+                    old_code=r["old_code"],
+                    old_name=r["old_name"],
+                    new_code=r["new_code"],
+                    new_name=r["new_name"],
+                    source=r["source"],
+                )
+                for r in rows("district_changes")
+            ),
+            key=lambda c: (c.year, c.old_code),
+        )
+    )
+
+
+@cached
+def _district_codes(year: int) -> frozenset[str]:
+    return frozenset(
+        r["code"] for r in rows("districts") if int(r["valid_from"]) <= year <= int(r["valid_to"])
+    )
+
+
+def district_successor(code: str, from_year: int, to_year: int, *, whole_only: bool = False) -> str | None:
+    """The district that area ``code`` of ``from_year`` lies in in ``to_year``, or None.
+
+    ``code`` is a district code, or a municipality code that later became (part of) a district: 1141
+    Finnøy of 2019 lies in 110308 Finnøy in 2024, 5030 Klæbu of 2019 in 500104 Heimdal.  Going back in
+    time only renumbered districts are followed.  With ``whole_only`` a district that grew on the way
+    (Heimdal in 2020) has no successor, because its figures of one year do not cover the other's area.
+    """
+    check_year(from_year)
+    check_year(to_year)
+    current = code
+    if to_year >= from_year:
+        for change in district_changes():
+            if from_year < change.year <= to_year:
+                if change.old_code == current:
+                    current = change.new_code
+                elif (
+                    whole_only
+                    and change.new_code == current
+                    and change.kind is not DistrictChangeKind.RENUMBER
+                ):
+                    return None
+    else:
+        for change in reversed(district_changes()):
+            if to_year < change.year <= from_year and change.new_code == current:
+                if change.kind is not DistrictChangeKind.RENUMBER:
+                    return None
+                current = change.old_code
+    return current if current in _district_codes(to_year) else None

@@ -2,8 +2,9 @@
 
 Domain objects describe the world of samhandling – areas (:class:`Municipality`, :class:`District`,
 :class:`DPS`, :class:`Catchment` …), kinds of service and concrete services, target groups
-(målgrupper), the cooperation agreements between municipalities and health trusts with the eleven
-subjects of helse- og omsorgstjenesteloven § 6-2, joint teams and the specialist-care units admissions
+(målgrupper), the cooperation agreements between municipalities and health trusts with the subjects
+of helse- og omsorgstjenesteloven § 6-2 as the law stood on a given day (eleven until 31 July 2022,
+thirteen from 1 August 2022), joint teams and the specialist-care units admissions
 are counted by.
 
 They are small, frozen ``attrs`` value objects: codes are checked when an object is made, collections
@@ -24,8 +25,19 @@ from samhandling.model.agreements import (
     PartyKind,
     StatutorySubject,
     coverage,
+    required_subjects,
+    subjects_in_force,
 )
-from samhandling.model.areas import DPS, Catchment, County, District, HealthRegion, HealthTrust, Municipality
+from samhandling.model.areas import (
+    DPS,
+    Catchment,
+    CatchmentKind,
+    County,
+    District,
+    HealthRegion,
+    HealthTrust,
+    Municipality,
+)
 from samhandling.model.care_units import CareUnit, UnitType
 from samhandling.model.services import BUILTIN_SERVICE_KINDS, Service, ServiceKind, ServiceLevel
 from samhandling.model.target_groups import BUILTIN_TARGET_GROUPS, TargetGroup
@@ -39,6 +51,7 @@ __all__ = [
     "AgreementKind",
     "CareUnit",
     "Catchment",
+    "CatchmentKind",
     "County",
     "District",
     "HealthRegion",
@@ -55,4 +68,6 @@ __all__ = [
     "Team",
     "UnitType",
     "coverage",
+    "required_subjects",
+    "subjects_in_force",
 ]

@@ -1,10 +1,16 @@
 """Agreements: the cooperation agreements, sub-agreements and inter-municipal deals behind samhandling.
 
 Every municipality must have a cooperation agreement (samarbeidsavtale) with its health trust, and
-helse- og omsorgstjenesteloven § 6-2 lists eleven subjects it must cover at the least
-(:class:`StatutorySubject`).  In practice the main agreement is short and the subjects are filled in by
-sub-agreements (tjenesteavtaler / delavtaler), so whether a municipality's agreements are complete is a
-question about the main agreement *and* its sub-agreements together: :func:`coverage` answers it.
+helse- og omsorgstjenesteloven § 6-2 first paragraph lists the subjects it must cover at the least
+(:class:`StatutorySubject`).  The list depends on the date: eleven subjects from the Act's entry into
+force on 1 January 2012, thirteen from 1 August 2022 (Prop. 102 L (2020–2021) added no. 12, joint
+planning and development of the services, and no. 13, children and young people with complex needs who
+receive services from both levels), and agreements had to cover the two new subjects from 1 July 2023.
+:func:`subjects_in_force` and :func:`required_subjects` give the lists for a day.
+
+In practice the main agreement is short and the subjects are filled in by sub-agreements
+(tjenesteavtaler / delavtaler), so whether a municipality's agreements are complete is a question about
+the main agreement *and* its sub-agreements together: :func:`coverage` answers it.
 
 Agreements between municipalities (interkommunalt samarbeid, e.g. one ØHD unit for a region) and with
 voluntary organisations are agreements too, but § 6-2 does not apply to them.
@@ -24,13 +30,27 @@ from samhandling.errors import ValidationError
 from samhandling.model import _validators as v
 
 __all__ = [
+    "ACT_IN_FORCE",
+    "AMENDMENT_2022_DEADLINE",
+    "AMENDMENT_2022_IN_FORCE",
     "Agreement",
     "AgreementKind",
     "Party",
     "PartyKind",
     "StatutorySubject",
     "coverage",
+    "judged_on",
+    "required_subjects",
+    "subjects_in_force",
 ]
+
+#: Helse- og omsorgstjenesteloven (LOV-2011-06-24-30) entered into force on this day, § 6-2 with it.
+ACT_IN_FORCE = dt.date(2012, 1, 1)
+#: § 6-2 first paragraph nos. 12 and 13 (Prop. 102 L (2020–2021)) entered into force on this day.
+AMENDMENT_2022_IN_FORCE = dt.date(2022, 8, 1)
+#: From this day the cooperation agreements had to cover nos. 12 and 13 (Helsedirektoratet's
+#: consultation letter on the revised guide: the agreements are to be updated "fra og med 1. juli 2023").
+AMENDMENT_2022_DEADLINE = dt.date(2023, 7, 1)
 
 
 class AgreementKind(enum.StrEnum):
@@ -47,10 +67,12 @@ class AgreementKind(enum.StrEnum):
 
 
 class StatutorySubject(enum.Enum):
-    """The eleven subjects a cooperation agreement must cover (helse- og omsorgstjenesteloven § 6-2).
+    """The subjects a cooperation agreement must cover (helse- og omsorgstjenesteloven § 6-2 first paragraph).
 
     Members are numbered as in the law (``StatutorySubject(4)`` is the emergency 24-hour offer) and
-    carry a short Norwegian ``label`` and an English ``label_en``.
+    carry a short Norwegian ``label``, an English ``label_en`` and the day the subject entered into force
+    (``in_force_from``): nos. 1–11 on 1 January 2012, nos. 12 and 13 on 1 August 2022.  Which of them an
+    agreement had to cover on a given day is :func:`required_subjects`.
     """
 
     TASK_DIVISION = 1
@@ -64,11 +86,23 @@ class StatutorySubject(enum.Enum):
     ICT = 9
     PREVENTION = 10
     PREPAREDNESS = 11
+    JOINT_PLANNING = 12
+    CHILDREN_COMPLEX_NEEDS = 13
 
     @property
     def number(self) -> int:
-        """The number of the subject in § 6-2 (1–11)."""
+        """The number of the subject in § 6-2 (1–13)."""
         return self.value
+
+    @property
+    def in_force_from(self) -> dt.date:
+        """The day this subject became part of § 6-2 first paragraph."""
+        return AMENDMENT_2022_IN_FORCE if self.value > 11 else ACT_IN_FORCE
+
+    @property
+    def required_from(self) -> dt.date:
+        """The first day a cooperation agreement had to cover this subject (1 July 2023 for nos. 12, 13)."""
+        return AMENDMENT_2022_DEADLINE if self.value > 11 else ACT_IN_FORCE
 
     @property
     def label(self) -> str:
@@ -130,7 +164,50 @@ _SUBJECT_LABELS: dict[StatutorySubject, tuple[str, str]] = {
         "Omforente beredskapsplaner og planer for den akuttmedisinske kjeden",
         "Agreed preparedness plans and plans for the acute medical chain",
     ),
+    StatutorySubject.JOINT_PLANNING: (
+        "Konkret beskrivelse av hvordan partene sammen skal utvikle og planlegge tjenestene",
+        "A concrete description of how the parties together develop and plan the services",
+    ),
+    StatutorySubject.CHILDREN_COMPLEX_NEEDS: (
+        "Samarbeid om ytelse av helse- og omsorgstjenester til barn og unge med sammensatte vansker og "
+        "lidelser, og som derfor mottar tjenester fra begge forvaltningsnivåene",
+        "Cooperation on health and care services to children and young people with complex difficulties "
+        "and disorders who therefore receive services from both levels",
+    ),
 }
+
+
+def _law_day(day: dt.date, where: str) -> dt.date:
+    if not isinstance(day, dt.date):
+        raise ValidationError(f"{where}: {day!r} is not a date (expected a datetime.date)")
+    if isinstance(day, dt.datetime):
+        day = day.date()
+    if day < ACT_IN_FORCE:
+        raise ValidationError(
+            f"{where}: {day.isoformat()} is before helse- og omsorgstjenesteloven entered into force "
+            f"({ACT_IN_FORCE.isoformat()}); § 6-2 did not exist then"
+        )
+    return day
+
+
+def subjects_in_force(day: dt.date) -> tuple[StatutorySubject, ...]:
+    """The subjects § 6-2 first paragraph listed on ``day``: nos. 1–11, and from 1 August 2022 nos. 1–13.
+
+    :raises ValidationError: ``day`` is before 1 January 2012, when the Act entered into force.
+    """
+    day = _law_day(day, "subjects_in_force")
+    return tuple(subject for subject in StatutorySubject if subject.in_force_from <= day)
+
+
+def required_subjects(day: dt.date) -> tuple[StatutorySubject, ...]:
+    """The subjects a cooperation agreement had to cover on ``day``.
+
+    Nos. 12 and 13 entered into force on 1 August 2022, and the agreements had until 1 July 2023 to
+    cover them: between those days they are in force (:func:`subjects_in_force`) but an agreement that
+    lacks them is not yet incomplete.
+    """
+    day = _law_day(day, "required_subjects")
+    return tuple(subject for subject in StatutorySubject if subject.required_from <= day)
 
 
 def _subject_or_error(value: StatutorySubject | int | str, where: str) -> StatutorySubject:
@@ -147,7 +224,7 @@ def _subject_or_error(value: StatutorySubject | int | str, where: str) -> Statut
             pass
     raise ValidationError(
         f"{where}: {value!r} is not a statutory subject of helse- og omsorgstjenesteloven § 6-2 "
-        "(expected a number 1–11 or a StatutorySubject)"
+        "(expected a number 1–13 or a StatutorySubject; nos. 12 and 13 are in force from 1 August 2022)"
     )
 
 
@@ -290,37 +367,63 @@ class Agreement:
         return tuple(p.code for p in self.parties if p.kind is PartyKind.MUNICIPALITY and p.code is not None)
 
     def covers(self, subject: StatutorySubject | int) -> bool:
-        """Whether this agreement itself covers ``subject`` (a member or its number 1–11)."""
+        """Whether this agreement itself covers ``subject`` (a member or its number 1–13)."""
         return _subject_or_error(subject, "Agreement.covers") in self.subjects
 
-    def missing_subjects(self) -> tuple[StatutorySubject, ...]:
-        """The § 6-2 subjects this cooperation agreement does not cover, in the order of the law.
+    def missing_subjects(self, *, on: dt.date | None = None) -> tuple[StatutorySubject, ...]:
+        """The § 6-2 subjects this cooperation agreement had to cover on ``on`` and does not, in law order.
 
-        Only a cooperation agreement (samarbeidsavtale) has to cover all eleven subjects, so for every
-        other kind this returns an empty tuple: a sub-agreement covers a few subjects on purpose, and
-        inter-municipal and voluntary agreements are not under § 6-2.  To judge a main agreement
-        together with its sub-agreements, use :func:`coverage`.
+        The subjects are judged as the law stood on ``on`` (:func:`required_subjects`); without ``on``, on
+        the agreement's own date (:func:`judged_on`: today if it is still in force, else its last day).
+        Only a cooperation agreement (samarbeidsavtale) has to cover the subjects, so for every other kind
+        this returns an empty tuple: a sub-agreement covers a few subjects on purpose, and inter-municipal
+        and voluntary agreements are not under § 6-2.  To judge a main agreement together with its
+        sub-agreements, use :func:`coverage`.
         """
         if self.kind is not AgreementKind.COOPERATION_AGREEMENT:
             return ()
-        return tuple(subject for subject in StatutorySubject if subject not in self.subjects)
+        day = on if on is not None else judged_on([self])
+        return tuple(subject for subject in required_subjects(day) if subject not in self.subjects)
 
     def is_valid_on(self, day: dt.date) -> bool:
         """Whether the agreement is in force on ``day`` (both ends inclusive)."""
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
 
+def judged_on(agreements: Iterable[Agreement], *, today: dt.date | None = None) -> dt.date:
+    """The day agreements are judged on when no day is given: their own date.
+
+    That is ``today`` (default: the current date) if one of them is still in force then, otherwise the
+    last day one of them was in force.  So an agreement that ended in 2021 is judged by the eleven
+    subjects of 2021, and one still in force by the law as it stands now.
+    """
+    now = today if today is not None else dt.date.today()
+    ends = [a.valid_to for a in agreements]
+    if not ends:
+        return now
+    if any(end is None or end >= now for end in ends):
+        return now
+    return max(end for end in ends if end is not None)
+
+
 def coverage(agreements: Iterable[Agreement], *, on: dt.date | None = None) -> dict[StatutorySubject, bool]:
     """Which § 6-2 subjects a main agreement and its sub-agreements cover together.
 
-    Only cooperation agreements and sub-agreements count; inter-municipal and voluntary agreements in
-    the input are ignored.  With ``on``, only agreements in force on that day count.  A sub-agreement
-    whose ``parent`` is not among the cooperation agreements given raises :class:`ValidationError`,
-    because it most likely belongs to another municipality's agreement; when no cooperation agreement
-    is given at all, the sub-agreements are combined on their own.
+    The agreements are judged against the subjects in force on ``on`` (:func:`subjects_in_force`): nos.
+    1–11 before 1 August 2022, nos. 1–13 from then.  Without ``on`` they are judged on their own date
+    (:func:`judged_on`).  Only cooperation agreements and sub-agreements count; inter-municipal and
+    voluntary agreements in the input are ignored.  With ``on``, only agreements in force on that day
+    count.  A sub-agreement whose ``parent`` is not among the cooperation agreements given raises
+    :class:`ValidationError`, because it most likely belongs to another municipality's agreement; when no
+    cooperation agreement is given at all, the sub-agreements are combined on their own.
 
-    :returns: every subject in the order of the law, mapped to whether some agreement covers it.
+    Between 1 August 2022 and 30 June 2023 nos. 12 and 13 are in force but not yet required of the
+    agreements; :func:`required_subjects` of the same day tells which the agreements had to cover.
+
+    :returns: every subject in force on the day, in the order of the law, mapped to whether some agreement
+        covers it.
     """
+    agreements = list(agreements)
     relevant = [
         agreement
         for agreement in agreements
@@ -336,4 +439,5 @@ def coverage(agreements: Iterable[Agreement], *, on: dt.date | None = None) -> d
                     f"among the cooperation agreements given ({', '.join(sorted(main_ids))})"
                 )
     covered = frozenset().union(*(a.subjects for a in relevant))
-    return {subject: subject in covered for subject in StatutorySubject}
+    day = on if on is not None else judged_on(relevant or agreements)
+    return {subject: subject in covered for subject in subjects_in_force(day)}

@@ -14,6 +14,7 @@ reference data live in :mod:`samhandling.geography`; numbers live in StatTables.
 
 from __future__ import annotations
 
+import enum
 import typing
 from collections.abc import Mapping
 from typing import Any
@@ -27,6 +28,7 @@ from samhandling.model import _validators as v
 __all__ = [
     "DPS",
     "Catchment",
+    "CatchmentKind",
     "County",
     "District",
     "HealthRegion",
@@ -106,6 +108,9 @@ class County:
     name: str = _name_field()
     valid_from: int | None = _valid_from_field()
     valid_to: int | None = _valid_to_field()
+    short_name: str = attrs.field(default="", converter=v.strip_text)
+    """The everyday Norwegian name when the official one has several forms (``"Troms"`` for
+    ``"Troms - Romsa - Tromssa"``); empty when it is the official name."""
 
     @property
     def level(self) -> Level:
@@ -124,6 +129,7 @@ class County:
             name=_text(row, "name", cls.__name__),
             valid_from=_optional(row, "valid_from"),
             valid_to=_optional(row, "valid_to"),
+            short_name=_optional(row, "short_name") or "",
         )
 
 
@@ -144,6 +150,10 @@ class Municipality:
     )
     valid_from: int | None = _valid_from_field()
     valid_to: int | None = _valid_to_field()
+    short_name: str = attrs.field(default="", converter=v.strip_text)
+    """The everyday name when SSB's official name has several forms or a qualifier (``"Kautokeino"`` for
+    ``"Guovdageaidnu - Kautokeino"``, ``"Herøy"`` for ``"Herøy (Nordland)"``); empty when it is the official
+    name.  Lookups find the area by it too."""
 
     @property
     def level(self) -> Level:
@@ -167,6 +177,7 @@ class Municipality:
             name=_text(row, "name", cls.__name__),
             valid_from=_optional(row, "valid_from"),
             valid_to=_optional(row, "valid_to"),
+            short_name=_optional(row, "short_name") or "",
             **({} if county is None else {"county": str(county)}),
         )
 
@@ -283,6 +294,38 @@ class DPS:
 _CATCHMENT_LEVELS = (Level.DPS, Level.HEALTH_TRUST)
 
 
+class CatchmentKind(enum.StrEnum):
+    """Which specialist service a catchment (opptaksområde) is for: they are drawn per service.
+
+    A municipality can belong to one health trust for adults and another for children (4635 Gulen:
+    Helse Bergen for adult mental health, Helse Førde for child and adolescent mental health, 2024).
+    """
+
+    ADULT_MENTAL_HEALTH = "vop"
+    """Psykisk helsevern for voksne (VOP): health trusts and their DPSs."""
+    CHILD_ADOLESCENT_MENTAL_HEALTH = "bup"
+    """Psykisk helsevern for barn og unge (BUP): health trusts; BUP units have no DPS catchments."""
+    SUBSTANCE_USE = "tsb"
+    """Tverrfaglig spesialisert rusbehandling (TSB): no public municipality-level list has been found, so
+    the reference data has none; asking for it raises an error that says so."""
+
+    @property
+    def label(self) -> str:
+        """The Norwegian name of the service."""
+        return _KIND_LABELS[self]
+
+
+_KIND_LABELS = {
+    CatchmentKind.ADULT_MENTAL_HEALTH: "psykisk helsevern for voksne",
+    CatchmentKind.CHILD_ADOLESCENT_MENTAL_HEALTH: "psykisk helsevern for barn og unge",
+    CatchmentKind.SUBSTANCE_USE: "tverrfaglig spesialisert rusbehandling",
+}
+
+
+def _to_kind(value: CatchmentKind | str) -> CatchmentKind:
+    return v.coerce_enum(CatchmentKind, value)
+
+
 def _to_level(value: Level | str) -> Level:
     """``"dps"`` → :attr:`Level.DPS`; an unknown value is left for the validator to report."""
     try:
@@ -304,7 +347,8 @@ class Catchment:
     """An opptaksområde: the municipalities and districts one DPS or health trust serves in one year.
 
     ``owner`` is the DPS or health-trust code and ``level`` says which (:attr:`Level.DPS` or
-    :attr:`Level.HEALTH_TRUST`).  ``members`` are four-digit municipality or six-digit district codes;
+    :attr:`Level.HEALTH_TRUST`); ``kind`` is the service the catchment is for (adult mental health by
+    default, :class:`CatchmentKind`).  ``members`` are four-digit municipality or six-digit district codes;
     they are deduplicated and sorted, so two catchments with the same members compare equal.  Big-city
     municipalities are split between DPSs by district, so a municipality can appear in several catchments
     only through its districts.
@@ -316,6 +360,9 @@ class Catchment:
     members: tuple[str, ...] = attrs.field(
         converter=v.to_sorted_unique,
         validator=[v.non_empty("at least one municipality or district code"), v.each(v.matches(v.AREA_CODE))],
+    )
+    kind: CatchmentKind = attrs.field(
+        default=CatchmentKind.ADULT_MENTAL_HEALTH, converter=_to_kind, validator=v.member_of(CatchmentKind)
     )
 
     def covers(self, code: str) -> bool:

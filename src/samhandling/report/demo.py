@@ -23,7 +23,8 @@ admissions (NIMES)
     Poisson counts around typical rates per 10,000 inhabitants for DPS, TSB, BUP, acute and other units.
 register
     A cooperation agreement per municipality with its health trust and sub-agreements; about one in six
-    municipalities lacks one or more of the eleven § 6-2 subjects.  ØHD units shared by neighbouring
+    municipalities lacks one or more of the § 6-2 subjects (nos. 1–11, and nos. 12–13 added by a revision
+    in 2023).  ØHD units shared by neighbouring
     municipalities (inter-municipal agreements), about 0.3 places per 10,000 inhabitants.
 """
 
@@ -602,6 +603,20 @@ def demo_register(geography: Geography, population: StatTable, year: int) -> Agr
             )
         )
         gaps = rng.random() < 0.17
+        # Nos. 12 and 13 (in force from 1 August 2022) came in with a revision before the 1 July 2023
+        # deadline; a municipality with gaps has not yet added no. 13.  No random draw, so the rest of the
+        # synthetic register is unchanged.
+        agreements.append(
+            Agreement(
+                id=f"ta-{code}-{len(groups) + 1}",
+                kind=AgreementKind.SUB_AGREEMENT,
+                title=f"Delavtale {len(groups) + 1} ({names[code]})",
+                parties=parties,
+                valid_from=dt.date(2023, 6, 1),
+                subjects=(12,) if gaps else (12, 13),
+                parent=main_id,
+            )
+        )
         for number, subjects in enumerate(groups, start=1):
             covered = [s for s in subjects if not (gaps and s in (4, 8, 9, 11) and rng.random() < 0.6)]
             if not covered:
@@ -670,7 +685,7 @@ def demo_inputs(
     The same ``year`` and ``span`` give the same numbers on every machine.  All years are drawn on the
     report year's map, as if already harmonised.
 
-    :param year: the report year (the geography must cover it: 2017–2025).
+    :param year: the report year (the geography must cover it: 2017–2026).
     :param span: how many years of time series, ending with ``year``.
     :param geography: the map to use (default ``Geography.for_year(year)``).
     """

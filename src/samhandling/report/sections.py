@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from samhandling.checks import FINDINGS_SCHEMA
 from samhandling.errors import SamhandlingError
 from samhandling.levels import Level
-from samhandling.model import AgreementKind, StatutorySubject, coverage
+from samhandling.model import AgreementKind, StatutorySubject, coverage, required_subjects
 from samhandling.report import charts
 from samhandling.report.document import Cell, Column, Figure, Headline, Note, Section, Table
 from samhandling.report.formatting import format_change, format_number, format_percent
@@ -89,7 +89,7 @@ UNIT_TYPE_LABELS: dict[str, str] = {
     "unknown": "Ukjent enhet",
 }
 
-#: Short Norwegian names of the eleven subjects of helse- og omsorgstjenesteloven § 6-2, for charts.
+#: Short Norwegian names of the subjects of helse- og omsorgstjenesteloven § 6-2, for charts.
 SUBJECT_SHORT_LABELS: dict[StatutorySubject, str] = {
     StatutorySubject.TASK_DIVISION: "Oppgavefordeling",
     StatutorySubject.COORDINATED_SERVICES: "Koordinerte tjenester",
@@ -102,6 +102,8 @@ SUBJECT_SHORT_LABELS: dict[StatutorySubject, str] = {
     StatutorySubject.ICT: "IKT-løsninger",
     StatutorySubject.PREVENTION: "Forebygging",
     StatutorySubject.PREPAREDNESS: "Beredskap og akuttkjede",
+    StatutorySubject.JOINT_PLANNING: "Felles planlegging og utvikling",
+    StatutorySubject.CHILDREN_COMPLEX_NEEDS: "Barn og unge med sammensatte behov",
 }
 
 _YES_NO_LABELS: dict[str, str] = {
@@ -1412,27 +1414,33 @@ def municipality_coverage(ctx: ReportContext) -> dict[str, tuple[str | None, dic
         elif agreement.kind is AgreementKind.SUB_AGREEMENT and agreement.parent is not None:
             subs.setdefault(agreement.parent, []).append(agreement)
     result: dict[str, tuple[str | None, dict[StatutorySubject, bool]]] = {}
+    required = required_subjects(day)
     for code in ctx.codes("municipality"):
         mains = main_of.get(code, [])
         if not mains:
-            result[code] = (None, dict.fromkeys(StatutorySubject, False))
+            result[code] = (None, dict.fromkeys(required, False))
             continue
         chosen = [*mains, *(s for m in mains for s in subs.get(m.id, []))]
         trust = next(
             (p.code or p.name for m in mains for p in m.parties if p.kind.value == "health_trust"), None
         )
-        result[code] = (trust, coverage(chosen))
+        covered = coverage(chosen, on=day)
+        result[code] = (trust, {subject: covered[subject] for subject in required})
     return result
 
 
 def agreements_section(ctx: ReportContext) -> tuple[Section, list[str]]:
-    """Section 5: which of the eleven statutory subjects the municipalities' agreements cover."""
+    """Section 5: which of the statutory subjects in force the municipalities' agreements cover."""
     title = "Samarbeidsavtalene og de lovpålagte temaene"
     title_en = "Agreement coverage of the statutory subjects"
+    day = dt.date(ctx.year, 7, 1)
+    subjects = list(required_subjects(day))
+    count_text = {11: "elleve", 13: "tretten"}.get(len(subjects), str(len(subjects)))
     intro = (
         "Helse- og omsorgstjenesteloven § 6-2 krever at samarbeidsavtalen mellom kommune og helseforetak "
-        "minst dekker elleve temaer. Her telles hovedavtalen og delavtalene sammen, slik de gjaldt "
-        f"1. juli {ctx.year}."
+        f"minst dekker {count_text} temaer per 1. juli {ctx.year} (elleve fram til 31. juli 2022; punkt 12 "
+        "og 13 gjelder fra 1. august 2022 og skulle være med i avtalene fra 1. juli 2023). Her telles "
+        f"hovedavtalen og delavtalene sammen, slik de gjaldt 1. juli {ctx.year}."
     )
     if ctx.inputs.register is None:
         return (
@@ -1452,7 +1460,6 @@ def agreements_section(ctx: ReportContext) -> tuple[Section, list[str]]:
         )
     found = municipality_coverage(ctx)
     codes = sorted(found)
-    subjects = list(StatutorySubject)
     table = stat_table(
         {
             "region": [c for c in codes for _ in subjects],
@@ -1492,7 +1499,9 @@ def agreements_section(ctx: ReportContext) -> tuple[Section, list[str]]:
                 "agreement-subjects",
                 [f"{s.number}. {SUBJECT_SHORT_LABELS[s]}" for s in subjects],
                 shares,
-                description="Stolpediagram: andel kommuner der avtalene dekker hvert av de elleve temaene",
+                description=(
+                    f"Stolpediagram: andel kommuner der avtalene dekker hvert av de {count_text} temaene"
+                ),
                 xlabel="Prosent av kommunene",
                 decimals=0,
             ),
@@ -1532,9 +1541,9 @@ def agreements_section(ctx: ReportContext) -> tuple[Section, list[str]]:
             )
         )
     else:
-        blocks.append(Note(text="Avtalene til alle kommunene dekker alle de elleve temaene."))
+        blocks.append(Note(text=f"Avtalene til alle kommunene dekker alle de {count_text} temaene."))
     headline = Headline(
-        label="Kommuner med alle elleve temaer dekket",
+        label=f"Kommuner med alle {count_text} temaer dekket",
         value=format_percent(100.0 * complete / count if count else None),
         detail=f"{complete} av {count} kommuner, {ctx.year}",
     )

@@ -551,7 +551,13 @@ def _meta(
         variables=variables_for(tuple(names)),
         provenance=(provenance.result(),),
         title="Opphold per bostedskommune, måned og enhet",
-        extra={FINDINGS_KEY: findings_to_extra(aggregate.findings), "stays": aggregate.stays},
+        extra={
+            FINDINGS_KEY: findings_to_extra(aggregate.findings),
+            "stays": aggregate.stays,
+            # a municipality without stays has no row: its count is zero, not missing (harmonise and
+            # roll_up then treat no total as partial)
+            "absent_rows_mean_zero": True,
+        },
     )
 
 
