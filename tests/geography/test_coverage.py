@@ -182,13 +182,14 @@ def test_a_statbank_file_mixing_the_country_a_county_and_municipalities() -> Non
     # municipalities in one file; harmonise put every county row through the 2024 division and failed.
     table = sh.read(EXAMPLE)
     result = harmonise(table, 2024)
-    assert sorted(result.levels()) == ["municipality", "national"]
+    # the file's KOSTRA group rows (EKG..) are kept with their own level, like the country's
+    assert sorted(result.levels()) == ["kostra_group", "municipality", "national"]
     values = _values(result)
     assert values[("3301", 2019, "psychiatric_nurse_fte")][0] == pytest.approx(42.9 + 9.6 + 2.4)
     assert values[("3305", 2018, "psychiatric_nurse_fte")] == (13.5, None)
     assert values[("0", 2019, "psychiatric_nurse_fte")] == (5101.9, None)
     notes = result.meta.extra["notes"]
-    assert any("rows at levels national" in n and "kept unchanged" in n for n in notes)
+    assert any("rows at levels kostra_group, national" in n and "kept unchanged" in n for n in notes)
     county = next(n for n in notes if "county rows dropped" in n)
     assert "the rows of 06 (2018, 2019)" in county
     assert "31, 32, 33" in county
@@ -197,7 +198,7 @@ def test_a_statbank_file_mixing_the_country_a_county_and_municipalities() -> Non
     assert only_municipalities.levels() == ["municipality"]
     with pytest.raises(SchemaError, match=r"the rows of 06 \(2018, 2019\) would make partial sums"):
         harmonise(table, 2024, counties="error")
-    with pytest.raises(SchemaError, match="levels national, which are not harmonised"):
+    with pytest.raises(SchemaError, match="levels kostra_group, national, which are not harmonised"):
         harmonise(table, 2024, other_levels="error")
 
 
