@@ -15,6 +15,7 @@ Names are loaded on first use, so ``import samhandling`` stays fast.  What is he
   :class:`Status`, :class:`Level`, ``ureg`` and ``Quantity`` (the one pint registry);
 - reading, writing, checking: :func:`read`, :func:`export`, :func:`run_checks`, :class:`Finding`;
 - geography: :class:`Geography`, :func:`harmonise`, :func:`roll_up`, :func:`per_10000`;
+- disclosure control: :func:`protect` (:mod:`samhandling.disclosure` has the rules and the verifier);
 - plugins: :data:`hookimpl`, :func:`get_plugin_manager`, :func:`list_plugins`.
 
 The domain objects (municipalities, services, agreements, teams) are in :mod:`samhandling.model`,
@@ -51,6 +52,8 @@ _LAZY: dict[str, str] = {
     "harmonise": "samhandling.geography",
     "roll_up": "samhandling.aggregate",
     "per_10000": "samhandling.aggregate",
+    # disclosure control
+    "protect": "samhandling.disclosure",
 }
 
 __all__ = ["__version__", *_LAZY]
@@ -74,6 +77,7 @@ if TYPE_CHECKING:  # names for type checkers and IDEs; at run time they load laz
     from samhandling.aggregate import roll_up as roll_up
     from samhandling.checks import Finding as Finding
     from samhandling.checks import run_checks as run_checks
+    from samhandling.disclosure import protect as protect
     from samhandling.exporters import export as export
     from samhandling.geography import Geography as Geography
     from samhandling.geography import harmonise as harmonise
