@@ -276,10 +276,11 @@ def protect(
     return list(protect_publication(list(tables), rules=chosen, context=context, geography=geography).tables)
 
 
-def mark_unprotected(table: StatTable, reason: str) -> StatTable:
-    """Record in a table's metadata that it was written *without* disclosure control, and log it."""
-    logger.warning(
-        "disclosure control is OFF for %s: %s", table.meta.title or table.source or "a table", reason
-    )
+def mark_unprotected(table: StatTable, reason: str, *, log: bool = True) -> StatTable:
+    """Record in a table's metadata that it was written *without* disclosure control (and log it)."""
+    if log:
+        logger.warning(
+            "disclosure control is OFF for %s: %s", table.meta.title or table.source or "a table", reason
+        )
     record = {"protected": False, "note": f"NOT PROTECTED for publication: {reason}"}
     return table.with_arrow(table.arrow, extra={**table.meta.extra, DISCLOSURE_KEY: record})
