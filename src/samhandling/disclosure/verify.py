@@ -104,10 +104,14 @@ def verify(
     if threshold is not None:
         chosen = attrs.evolve(chosen, threshold=threshold)
     publication = build_publication(published, context=list(context), geography=geography)
-    shown = _shown(publication)
+    shown, hidden = _shown(publication)
     intervals: list[CellInterval] = []
     failures: list[str] = []
     for b, block in enumerate(publication.blocks):
+        for cell in np.flatnonzero(shown[b] & hidden[b]).tolist():
+            failures.append(
+                f"{block.describe(cell)} is suppressed in one row but shown in another (a count and its rate)"
+            )
         found = _block_intervals(block, shown[b], chosen)
         for cell, low, high in found:
             name = block.describe(cell)
@@ -134,19 +138,23 @@ def _recorded_rules(tables: Sequence[StatTable]) -> DisclosureRules | None:
     return None
 
 
-def _shown(publication: Publication) -> list[np.ndarray]:
-    """Per block, which cells a published row shows with a number (a count, or a rate of it)."""
+def _shown(publication: Publication) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per block, which cells a published row shows with a number (a count, or a rate of it), and
+    which a published row suppresses."""
     shown = [np.zeros(b.size, bool) for b in publication.blocks]
+    hidden = [np.zeros(b.size, bool) for b in publication.blocks]
     for link in publication.links:
         table = publication.tables[link.table]
         value = table.arrow.column("value")
         has = pc.is_valid(value).to_numpy(zero_copy_only=False)[link.rows]
-        status = table.arrow.column("status")
+        status = table.arrow.column("status").cast("string")
+        colon = pc.fill_null(pc.equal(status, ":"), False).to_numpy(zero_copy_only=False)[link.rows]
         if status.null_count != len(status):
-            ordinary = pc.fill_null(pc.equal(status.cast("string"), "-"), True)
+            ordinary = pc.fill_null(pc.equal(status, "-"), True)
             has &= ordinary.to_numpy(zero_copy_only=False)[link.rows]
         shown[link.block][link.cells[has]] = True
-    return shown
+        hidden[link.block][link.cells[colon]] = True
+    return shown, hidden
 
 
 def _block_intervals(
