@@ -24,7 +24,7 @@ from samhandling.disclosure.cells import Publication, build_publication
 from samhandling.disclosure.primary import contributor_cells, primary_cells, small
 from samhandling.disclosure.rules import DisclosureRules
 from samhandling.disclosure.secondary import SecondaryResult, protect_block
-from samhandling.tables import StatTable, Status
+from samhandling.tables import Provenance, StatTable, Status
 
 if typing.TYPE_CHECKING:
     from samhandling.geography import Geography
@@ -43,6 +43,8 @@ logger = logging.getLogger("samhandling.disclosure")
 
 #: The key of a table's ``meta.extra`` where protection is recorded.
 DISCLOSURE_KEY = "disclosure"
+#: The ``source`` of the provenance entry that records protection.
+PROVENANCE_SOURCE = "samhandling.disclosure"
 #: The secondary-suppression method, as recorded in the metadata.
 METHOD = "hypercube certificates (Repsilber), checked against every sum of the publication"
 
@@ -182,13 +184,25 @@ def protect_publication(
     return Protection(tables=tuple(out), summary=summary, publication=publication, results=tuple(results))
 
 
+def _record(table: StatTable, note: str) -> tuple[Provenance, ...]:
+    """The table's provenance with one more entry saying how it was protected (every exporter writes it)."""
+    entry = Provenance(source=PROVENANCE_SOURCE, location="disclosure control", note=note)
+    kept = tuple(p for p in table.meta.provenance if p.source != PROVENANCE_SOURCE)
+    return (*kept, entry)
+
+
 def _suppressed(table: StatTable, rows: np.ndarray, summary: ProtectionSummary) -> StatTable:
     """The table with ``rows`` set to no value and status ``:``, and the protection recorded."""
     arrow = table.arrow
     record = {**summary.to_dict(), "rows_in_table": int(rows.size)}
-    extra = {**table.meta.extra, "disclosure": record}
+    extra = {**table.meta.extra, DISCLOSURE_KEY: record}
+    note = (
+        f"{summary.rules.describe()}; {int(rows.size)} row(s) of this table suppressed "
+        f"({summary.primary} small count(s) and {summary.secondary} secondary cell(s) in the publication)"
+    )
+    provenance = _record(table, note)
     if not rows.size:
-        return StatTable(arrow, attrs.evolve(table.meta, extra=extra)).with_arrow(arrow)
+        return table.with_arrow(arrow, extra=extra, provenance=provenance)
     mask = np.zeros(arrow.num_rows, bool)
     mask[rows] = True
     hit = pa.array(mask)
@@ -202,7 +216,7 @@ def _suppressed(table: StatTable, rows: np.ndarray, summary: ProtectionSummary) 
     new_value = pc.if_else(hit, pa.scalar(None, pa.float64()), arrow.column("value"))
     arrow = arrow.set_column(arrow.column_names.index("value"), "value", new_value)
     arrow = arrow.set_column(arrow.column_names.index("status"), "status", new_status)
-    return table.with_arrow(arrow, extra=extra)
+    return table.with_arrow(arrow, extra=extra, provenance=provenance)
 
 
 @overload
@@ -282,5 +296,8 @@ def mark_unprotected(table: StatTable, reason: str, *, log: bool = True) -> Stat
         logger.warning(
             "disclosure control is OFF for %s: %s", table.meta.title or table.source or "a table", reason
         )
-    record = {"protected": False, "note": f"NOT PROTECTED for publication: {reason}"}
-    return table.with_arrow(table.arrow, extra={**table.meta.extra, DISCLOSURE_KEY: record})
+    note = f"NOT PROTECTED for publication: {reason}"
+    record = {"protected": False, "note": note}
+    return table.with_arrow(
+        table.arrow, extra={**table.meta.extra, DISCLOSURE_KEY: record}, provenance=_record(table, note)
+    )
