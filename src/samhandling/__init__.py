@@ -16,6 +16,7 @@ Names are loaded on first use, so ``import samhandling`` stays fast.  What is he
 - reading, writing, checking: :func:`read`, :func:`export`, :func:`run_checks`, :class:`Finding`;
 - geography: :class:`Geography`, :func:`harmonise`, :func:`roll_up` (with :func:`coverage_table`),
   :func:`per_10000`, :func:`weighted_average` (rates over KOSTRA groups and other groups of areas);
+- disclosure control: :func:`protect` (:mod:`samhandling.disclosure` has the rules and the verifier);
 - plugins: :data:`hookimpl`, :func:`get_plugin_manager`, :func:`list_plugins`.
 
 The domain objects (municipalities, services, agreements, teams) are in :mod:`samhandling.model`,
@@ -54,6 +55,8 @@ _LAZY: dict[str, str] = {
     "per_10000": "samhandling.aggregate",
     "weighted_average": "samhandling.averages",
     "coverage_table": "samhandling.aggregate",
+    # disclosure control
+    "protect": "samhandling.disclosure",
 }
 
 __all__ = ["__version__", *_LAZY]
@@ -79,6 +82,7 @@ if TYPE_CHECKING:  # names for type checkers and IDEs; at run time they load laz
     from samhandling.averages import weighted_average as weighted_average
     from samhandling.checks import Finding as Finding
     from samhandling.checks import run_checks as run_checks
+    from samhandling.disclosure import protect as protect
     from samhandling.exporters import export as export
     from samhandling.geography import Geography as Geography
     from samhandling.geography import harmonise as harmonise

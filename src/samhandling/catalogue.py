@@ -29,7 +29,12 @@ CORE_VARIABLES: tuple[Variable, ...] = (
         description="Inhabitants on 1 January (SSB table 07459), by age where a column says so.",
     ),
 )
-"""Variables every part of the library may use (the population denominator of rates)."""
+"""Variables every part of the library may use (the population denominator of rates).
+
+``population`` is not marked ``counts_people``: SSB publishes the population register's head counts
+down to single years of age in every municipality (table 07459), so they are public knowledge, and
+disclosure control treats them as what an outsider already knows (the denominator of a rate).
+"""
 
 
 @hookimpl

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "AmbiguousNameError",
+    "DisclosureError",
     "ExportError",
     "FetchError",
     "NonAdditiveError",
@@ -108,3 +109,7 @@ class FetchError(SourceError):
 
 class ExportError(SamhandlingError):
     """An exporter is unknown or failed while writing."""
+
+
+class DisclosureError(SamhandlingError, ValueError):
+    """A table cannot be protected or verified for publication (names the table, cell and reason)."""

@@ -123,6 +123,11 @@ class Variable:
     they name the additive ``numerator`` and ``denominator`` they are computed from and a ``scale``
     (10,000 for a rate per 10,000 inhabitants, 100 for a percentage), so that harmonising and rolling
     up can recompute them from their parts instead of summing them.
+
+    ``counts_people`` marks a count of people, or of events that belong to people (admissions, stays,
+    users, patients), whose small values could identify someone: :func:`samhandling.protect` and every
+    publication suppresses them below the threshold (see :mod:`samhandling.disclosure`).  FTEs, money,
+    places and the population register's public head counts do not count people in this sense.
     """
 
     id: str = attrs.field()
@@ -133,6 +138,7 @@ class Variable:
     numerator: str | None = None
     denominator: str | None = None
     scale: float = 1.0
+    counts_people: bool = False
 
     @id.validator
     def _check_id(self, _attribute: attrs.Attribute[str], value: str) -> None:
@@ -146,6 +152,10 @@ class Variable:
             raise SchemaError(f"variable {self.id!r}: an additive variable has no numerator/denominator")
         if (self.numerator is None) != (self.denominator is None):
             raise SchemaError(f"variable {self.id!r}: give both numerator and denominator, or neither")
+        if self.counts_people and self.numerator is not None:
+            raise SchemaError(
+                f"variable {self.id!r}: a rate or share does not count people itself; mark its numerator"
+            )
 
     @property
     def is_ratio(self) -> bool:
@@ -154,7 +164,10 @@ class Variable:
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as JSON-ready values, leaving out empty ones (as stored in the table metadata)."""
-        return {k: v for k, v in attrs.asdict(self).items() if v not in (None, "")}
+        data = {k: v for k, v in attrs.asdict(self).items() if v not in (None, "")}
+        if not self.counts_people:
+            del data["counts_people"]  # absent means False, as in metadata written before the flag
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Variable:
@@ -270,10 +283,16 @@ class TableMeta:
         )
 
     def merged_with(self, other: TableMeta) -> TableMeta:
-        """Metadata for the union of two tables; a variable declared twice must agree."""
+        """Metadata for the union of two tables; a variable declared twice must agree.
+
+        Declarations that differ only in ``counts_people`` (a table written before the flag existed)
+        agree, and the flag is kept.
+        """
         variables = dict(self.variables)
         for key, var in other.variables.items():
-            if key in variables and variables[key] != var:
+            if key in variables and attrs.evolve(variables[key], counts_people=var.counts_people) == var:
+                var = attrs.evolve(var, counts_people=var.counts_people or variables[key].counts_people)
+            elif key in variables and variables[key] != var:
                 raise SchemaError(
                     f"variable {key!r} is declared differently in the two tables: {variables[key]} vs {var}"
                 )

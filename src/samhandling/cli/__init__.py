@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "roll-up": "samhandling.cli.pipeline:roll_up",
     "rates": "samhandling.cli.pipeline:rates",
     "export": "samhandling.cli.pipeline:export",
+    "protect": "samhandling.cli.protect:protect",
     "check": "samhandling.cli.check:check",
     "geo": "samhandling.cli.geo:geo",
     "report": "samhandling.cli.report:report",

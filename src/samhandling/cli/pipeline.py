@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
 
+    from samhandling.disclosure import DisclosureRules
     from samhandling.tables import StatTable
 
 __all__ = ["STDIO", "export", "harmonise", "rates", "read", "roll_up"]
@@ -580,6 +581,23 @@ Examples:
     metavar="KEY=VALUE",
     help="An option for the exporter, e.g. -O layout=long (values are JSON when they parse).",
 )
+@click.option(
+    "--publish",
+    is_flag=True,
+    help="Write for publication: hide counts of people below --threshold first (see 'samhandling protect').",
+)
+@click.option(
+    "--threshold",
+    type=click.IntRange(1, None),
+    default=None,
+    help="With --publish: the smallest count of people published [default: 3].",
+)
+@click.option(
+    "--no-disclosure-control",
+    "no_disclosure_control",
+    is_flag=True,
+    help="With --publish: write unprotected, for internal use (logged and recorded in the file).",
+)
 @_quiet
 def export(
     input_: str,
@@ -588,11 +606,15 @@ def export(
     norwegian: bool,
     partition_by: str | None,
     exporter_options: tuple[str, ...],
+    publish: bool,
+    threshold: int | None,
+    no_disclosure_control: bool,
     quiet: bool,
 ) -> None:
     """Write a table as Excel, CSV, JSON-stat 2.0, Parquet (file or partitioned dataset) or any plugin format.
 
     The format follows the suffix of --output (.xlsx, .csv, .json, .parquet) unless --format names it.
+    With --publish, counts of people below the threshold (and figures that would reveal them) show ':'.
     """
     from samhandling.errors import ExportError
     from samhandling.exporters import exporter_for
@@ -610,11 +632,40 @@ def export(
         if exporter.name != "csv":
             raise ExportError(f"--norwegian is a CSV option; the {exporter.name!r} exporter does not take it")
         options["norwegian"] = True
+    if (threshold is not None or no_disclosure_control) and not publish:
+        raise click.UsageError("--threshold and --no-disclosure-control go with --publish")
+    if threshold is not None and no_disclosure_control:
+        raise click.UsageError(
+            "--threshold sets the disclosure control that --no-disclosure-control turns off"
+        )
+    protection: DisclosureRules | bool | None = None
+    if publish:
+        from samhandling.disclosure import DisclosureRules
+
+        protection = False if no_disclosure_control else DisclosureRules(threshold=threshold or 3)
     with _steps(quiet) as steps:
         with steps.step(f"reading {input_}"):
             table = _load(input_)
+        if protection is not None:
+            with steps.step("protecting for publication"):
+                from samhandling.exporters import for_publication
+
+                table = for_publication(table, protection)
         with steps.step(f"writing {output} ({exporter.name})"):
             from samhandling.exporters import export as export_table
 
             written = export_table(table, output, format=exporter.name, **options)
     _summary(quiet, f"wrote {exporter.name}", str(written), table)
+    if protection is not None and not quiet:
+        from rich.markup import escape
+
+        record = table.meta.extra.get("disclosure", {})
+        if record.get("protected"):
+            hidden = record["suppressed"]
+            line = (
+                f"[green]protected[/]: {escape(str(record['rule']))}; {hidden['primary']} small count(s) and "
+                f"{hidden['secondary']} more cell(s) suppressed"
+            )
+        else:
+            line = "[bold red]not protected[/]: written for internal use without disclosure control"
+        _console().print(line, markup=True)

@@ -45,6 +45,18 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
     type=click.Choice(_FORMATS),
     help="Data file format(s) next to the HTML [default: parquet, csv and xlsx when openpyxl is installed].",
 )
+@click.option(
+    "--threshold",
+    type=click.IntRange(1, None),
+    default=None,
+    help="Smallest count of people published [default: 3]; smaller counts show ':'.",
+)
+@click.option(
+    "--no-disclosure-control",
+    "no_disclosure_control",
+    is_flag=True,
+    help="Internal use only: show small counts of people. The report says so on every page.",
+)
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def report(
     year: int | None,
@@ -56,6 +68,8 @@ def report(
     demo: bool,
     out: Path,
     formats: tuple[str, ...],
+    threshold: int | None,
+    no_disclosure_control: bool,
     quiet: bool,
 ) -> None:
     """Build the yearly report: one self-contained HTML file and the data behind it.
@@ -63,7 +77,8 @@ def report(
     FTEs per 10,000 inhabitants over time (national, county, health trust, DPS), FTEs and competence per
     municipality, admissions per 10,000, ØHD beds and inter-municipal arrangements, agreement coverage of
     the subjects of helse- og omsorgstjenesteloven § 6-2 in force in the report year, quality findings
-    and every source.
+    and every source. Counts of people below the threshold, and every figure that would reveal one,
+    show ':'.
 
     \b
     Examples:
@@ -92,11 +107,20 @@ def report(
             f"the report needs {' and '.join(missing)} (FTEs from the survey and the population from "
             f"SSB/KOSTRA); --nimes, --agreements and --capacity are optional"
         )
+    if no_disclosure_control and threshold is not None:
+        raise click.UsageError(
+            "--threshold sets the disclosure control that --no-disclosure-control turns off"
+        )
+    from samhandling.disclosure import DisclosureRules
+
+    protection: DisclosureRules | bool = (
+        False if no_disclosure_control else DisclosureRules(threshold=threshold or 3)
+    )
     console = Console(stderr=True, highlight=False)
     chosen = formats or DEFAULT_FORMATS
     with _Steps(console, len(STEPS) + (0 if demo else 1), quiet) as step:
         if demo:
-            result = build_demo_report(out, year=year, formats=chosen, progress=step)
+            result = build_demo_report(out, year=year, formats=chosen, progress=step, protection=protection)
         else:
             from samhandling.report.inputs import load_inputs
 
@@ -105,7 +129,7 @@ def report(
             inputs = load_inputs(
                 year, survey=survey, kostra=kostra, nimes=nimes, agreements=agreements, capacity=capacity
             )
-            result = build_report(inputs, out, formats=chosen, progress=step)
+            result = build_report(inputs, out, formats=chosen, progress=step, protection=protection)
     document = result.document
     figures = len(document.figures)
     tables = sum(len(s.tables) for s in document.sections)
@@ -113,6 +137,18 @@ def report(
     click.echo(f"Wrote {len(result.data_files)} data files in {result.html.parent / 'data'}")
     errors = sum(1 for _role, f in result.findings if f.severity.value == "error")
     click.echo(f"Quality checks: {len(result.findings)} finding(s), {errors} error(s) (appendix A)")
+    if result.protected:
+        for summary in result.protection:
+            click.echo(
+                f"Disclosure control (threshold {summary.rules.threshold}): {summary.primary} small "
+                f"count(s) suppressed, {summary.secondary} more so they cannot be worked out, "
+                f"{summary.derived} rate(s) with them"
+            )
+    else:
+        console.print(
+            "[bold red]Not protected[/]: built without disclosure control for internal use; "
+            "do not publish it."
+        )
     for fmt, reason in result.skipped_formats.items():
         console.print(f"[yellow]note:[/] {fmt} files not written: {escape(reason)}")
     if document.demo:

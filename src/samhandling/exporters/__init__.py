@@ -6,16 +6,18 @@ through ``samhandling_register_exporters``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from samhandling.errors import ExportError, SamhandlingError
 
 if TYPE_CHECKING:
+    from samhandling.disclosure import DisclosureRules
     from samhandling.plugins import PluginManager
     from samhandling.tables import StatTable
 
-__all__ = ["Exporter", "export", "exporter_for", "exporters"]
+__all__ = ["Exporter", "export", "exporter_for", "exporters", "for_publication"]
 
 
 @runtime_checkable
@@ -69,9 +71,21 @@ def export(
     *,
     format: str | None = None,
     plugin_manager: PluginManager | None = None,
+    publish: bool = False,
+    protection: DisclosureRules | bool = True,
+    context: Sequence[StatTable] = (),
     **options: Any,
 ) -> Path:
-    """Write ``table`` to ``destination`` with the exporter for ``format`` (or for the file suffix)."""
+    """Write ``table`` to ``destination`` with the exporter for ``format`` (or for the file suffix).
+
+    With ``publish=True`` the file is written *for publication*: counts of people are protected first
+    (:func:`samhandling.protect` with ``protection``, default rules; ``context`` holds the counts behind
+    published rates), whatever the exporter.  ``protection=False`` writes it unprotected for internal
+    use: logged, and recorded in the file's metadata and provenance.  Without ``publish`` the table is
+    written as it is, as analysis tables are.
+    """
+    if publish:
+        table = for_publication(table, protection, context=context)
     exporter = exporter_for(destination, format=format, plugin_manager=plugin_manager)
     try:
         return exporter.write(table, destination, **options)
@@ -79,3 +93,19 @@ def export(
         raise
     except (OSError, TypeError, ValueError) as exc:
         raise ExportError(f"exporter {exporter.name!r} failed writing {str(destination)!r}: {exc}") from exc
+
+
+def for_publication(
+    table: StatTable, protection: DisclosureRules | bool = True, *, context: Sequence[StatTable] = ()
+) -> StatTable:
+    """``table`` as it may be published: protected (default rules unless given), or marked unprotected.
+
+    ``protection=False`` is the explicit switch for internal use; it is logged as a warning and written
+    into the table's metadata (``extra["disclosure"]``) and provenance.
+    """
+    from samhandling.disclosure import DisclosureRules, mark_unprotected, protect
+
+    if protection is False:
+        return mark_unprotected(table, "written for publication with protection=False (internal use)")
+    rules = protection if isinstance(protection, DisclosureRules) else DisclosureRules()
+    return protect(table, rules=rules, context=context)

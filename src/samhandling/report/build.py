@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import logging
 import typing
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -26,6 +27,7 @@ from samhandling.report.inputs import ROLES, InputError, ReportInputs, _where
 from samhandling.report.sections import (
     DataSet,
     ReportContext,
+    admission_tables,
     admissions_section,
     agreements_section,
     findings_section,
@@ -35,14 +37,17 @@ from samhandling.report.sections import (
     ohd_section,
     run_quality_checks,
 )
-from samhandling.tables import Provenance, StatTable, Status
+from samhandling.tables import Provenance, StatTable
 
 if TYPE_CHECKING:
     from samhandling.checks import Finding
+    from samhandling.disclosure import DisclosureRules, ProtectionSummary
     from samhandling.geography import Geography
     from samhandling.plugins import PluginManager
 
 __all__ = ["DEFAULT_FORMATS", "STEPS", "ReportResult", "build_demo_report", "build_report"]
+
+logger = logging.getLogger("samhandling.report")
 
 #: The data formats written by default; ``xlsx`` is skipped when openpyxl or its exporter is missing.
 DEFAULT_FORMATS: tuple[str, ...] = ("parquet", "csv", "xlsx")
@@ -71,6 +76,10 @@ def _findings(value: Iterable[tuple[str, Finding]]) -> tuple[tuple[str, Finding]
     return tuple(value)
 
 
+def _summaries(value: Iterable[ProtectionSummary]) -> tuple[ProtectionSummary, ...]:
+    return tuple(value)
+
+
 @typing.final
 @attrs.frozen(kw_only=True)
 class ReportResult:
@@ -79,7 +88,9 @@ class ReportResult:
     Fields: ``html`` (the report file, ``out/index.html``); ``data_files`` (every data file written, in
     the order of the report); ``document`` (the report as data: sections, figures, tables); ``findings``
     (the quality findings, each with the role of the input it was found in); ``skipped_formats``
-    (formats asked for but not written, with the reason, e.g. xlsx without openpyxl).
+    (formats asked for but not written, with the reason, e.g. xlsx without openpyxl); ``protection``
+    (what disclosure control did to each publication of counts of people; empty and ``protected`` false
+    when the report was built without it).
     """
 
     html: Path
@@ -87,6 +98,8 @@ class ReportResult:
     document: ReportDocument
     findings: tuple[tuple[str, Finding], ...] = attrs.field(converter=_findings)
     skipped_formats: dict[str, str] = attrs.field(factory=dict)
+    protection: tuple[ProtectionSummary, ...] = attrs.field(default=(), converter=_summaries)
+    protected: bool = True
 
 
 def _harmonise(inputs: ReportInputs, year: int, note: Callable[[str], None]) -> ReportInputs:
@@ -263,6 +276,7 @@ def build_report(
     geography: Geography | None = None,
     plugin_manager: PluginManager | None = None,
     progress: Callable[[str], None] | None = None,
+    protection: DisclosureRules | bool = True,
 ) -> ReportResult:
     """Build the yearly report for ``inputs`` into the folder ``out`` (created if needed).
 
@@ -277,8 +291,24 @@ def build_report(
     :param formats: data formats to write next to the HTML (``parquet``, ``csv``, ``xlsx``, ``jsonstat``).
     :param geography: the report year's map (default ``Geography.for_year(inputs.year)``).
     :param progress: called with the name of each step (from :data:`STEPS`) as it starts.
+    :param protection: disclosure control of every count of people the report publishes: ``True``
+        (default: :class:`~samhandling.disclosure.DisclosureRules`), other rules, or ``False`` for a
+        report for internal use only, which says so on every page and in every data file (and is logged).
     :raises InputError: a required input is missing or lacks its variable.
     """
+    from samhandling.report.protection import (
+        check_datasets,
+        protection_lines,
+        redact_findings,
+        require_rules,
+        symbol_notes,
+    )
+
+    rules = require_rules(protection)
+    if rules is None:
+        logger.warning(
+            "the report is built WITHOUT disclosure control: for internal use only, not for publication"
+        )
     step = progress or (lambda _name: None)
     step(STEPS[0])
     inputs.check()
@@ -290,7 +320,9 @@ def build_report(
     step(STEPS[1])
     raw_tables = inputs.tables()
     harmonised = _harmonise(inputs, inputs.year, notes.append)
-    ctx = ReportContext(inputs=harmonised, geography=geography, plugin_manager=plugin_manager)
+    ctx = ReportContext(
+        inputs=harmonised, geography=geography, plugin_manager=plugin_manager, disclosure=rules
+    )
     survey = harmonised.survey
     assert survey is not None
     step(STEPS[2])
@@ -301,13 +333,20 @@ def build_report(
     step(STEPS[3])
     municipalities, _shares = municipality_section(ctx, survey, rates[Level.MUNICIPALITY])
     step(STEPS[4])
-    admissions = admissions_section(ctx)
+    admission_data = admission_tables(ctx)
+    if admission_data is not None:  # counts and rates of people: protected as one publication
+        admission_data = admission_data.replaced(
+            ctx.publish(admission_data.published(), admission_data.context)
+        )
+    admissions = admissions_section(ctx, admission_data)
     step(STEPS[5])
     ohd, _rate = ohd_section(ctx)
     step(STEPS[6])
     agreements, without = agreements_section(ctx)
     step(STEPS[7])
     run_quality_checks(ctx, checked, without_agreement=without)
+    if rules is not None:  # a finding about a count of people may quote the count
+        ctx.findings[:] = redact_findings(ctx.findings, checked.values())
     appendix = findings_section(ctx)
     summary_headlines = (
         *fte_part.headlines,
@@ -347,10 +386,13 @@ def build_report(
         ],
         sources=_source_entries(harmonised if notes else inputs, geography.year),
         generated_by=f"samhandling {__version__}",
-        symbol_notes=[(s.value, s.label) for s in Status],
+        symbol_notes=symbol_notes(rules),
+        protection=protection_lines(ctx),
+        protected=rules is not None,
     )
     folder = Path(out)
     step(STEPS[8])
+    check_datasets(ctx.datasets)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         written, skipped = _write_data(ctx.datasets, folder / "data", formats, plugin_manager)
@@ -372,6 +414,8 @@ def build_report(
         document=document,
         findings=ctx.findings,
         skipped_formats=skipped,
+        protection=tuple(ctx.protections),
+        protected=rules is not None,
     )
 
 
@@ -382,6 +426,7 @@ def build_demo_report(
     formats: Sequence[str] = DEFAULT_FORMATS,
     progress: Callable[[str], None] | None = None,
     plugin_manager: PluginManager | None = None,
+    protection: DisclosureRules | bool = True,
 ) -> ReportResult:
     """The report on the embedded synthetic demo data (see :mod:`samhandling.report.demo`), labelled as such.
 
@@ -399,4 +444,5 @@ def build_demo_report(
         geography=geography,
         plugin_manager=plugin_manager,
         progress=progress,
+        protection=protection,
     )

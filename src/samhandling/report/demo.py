@@ -530,6 +530,7 @@ def demo_admissions(geography: Geography, population: StatTable, years: Sequence
                 additive=True,
                 label="Innleggelser (syntetisk)",
                 description="Synthetic admissions by the patient's home municipality and unit type.",
+                counts_people=True,
             )
         ],
         what="admissions",

@@ -179,7 +179,11 @@ class SourceEntry:
 @typing.final
 @attrs.frozen(kw_only=True)
 class ReportDocument:
-    """Everything the HTML template needs."""
+    """Everything the HTML template needs.
+
+    ``protection`` says how counts of people were protected (or that they were not: ``protected`` is
+    false for a report built for internal use, and the page then says so at the top).
+    """
 
     title: str
     subtitle: str
@@ -190,6 +194,8 @@ class ReportDocument:
     sources: tuple[SourceEntry, ...] = attrs.field(default=(), converter=_sources)
     generated_by: str = ""
     symbol_notes: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_pairs)
+    protection: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    protected: bool = True
 
     @property
     def figures(self) -> tuple[Figure, ...]:

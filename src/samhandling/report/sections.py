@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from samhandling.checks import FINDINGS_SCHEMA
+from samhandling.disclosure.rules import DisclosureRules
 from samhandling.errors import SamhandlingError
 from samhandling.levels import Level
 from samhandling.model import AgreementKind, StatutorySubject, coverage, required_subjects
@@ -31,18 +32,22 @@ from samhandling.tables import StatTable, Variable
 
 if TYPE_CHECKING:
     from samhandling.checks import Finding
+    from samhandling.disclosure.protection import ProtectionSummary
     from samhandling.geography import Geography
     from samhandling.plugins import PluginManager
 
 __all__ = [
+    "ALL_UNIT_TYPES",
     "CHECK_OPTIONS",
     "NOT_HIGHER_EDUCATION",
     "PROFESSION_LABELS",
     "SUBJECT_SHORT_LABELS",
     "TARGET_GROUP_LABELS",
     "UNIT_TYPE_LABELS",
+    "AdmissionTables",
     "DataSet",
     "ReportContext",
+    "admission_tables",
     "admissions_by_unit_type",
     "admissions_section",
     "agreements_section",
@@ -160,6 +165,9 @@ class ReportContext:
     datasets: list[DataSet] = attrs.field(factory=list)
     findings: list[tuple[str, Finding]] = attrs.field(factory=list)
     excluded: dict[str, set[str]] = attrs.field(factory=dict)
+    #: The rules every published count of people follows (``None``: built without protection).
+    disclosure: DisclosureRules | None = attrs.field(factory=DisclosureRules)
+    protections: list[ProtectionSummary] = attrs.field(factory=list)
     _population_cache: dict[str, StatTable] = attrs.field(factory=dict)
     _names: dict[str, dict[str, str]] = attrs.field(factory=dict)
 
@@ -218,6 +226,22 @@ class ReportContext:
     def codes(self, level: str) -> list[str]:
         """The codes of a level in the report year, sorted."""
         return sorted(self._names.get(level, {}))
+
+    def publish(self, tables: Sequence[StatTable], context: Sequence[StatTable] = ()) -> list[StatTable]:
+        """Tables with counts of people as the report may publish them: protected as one publication.
+
+        Every table a section writes or shows that holds counts of people (or rates of them) must come
+        from here; ``context`` holds the counts behind published rates.
+        """
+        from samhandling.report.protection import publish
+
+        return publish(self, tables, context)
+
+    def protection_notes(self) -> list[Note]:
+        """The note about protection that a section with counts of people shows."""
+        from samhandling.report.protection import protection_notes
+
+        return protection_notes(self)
 
     def add(self, name: str, title: str, table: StatTable | pa.Table) -> str:
         """Record a data set and return its file stem (for the "Data:" line under a chart or table)."""
@@ -839,13 +863,93 @@ def _unit_label(code: str) -> str:
     return UNIT_TYPE_LABELS.get(code, code)
 
 
-def admissions_section(ctx: ReportContext) -> Section:
-    """Section 3: admissions to specialist care per 10,000 inhabitants by municipality and unit type."""
+#: The ``unit_type`` of the rows that sum every unit type (an area's "i alt").
+ALL_UNIT_TYPES = "total"
+
+
+def _with_totals(admissions: StatTable) -> StatTable:
+    """The counts with one ``total`` row per area and year that sums the unit types."""
+    rows = plain(admissions)
+    summed = sum_by(rows, ["region", "level", "year", "variable"])
+    totals = summed.append_column("unit_type", pa.array([ALL_UNIT_TYPES] * summed.num_rows, pa.string()))
+    both = pa.concat_tables([rows.select(totals.column_names), totals.select(totals.column_names)])
+    return admissions.with_arrow(both)
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class AdmissionTables:
+    """What the report publishes about admissions: one publication of counts and rates, with totals.
+
+    ``counts`` per municipality (and city district) and unit type for the report year, with a
+    ``total`` row per area; ``municipal`` their rates per 10,000 inhabitants; ``county`` and
+    ``national`` rates for every year (with ``total`` rows), or ``None`` with ``problem`` saying why;
+    ``context`` the county and national counts behind those rates (not published themselves, but
+    what the rates reveal, so that protection knows them).
+    """
+
+    counts: StatTable
+    municipal: StatTable
+    county: StatTable | None = None
+    national: StatTable | None = None
+    context: tuple[StatTable, ...] = ()
+    problem: str = ""
+
+    def published(self) -> list[StatTable]:
+        """The tables the report writes and shows, in a fixed order."""
+        return [t for t in (self.counts, self.municipal, self.county, self.national) if t is not None]
+
+    def replaced(self, tables: Sequence[StatTable]) -> AdmissionTables:
+        """The same tables replaced, in the order of :meth:`published` (e.g. after protection)."""
+        found = list(tables)
+        counts, municipal = found[0], found[1]
+        rest = found[2:]
+        county = rest.pop(0) if self.county is not None else None
+        national = rest.pop(0) if self.national is not None else None
+        return attrs.evolve(self, counts=counts, municipal=municipal, county=county, national=national)
+
+
+def admission_tables(ctx: ReportContext) -> AdmissionTables | None:
+    """The admission counts and rates of the report, before protection (``None`` without NIMES input)."""
+    if ctx.inputs.admissions is None:
+        return None
+    year = ctx.year
+    admissions = _with_totals(admissions_by_unit_type(ctx.inputs.admissions))
+    counts = admissions.where(year=year)
+    municipal = ctx.per_10000(counts, Level.MUNICIPALITY, "all")
+    try:
+        national_counts = ctx.roll_up(admissions, Level.NATIONAL)
+        county_counts = ctx.roll_up(admissions, Level.COUNTY)
+        national = ctx.per_10000(national_counts, Level.NATIONAL, "all")
+        county = ctx.per_10000(county_counts, Level.COUNTY, "all")
+    except SamhandlingError as exc:
+        return AdmissionTables(counts=counts, municipal=municipal, problem=str(exc))
+    return AdmissionTables(
+        counts=counts,
+        municipal=municipal,
+        county=county,
+        national=national,
+        context=(national_counts, county_counts),
+    )
+
+
+def _shown(found: tuple[float | None, str | None] | None, decimals: int) -> Cell:
+    value, status = found if found is not None else (None, None)
+    if value is None:
+        return Cell(text=status or "..", symbol=True)
+    return Cell(text=format_number(value, decimals))
+
+
+def admissions_section(ctx: ReportContext, tables: AdmissionTables | None = None) -> Section:
+    """Section 3: admissions to specialist care per 10,000 inhabitants by municipality and unit type.
+
+    ``tables`` are the published (protected) tables from :func:`admission_tables`.
+    """
     intro = (
         "Innleggelser i psykisk helsevern og tverrfaglig spesialisert rusbehandling etter pasientens "
         "bostedskommune og type enhet, per 10 000 innbyggere (alle aldre)."
     )
-    if ctx.inputs.admissions is None:
+    if tables is None:
         return Section(
             id="innleggelser",
             title="Innleggelser i spesialisthelsetjenesten",
@@ -856,11 +960,10 @@ def admissions_section(ctx: ReportContext) -> Section:
             ],
         )
     year = ctx.year
-    admissions = admissions_by_unit_type(ctx.inputs.admissions)
-    years = ctx.years(admissions)
     blocks: list[Figure | Table | Note] = []
-    if ctx.inputs.admissions.has_month:
-        found = plain(ctx.inputs.admissions.where(year=year)).column("month")
+    admissions = ctx.inputs.admissions
+    if admissions is not None and admissions.has_month:
+        found = plain(admissions.where(year=year)).column("month")
         months = sorted(int(m) for m in pc.unique(found).to_pylist() if m is not None)
         if months and len(months) < 12:
             blocks.append(
@@ -870,22 +973,24 @@ def admissions_section(ctx: ReportContext) -> Section:
                     kind="warning",
                 )
             )
+    blocks.extend(ctx.protection_notes())
     headlines: list[Headline] = []
-    municipal = ctx.per_10000(admissions, Level.MUNICIPALITY, "all")
     unit_types = sorted(
-        set(plain(admissions).column("unit_type").to_pylist()),
+        {u for u in plain(tables.counts).column("unit_type").to_pylist() if u != ALL_UNIT_TYPES},
         key=lambda u: (list(UNIT_TYPE_LABELS).index(u) if u in UNIT_TYPE_LABELS else 99, u),
     )
-    try:
-        national = ctx.per_10000(ctx.roll_up(admissions, Level.NATIONAL), Level.NATIONAL, "all")
-        county = ctx.per_10000(ctx.roll_up(admissions, Level.COUNTY), Level.COUNTY, "all")
-    except SamhandlingError as exc:
-        blocks.append(Note(text=f"Innleggelser per fylke kunne ikke beregnes: {exc}", kind="warning"))
-    else:
-        data_national = ctx.add(
-            "admissions_per_10000_national", "Innleggelser per 10 000 innbyggere, hele landet", national
+    if tables.national is None or tables.county is None:
+        blocks.append(
+            Note(text=f"Innleggelser per fylke kunne ikke beregnes: {tables.problem}", kind="warning")
         )
-        national_rows = lookup(national, ["region", "unit_type", "year"])
+    else:
+        years = ctx.years(tables.national)
+        data_national = ctx.add(
+            "admissions_per_10000_national",
+            "Innleggelser per 10 000 innbyggere, hele landet",
+            tables.national,
+        )
+        national_rows = lookup(tables.national, ["region", "unit_type", "year"])
         blocks.append(
             Figure(
                 id="admissions-national",
@@ -906,20 +1011,24 @@ def admissions_section(ctx: ReportContext) -> Section:
                 data_files=(data_national,),
             )
         )
-        total_now = [_national_value(national_rows, u, year) for u in unit_types]
-        if all(v is not None for v in total_now):
+        total_now = next(
+            (found for key, found in national_rows.items() if key[1:] == (ALL_UNIT_TYPES, year)), None
+        )
+        if total_now is not None:
             headlines.append(
                 Headline(
                     label="Innleggelser per 10 000 innbyggere",
-                    value=format_number(sum(v for v in total_now if v is not None), 0),
+                    value=_shown(total_now, 0).text,
                     detail=f"Alle typer enheter, hele landet, {year}",
                 )
             )
         data_county = ctx.add(
-            "admissions_per_10000_county", "Innleggelser per 10 000 innbyggere per fylke", county
+            "admissions_per_10000_county", "Innleggelser per 10 000 innbyggere per fylke", tables.county
         )
-        county_rows = lookup(county.where(year=year), ["region", "unit_type"])
-        counties = sorted({k[0] for k in county_rows}, key=lambda c: ctx.name("county", c))
+        county_rows = lookup(tables.county.where(year=year), ["region", "unit_type"])
+        counties = sorted(
+            {k[0] for k in county_rows if k[1] != ALL_UNIT_TYPES}, key=lambda c: ctx.name("county", c)
+        )
         blocks.append(
             Figure(
                 id="admissions-county",
@@ -942,28 +1051,17 @@ def admissions_section(ctx: ReportContext) -> Section:
     data_muni = ctx.add(
         "admissions_per_10000_municipality",
         f"Innleggelser per 10 000 innbyggere per kommune, {year}",
-        municipal.where(year=year),
+        tables.municipal,
     )
     data_counts = ctx.add(
-        "admissions_municipality",
-        f"Innleggelser per kommune og type enhet, {year}",
-        admissions.where(year=year),
+        "admissions_municipality", f"Innleggelser per kommune og type enhet, {year}", tables.counts
     )
-    rate_rows = lookup(municipal.where(year=year), ["region", "unit_type"])
-    count_rows = lookup(admissions.where(year=year), ["region", "unit_type"])
+    rate_rows = lookup(tables.municipal, ["region", "unit_type"])
+    count_rows = lookup(tables.counts, ["region", "unit_type"])
     rows = []
     for code in ctx.codes("municipality"):
-        counts = [count_rows.get((code, u), (None, None)) for u in unit_types]
-        rates = [rate_rows.get((code, u), (None, None)) for u in unit_types]
-        row = [Cell(text=ctx.name("municipality", code))]
-        complete = all(v is not None for v, _s in counts)
-        row.append(
-            Cell(text=format_number(sum(v for v, _s in counts if v is not None), 0))
-            if complete
-            else Cell(text=next((s for v, s in counts if v is None and s), ".."), symbol=True)
-        )
-        for value, status in rates:
-            row.append(Cell(text=status or format_number(value, 1), symbol=value is None))
+        row = [Cell(text=ctx.name("municipality", code)), _shown(count_rows.get((code, ALL_UNIT_TYPES)), 0)]
+        row += [_shown(rate_rows.get((code, u)), 1) for u in unit_types]
         rows.append(row)
     blocks.append(
         Table(

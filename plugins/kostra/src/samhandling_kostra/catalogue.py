@@ -158,6 +158,7 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
             additive=True,
             label="Rusmiddelmisbrukere på venteliste",
             description="People with substance-use problems waiting for a municipal service (table 12228).",
+            counts_people=True,
         ),
         tables=("12228",),
         labels=("Rusmiddelmisbrukere på venteliste",),
@@ -169,6 +170,7 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
             additive=True,
             label="Psykiske lidelser, på venteliste",
             description="People with mental illness waiting for a municipal service (SSB table 12228).",
+            counts_people=True,
         ),
         tables=("12228",),
         labels=("Psykiske lidelser, på venteliste",),
@@ -205,6 +207,7 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
                 "Users of municipal care services on 31 December, by age and service group; a user with "
                 "several services is counted once per group (SSB table 12003)."
             ),
+            counts_people=True,
         ),
         tables=("12003",),
         labels=("Brukere", "Omsorgstjenester - brukere", "Antall brukere"),

@@ -1,7 +1,9 @@
 """The variables this plugin produces, with their units and how they may be combined.
 
 Ids, units and additivity follow the shared contract of the samhandling sources, so the yearly report
-and the aggregation functions know them without asking this plugin.
+and the aggregation functions know them without asking this plugin.  Admissions, patients, acute
+admissions, involuntary stays and readmissions count people (``counts_people``), so every publication
+suppresses their small counts; bed-days measure length of stay and are not flagged.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ ADMISSIONS = Variable(
     additive=True,
     label="Innleggelser",
     description="Admissions (stays begun) in the month, counted by the patient's home municipality and unit.",
+    counts_people=True,
 )
 BED_DAYS = Variable(
     id="bed_days",
@@ -36,6 +39,7 @@ PATIENTS = Variable(
         "Distinct patients admitted in the month to the unit.  Not additive: a patient admitted to two "
         "units or in two months is counted in each."
     ),
+    counts_people=True,
 )
 ACUTE_ADMISSIONS = Variable(
     id="acute_admissions",
@@ -43,6 +47,7 @@ ACUTE_ADMISSIONS = Variable(
     additive=True,
     label="Akutte innleggelser",
     description="Admissions marked acute (øyeblikkelig hjelp) rather than planned.",
+    counts_people=True,
 )
 INVOLUNTARY_STAYS = Variable(
     id="involuntary_stays",
@@ -50,6 +55,7 @@ INVOLUNTARY_STAYS = Variable(
     additive=True,
     label="Opphold under tvungent psykisk helsevern",
     description="Stays begun in the month with the involuntary-care (TPH) flag set.",
+    counts_people=True,
 )
 READMISSIONS_30D = Variable(
     id="readmissions_30d",
@@ -61,6 +67,7 @@ READMISSIONS_30D = Variable(
         "in the extract).  A stay that begins on or before that discharge day is a transfer, not a "
         "readmission."
     ),
+    counts_people=True,
 )
 
 #: The variables of stay-level extracts, in the order they are produced.

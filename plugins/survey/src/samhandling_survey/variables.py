@@ -163,5 +163,6 @@ SURVEY_VARIABLES: tuple[Variable, ...] = (
         additive=True,
         label="Antall brukere",
         description="Users who received mental-health or substance-use services, by target group.",
+        counts_people=True,
     ),
 )
