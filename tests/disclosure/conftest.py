@@ -63,7 +63,7 @@ def publication(
 ) -> list[StatTable]:
     """Municipality × unit counts (with a total per municipality) and their roll-ups to ``levels``."""
     municipalities = grid(with_totals(inner) if totals else dict(inner))  # type: ignore[arg-type]
-    return [municipalities, *(roll_up(municipalities, level) for level in levels)]
+    return [municipalities, *(roll_up(municipalities, level, partial="keep") for level in levels)]
 
 
 def cells(

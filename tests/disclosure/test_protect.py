@@ -163,8 +163,8 @@ def test_totals_smaller_than_their_parts_are_refused() -> None:
 
 def test_a_total_whose_missing_part_is_a_small_count_is_refused() -> None:
     counts = grid(dict(INNER))
-    county = roll_up(counts, "county")
-    national = roll_up(counts, "national")
+    county = roll_up(counts, "county", partial="keep")
+    national = roll_up(counts, "national", partial="keep")
     rows = national.to_pylist()
     for row in rows:
         row["value"] += 1.0  # one admission from somewhere the publication does not show
@@ -182,8 +182,8 @@ def test_two_tables_that_disagree_on_a_cell_are_refused() -> None:
 
 def test_a_cell_shared_by_two_tables_is_suppressed_in_both() -> None:
     counts = grid(with_totals(INNER))  # type: ignore[arg-type]
-    county_a = roll_up(counts, "county")
-    county_b = roll_up(counts, "county")  # the same county cells, published twice
+    county_a = roll_up(counts, "county", partial="keep")
+    county_b = roll_up(counts, "county", partial="keep")  # the same county cells, published twice
     protected = protect([counts, county_a, county_b])
     assert suppressed(protected[1]) == suppressed(protected[2])
 
@@ -210,7 +210,7 @@ def test_a_municipality_split_between_catchments_is_left_out_as_the_roll_up_reco
     values = {("5037", "A"): 2.0, ("5037", "B"): 9.0, ("5038", "A"): 8.0, ("5038", "B"): 7.0}
     values.update({("5006", "A"): 6.0, ("5006", "B"): 5.0, ("5007", "A"): 4.0, ("5007", "B"): 12.0})
     counts = grid(values)
-    dps = roll_up(counts, "dps", unassigned="exclude")
+    dps = roll_up(counts, "dps", unassigned="exclude", partial="keep")
     assert "5037" in dps.meta.extra["roll_up_excluded"]
     protected = protect([counts, dps])
     assert ("5037", "A") in suppressed(protected[0])
@@ -272,7 +272,7 @@ def test_a_monthly_table_with_year_totals_and_the_country() -> None:
         variables=[ADMISSIONS],
     )
     both = StatTable.concat([monthly, year_totals])
-    protected = protect([both, roll_up(both, "national")])
+    protected = protect([both, roll_up(both, "national", partial="keep")])
     statuses = protected[0].arrow.column("status").cast(pa.string()).to_pylist()
     values = protected[0].arrow.column("value").to_pylist()
     assert ":" in statuses
