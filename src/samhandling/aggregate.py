@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from samhandling.errors import SchemaError, UnknownCodeError
+from samhandling.errors import MessagePart, Parameter, SchemaError, UnknownCodeError
 from samhandling.geography._engine import dictionary_mask, distinct_strings, finish, priority_of, remap
 from samhandling.geography._geography import NATIONAL_CODE, ROLL_UP_LEVELS, Geography, SplitAreaError
 from samhandling.levels import Level
@@ -113,7 +113,7 @@ def roll_up(
                 use[index] = False
                 excluded.append(code)
             else:
-                raise SplitAreaError(_split_message(geo, code, target, pairs))
+                raise SplitAreaError(*_split_message(geo, code, target, pairs))
         targets.append([(p, float(w if w is not None else 0.0)) for p, w in pairs] or [("", 0.0)])
     indices = regions.indices.to_numpy(zero_copy_only=False)
     if not use.all():
@@ -171,7 +171,8 @@ def _geography_of(table: StatTable) -> Geography:
     raise SchemaError(
         f"roll_up: the table has no geography year and holds {len(years)} years ({years[0]}–{years[-1]}), "
         f"each on its own map; harmonise it to one year first (samhandling.harmonise(table, to_year=...)) "
-        f"or pass geography="
+        f"or give ",
+        Parameter(name="geography", example="Geography.for_year(...)"),
     )
 
 
@@ -229,12 +230,11 @@ def _unknown(geo: Geography, code: str, target: Level) -> list[tuple[str, float 
 
 def _split_message(
     geo: Geography, code: str, target: Level, pairs: Sequence[tuple[str, float | None]]
-) -> str:
+) -> tuple[MessagePart, ...]:
     what = target.value.replace("_", " ")
+    exclude = Parameter(name="unassigned", example="'exclude'")
     if not pairs:
-        return (
-            f"roll_up: {code} (unknown area) belongs to no {what}; pass unassigned='exclude' to leave it out"
-        )
+        return (f"roll_up: {code} (unknown area) belongs to no {what}; give ", exclude, " to leave it out")
     candidates = ", ".join(p for p, _w in pairs)
     hint = (
         "give its city-district rows, "
@@ -243,8 +243,10 @@ def _split_message(
     )
     return (
         f"roll_up: {geo.explain_code(code)} is split between {len(pairs)} {what} catchments ({candidates}) "
-        f"and the shares are not published; {hint}pass weights=pyarrow.table({{'region': ..., 'parent': ..., "
-        f"'weight': ...}}) or unassigned='exclude'"
+        f"and the shares are not published; {hint}give ",
+        Parameter(name="weights", example="pyarrow.table({'region': ..., 'parent': ..., 'weight': ...})"),
+        " or ",
+        exclude,
     )
 
 

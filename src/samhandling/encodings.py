@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import codecs
 
-from samhandling.errors import ParseError
+from samhandling.errors import Parameter, ParseError
 
 __all__ = ["decode_text"]
 
@@ -49,8 +49,9 @@ def _decode(raw: bytes, encoding: str, path: object | None, *, tried: str | None
         line = raw.count(b"\n", 0, exc.start) + 1
         what = tried or f"not {encoding}"
         raise ParseError(
-            f"the text is {what}: byte {raw[exc.start]:#04x} at offset {exc.start} cannot be decoded; "
-            "pass encoding=... with the file's encoding",
+            f"the text is {what}: byte {raw[exc.start]:#04x} at offset {exc.start} cannot be decoded; give ",
+            Parameter(name="encoding"),
+            " with the file's encoding",
             path=path,
             line=line,
         ) from None

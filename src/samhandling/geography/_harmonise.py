@@ -33,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from samhandling.errors import SchemaError, UnknownCodeError, YearNotCoveredError
+from samhandling.errors import MessagePart, Parameter, SchemaError, UnknownCodeError, YearNotCoveredError
 from samhandling.geography import changes as _changes
 from samhandling.geography._data import FIRST_YEAR, LAST_YEAR
 from samhandling.geography._engine import _concat, dictionary_mask, distinct_strings, finish, remap
@@ -165,15 +165,25 @@ def split_weights(
             shares = _shares(split, totals)
             if shares is not None:
                 return shares
-        hint = (
-            "it took in other areas too, so population cannot say how it was shared; give weights="
-            "pyarrow.table({'old': [...], 'new': [...], 'weight': [...]})"
+        weights_table = Parameter(
+            name="weights", example="pyarrow.table({'old': ..., 'new': ..., 'weight': ...})"
+        )
+        hint: tuple[MessagePart, ...] = (
+            ("it took in other areas too, so population cannot say how it was shared; give ", weights_table)
             if not split.pure
-            else "pass population= (variable 'population' for the new areas) or weights="
+            else (
+                "give ",
+                Parameter(name="population"),
+                " (variable 'population' for the new areas) or ",
+                weights_table,
+            )
         )
         if totals is not None and split.pure:
-            hint = f"the {totals.what} table has no values for all of {list(split.new)} in any year; " + hint
-        raise SplitAreaError(f"{description} and its shares are not known: {hint}")
+            hint = (
+                f"the {totals.what} table has no values for all of {list(split.new)} in any year; ",
+                *hint,
+            )
+        raise SplitAreaError(f"{description} and its shares are not known: ", *hint)
 
     return resolve
 
