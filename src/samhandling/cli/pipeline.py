@@ -21,11 +21,13 @@ import contextlib
 import json
 import sys
 import typing
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+from samhandling.geography import FIRST_YEAR, LAST_YEAR
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -40,6 +42,7 @@ __all__ = ["STDIO", "export", "harmonise", "rates", "read", "roll_up"]
 STDIO = "-"
 _SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 _ROLL_UP_LEVELS = ("county", "health_trust", "health_region", "dps", "national")
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 # -------------------------------------------------------------------------------------------------
@@ -253,6 +256,61 @@ def _weights(location: str | None) -> StatTable | pa.Table | None:
 # Commands
 # -------------------------------------------------------------------------------------------------
 
+
+def _level_option(what: str) -> Callable[[_F], _F]:
+    """``--level``: keep only the rows of these levels (repeatable); the choices follow ``Level``."""
+    from samhandling.levels import Level
+
+    names = [level.value for level in Level]
+    return click.option(
+        "--level",
+        "levels",
+        multiple=True,
+        metavar="LEVEL",
+        type=click.Choice(names),
+        help=f"Keep only rows at this level {what} (repeatable): {', '.join(names)}.",
+    )
+
+
+def _at_levels(table: StatTable, levels: Sequence[str], where: str) -> StatTable:
+    """The rows of ``table`` at ``levels`` (all rows when none are named)."""
+    from samhandling.errors import SchemaError
+
+    if not levels:
+        return table
+    kept = table.where(level=list(dict.fromkeys(levels)))
+    if not kept.num_rows:
+        raise SchemaError(
+            f"{where} has no rows at level {', '.join(levels)}; its levels are {', '.join(table.levels())}"
+        )
+    return kept
+
+
+def _pass_through(function: Any, raw: Sequence[str], *, taken: Sequence[str]) -> dict[str, Any]:
+    """``-O KEY=VALUE`` options for a library function: only keywords it takes and the command does not
+    set itself, so an option the library gains works on the command line at once."""
+    import inspect
+
+    options = _options(raw, "--option")
+    parameters = inspect.signature(function).parameters
+    accepted = [
+        name
+        for name, parameter in parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name not in taken
+    ]
+    unknown = [key for key in options if key not in accepted]
+    if unknown:
+        offered = (
+            f"the options are: {', '.join(f'{name}=…' for name in accepted)}"
+            if accepted
+            else "there are no other options"
+        )
+        raise click.BadParameter(
+            f"{', '.join(map(repr, unknown))} is not an option here; {offered}", param_hint="-O/--option"
+        )
+    return options
+
+
 _output = click.option(
     "-o",
     "--output",
@@ -268,6 +326,7 @@ _quiet = click.option("-q", "--quiet", is_flag=True, help="No progress display a
     epilog="""\b
 Examples:
   samhandling read statbank-12603.csv -o fte.parquet
+  samhandling read statbank-12228.csv --level municipality -o municipalities.parquet
   samhandling read survey-2022.xlsx survey-2023.xlsx survey-2024.xlsx -o survey.parquet
   samhandling read nimes.xlsx --source nimes-monthly -O sheet=2 -o admissions.parquet
 """,
@@ -283,9 +342,15 @@ Examples:
     metavar="KEY=VALUE",
     help="An option for the source, e.g. -O sheet=2 (values are JSON when they parse).",
 )
+@_level_option("from the input")
 @_quiet
 def read(
-    inputs: tuple[str, ...], output: str, source: str | None, source_options: tuple[str, ...], quiet: bool
+    inputs: tuple[str, ...],
+    output: str,
+    source: str | None,
+    source_options: tuple[str, ...],
+    levels: tuple[str, ...],
+    quiet: bool,
 ) -> None:
     """Read files (KOSTRA/statbank, NIMES, survey, Parquet …) into one table and write it.
 
@@ -302,6 +367,7 @@ def read(
                 step.advance(f"reading {location}")
                 tables.append(_load(location, source=source, **options))
         table = tables[0] if len(tables) == 1 else StatTable.concat(tables)
+        table = _at_levels(table, levels, ", ".join(inputs))
         with steps.step(f"writing {_where(output)}"):
             _save(table, output)
     _summary(quiet, "wrote", _where(output), table)
@@ -312,6 +378,7 @@ def read(
     epilog="""\b
 Examples:
   samhandling harmonise fte-2015-2023.parquet --to-year 2024 -o fte.parquet
+  samhandling harmonise kostra.parquet --to-year 2024 --level municipality -o municipalities.parquet
   samhandling harmonise users.parquet --to-year 2024 --population population.parquet -o users-2024.parquet
   samhandling harmonise users.parquet --to-year 2019 --weights splits.csv -o users-2019.parquet
 
@@ -323,15 +390,31 @@ to each new one.
 @click.option(
     "--to-year",
     required=True,
-    type=click.IntRange(1900, 2100),
-    help="The year whose municipality and county codes the result uses (2017–2025).",
+    type=click.IntRange(FIRST_YEAR, LAST_YEAR),
+    help=f"The year whose municipality and county codes the result uses ({FIRST_YEAR}–{LAST_YEAR}).",
 )
 @_output
 @click.option("--population", metavar="FILE", help="A population table that shares out divided areas.")
 @click.option("--weights", metavar="FILE", help="Shares for divided areas (old;new;weight, or a table).")
+@_level_option("before harmonising")
+@click.option(
+    "-O",
+    "--option",
+    "harmonise_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Another option of samhandling.harmonise (values are JSON when they parse).",
+)
 @_quiet
 def harmonise(
-    input_: str, to_year: int, output: str, population: str | None, weights: str | None, quiet: bool
+    input_: str,
+    to_year: int,
+    output: str,
+    population: str | None,
+    weights: str | None,
+    levels: tuple[str, ...],
+    harmonise_options: tuple[str, ...],
+    quiet: bool,
 ) -> None:
     """Put a table onto one year's municipality map (across the 2018, 2020 and 2024 reforms).
 
@@ -340,13 +423,16 @@ def harmonise(
     """
     from samhandling.geography import harmonise as harmonise_table
 
+    options = _pass_through(harmonise_table, harmonise_options, taken=("weights", "population"))
     with _steps(quiet) as steps:
         with steps.step(f"reading {input_}"):
-            table = _load(input_)
+            table = _at_levels(_load(input_), levels, input_)
             population_table = _load(population) if population else None
             weights_table = _weights(weights)
         with steps.step(f"harmonising onto the map of {to_year}"):
-            result = harmonise_table(table, to_year, weights=weights_table, population=population_table)
+            result = harmonise_table(
+                table, to_year, weights=weights_table, population=population_table, **options
+            )
         with steps.step(f"writing {_where(output)}"):
             _save(result, output)
     _summary(quiet, "wrote", _where(output), result)
@@ -382,6 +468,14 @@ Examples:
     help="An area whose parent is not known (e.g. code 9999): stop, or leave it out and record it.",
 )
 @click.option("--weights", metavar="FILE", help="Shares of split areas: columns region;parent;weight.")
+@click.option(
+    "-O",
+    "--option",
+    "roll_up_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Another option of samhandling.roll_up (values are JSON when they parse).",
+)
 @_quiet
 def roll_up(
     input_: str,
@@ -390,6 +484,7 @@ def roll_up(
     keep_input: bool,
     unassigned: str,
     weights: str | None,
+    roll_up_options: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Sum municipalities (and city districts) into counties, health trusts, DPSs or the country.
@@ -400,6 +495,7 @@ def roll_up(
     from samhandling.aggregate import roll_up as roll_up_table
     from samhandling.tables import StatTable
 
+    options = _pass_through(roll_up_table, roll_up_options, taken=("weights", "unassigned", "geography"))
     with _steps(quiet) as steps:
         with steps.step(f"reading {input_}"):
             table = _load(input_)
@@ -409,7 +505,7 @@ def roll_up(
             for level in dict.fromkeys(levels):
                 step.advance(f"rolling up to {level}")
                 mode = typing.cast(typing.Literal["error", "exclude"], unassigned)
-                results.append(roll_up_table(table, level, weights=weights_table, unassigned=mode))
+                results.append(roll_up_table(table, level, weights=weights_table, unassigned=mode, **options))
         result = results[0] if len(results) == 1 else StatTable.concat(results)
         with steps.step(f"writing {_where(output)}"):
             _save(result, output)
@@ -499,6 +595,7 @@ def rates(
     epilog="""\b
 Examples:
   samhandling export fte.parquet -o fte.xlsx
+  samhandling export all-levels.parquet --level county --level national -o counties.csv
   samhandling export fte.parquet -o fte.csv --norwegian
   samhandling export fte.parquet -o fte.json --format jsonstat
   samhandling export admissions.parquet -o warehouse/admissions --partition-by year,level
@@ -530,6 +627,7 @@ Examples:
     metavar="KEY=VALUE",
     help="An option for the exporter, e.g. -O layout=long (values are JSON when they parse).",
 )
+@_level_option("in the file written")
 @_quiet
 def export(
     input_: str,
@@ -538,6 +636,7 @@ def export(
     norwegian: bool,
     partition_by: str | None,
     exporter_options: tuple[str, ...],
+    levels: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Write a table as Excel, CSV, JSON-stat 2.0, Parquet (file or partitioned dataset) or any plugin format.
@@ -562,7 +661,7 @@ def export(
         options["norwegian"] = True
     with _steps(quiet) as steps:
         with steps.step(f"reading {input_}"):
-            table = _load(input_)
+            table = _at_levels(_load(input_), levels, input_)
         with steps.step(f"writing {output} ({exporter.name})"):
             from samhandling.exporters import export as export_table
 
