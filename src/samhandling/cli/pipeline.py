@@ -568,7 +568,7 @@ def rates(
     output: str,
     quiet: bool,
 ) -> None:
-    """Add rates per 10,000 inhabitants (``<variable>_per_10000``) for the chosen ages.
+    """Add rates per 10,000 inhabitants (<variable>_per_10000) for the chosen ages.
 
     The population is harmonised and rolled up to the table's areas as needed; a suppressed count or
     population gives a suppressed rate.
