@@ -724,17 +724,11 @@ class StatTable:
             f"{'…' if len(self.variable_ids()) > 6 else ''}, geography {self.geography_year}>"
         )
 
-    def _repr_html_(self) -> str:  # notebooks
-        head = self.arrow.slice(0, 10).to_pylist()
-        cols = self.columns
-        rows = "".join(
-            "<tr>" + "".join(f"<td>{'' if r[c] is None else r[c]}</td>" for c in cols) + "</tr>" for r in head
-        )
-        return (
-            f"<p>{repr(self).replace('<', '&lt;').replace('>', '&gt;')}</p><table><thead><tr>"
-            + "".join(f"<th>{c}</th>" for c in cols)
-            + f"</tr></thead><tbody>{rows}</tbody></table>"
-        )
+    def _repr_html_(self) -> str:
+        """In a notebook: the first rows, the variables with their units, the statuses and the sources."""
+        from samhandling.notebook import stattable_html
+
+        return stattable_html(self)
 
 
 def _comparable(table: pa.Table) -> pa.Table:

@@ -28,7 +28,16 @@ if TYPE_CHECKING:
     from samhandling.plugins import PluginManager
     from samhandling.tables import StatTable
 
-__all__ = ["FINDINGS_SCHEMA", "Check", "CheckContext", "Finding", "Severity", "findings_table", "run_checks"]
+__all__ = [
+    "FINDINGS_SCHEMA",
+    "Check",
+    "CheckContext",
+    "Finding",
+    "Findings",
+    "Severity",
+    "findings_table",
+    "run_checks",
+]
 
 
 class Severity(enum.StrEnum):
@@ -75,6 +84,11 @@ class Finding:
         for index, parameter in enumerate(self.needs):
             parts += [" or " if index else "", parameter]
         return render_message((*parts, ")"), spell)
+
+    def _repr_html_(self) -> str:
+        from samhandling.notebook import findings_html
+
+        return findings_html([self])
 
     def to_dict(self, spell: Callable[[Parameter], str] | None = None) -> dict[str, Any]:
         """One flat row (values joined as ``key=value`` text) for CSV output and the report appendix."""
@@ -153,13 +167,23 @@ class Check(Protocol):
         ...
 
 
+class Findings(list[Finding]):
+    """The findings of :func:`run_checks`: a list, errors first, that shows itself as a table in a
+    notebook (severities explained)."""
+
+    def _repr_html_(self) -> str:
+        from samhandling.notebook import findings_html
+
+        return findings_html(self)
+
+
 def run_checks(
     table: StatTable,
     *,
     checks: Sequence[str] | None = None,
     context: CheckContext | None = None,
     plugin_manager: PluginManager | None = None,
-) -> list[Finding]:
+) -> Findings:
     """Run the named checks (default: all registered) and return findings, errors first."""
     from samhandling.plugins import resolve_plugin_manager
 
@@ -182,9 +206,11 @@ def run_checks(
             raise PluginError(
                 f"check {entry.name!r} from plugin {entry.plugin!r} failed: {type(exc).__name__}: {exc}"
             ) from exc
-    return sorted(
-        findings,
-        key=lambda f: (_SEVERITY_RANK[f.severity], f.rule, f.region or "", f.variable or "", f.year or 0),
+    return Findings(
+        sorted(
+            findings,
+            key=lambda f: (_SEVERITY_RANK[f.severity], f.rule, f.region or "", f.variable or "", f.year or 0),
+        )
     )
 
 
