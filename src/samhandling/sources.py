@@ -91,8 +91,12 @@ def read(
             raise SourceError(str(exc.args[0])) from None
     else:
         chosen = find_source(location, plugin_manager=pm)
+    from samhandling import progress
+
+    name = str(location) if is_url else Path(location).name
     try:
-        table: StatTable = chosen.read(location, **options)
+        with progress.task(f"reading {name} ({chosen.name})"):
+            table: StatTable = chosen.read(location, **options)
         return table
     except SamhandlingError:
         raise

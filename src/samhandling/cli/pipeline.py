@@ -93,20 +93,27 @@ class _Step:
 
 @contextlib.contextmanager
 def _steps(quiet: bool) -> Iterator[_Steps]:
+    """The command's steps; the library's own progress (a long read) shows as rows under them."""
+    from samhandling import progress as library_progress
+
     console = _console()
     if quiet or not console.is_terminal:
-        yield _Steps(None)
+        with library_progress.reporting(None):
+            yield _Steps(None)
         return
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
+    with (
+        Progress(
+            SpinnerColumn(),
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress,
+        library_progress.reporting(library_progress.RichReporter(progress)),
+    ):
         yield _Steps(progress)
 
 
