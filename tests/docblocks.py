@@ -9,8 +9,9 @@ the order of the page.  The conventions the pages follow:
 - a ```` ```sh ```` block runs in ``bash`` with ``set -e -o pipefail``; ``samhandling`` there is the
   command of the Python that runs the tests (``python -m samhandling``), and ``python``/``python3`` is
   that Python too;
-- both run in a new temporary working directory per page that holds a copy of the repository's
-  ``examples/`` folder (so ``examples/data/12228-buskerud-2018-2019.csv`` is there), and a file one
+- both run in a new temporary working directory per page that holds the files of the checkout, as a
+  reader's checkout folder does: a copy of ``examples/`` (so ``examples/data/12228-buskerud-2018-2019.csv``
+  is there) and links to the rest (``plugins/nimes/tests/data/…``; not to be written to); a file one
   block writes is there for the next;
 - a block that must not run (it installs packages, or needs the network) says so where a reader sees
   it: its fence carries ``title="Not run by the documentation tests: <why>"``, which the site shows
@@ -228,10 +229,27 @@ _OFFLINE = {
 _STATE = "__docblocks_state__"
 
 
+#: Top-level entries of the checkout that are not shipped files (tools' and builds' output).
+_NOT_SHIPPED = {
+    ".git",
+    ".nox",
+    ".venv",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    "site",
+    "report",
+    "out",
+}
+
+
 def _setup(namespace: dict[str, Any]) -> None:
-    """A temporary working directory with the shipped examples, no network, caches inside it."""
+    """A temporary working directory with the checkout's files, no network, caches inside it."""
     workdir = Path(tempfile.mkdtemp(prefix="samhandling-docs-"))
     shutil.copytree(ROOT / "examples", workdir / "examples", ignore=shutil.ignore_patterns("__pycache__"))
+    for entry in ROOT.iterdir():
+        if entry.name != "examples" and entry.name not in _NOT_SHIPPED and not entry.name.startswith("."):
+            (workdir / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
     saved_env = {name: os.environ.get(name) for name in [*_OFFLINE, "XDG_CACHE_HOME"]}
     os.environ.update({**_OFFLINE, "XDG_CACHE_HOME": str(workdir / ".cache")})
     namespace[_STATE] = (Path.cwd(), workdir, saved_env, _fresh_duckdb())
