@@ -102,18 +102,49 @@ def docs(session: nox.Session) -> None:
         session.run("mkdocs", "build", "--strict", "--site-dir", "site", *session.posargs)
 
 
-@nox.session(python=PYTHON)
+#: The README's quick start: the first line makes the environment the README and the examples need
+#: and builds the demo report; the second runs the tests (``tests/test_docs.py`` keeps them verbatim).
+QUICK_START = (
+    'python3 -m pip install ".[report]" ./plugins/kostra ./plugins/nimes ./plugins/survey '
+    "&& python3 -m samhandling report --demo --out report",
+    'python3 -m pip install "nox[uv]" && python3 -m nox -s tests',
+)
+
+
+def _shipped_copy(session: nox.Session) -> Path:
+    """A copy of what a checkout holds (no .git, .nox or build output), to run the quick start in."""
+    copy = Path(session.create_tmp()).resolve() / "checkout"
+    shutil.rmtree(copy, ignore_errors=True)
+    top_level = {".git", ".nox", ".venv", "build", "dist", "site", "report", "out"}
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        skipped = {n for n in names if n == "__pycache__" or n.endswith(".egg-info")}
+        return skipped | (top_level & set(names) if Path(folder) == ROOT else set())
+
+    shutil.copytree(ROOT, copy, ignore=ignore)
+    return copy
+
+
+@nox.session(python=PYTHON, venv_backend="venv", reuse_venv=False)
 def examples(session: nox.Session) -> None:
-    """Install the package as a user would (not editable) and run every example script."""
-    _install_workspace(session, editable=False)
-    session.install("duckdb>=1.0")  # examples/dataframes.py hands a table to DuckDB
-    scripts = sorted((ROOT / "examples").glob("*.py"))
-    workdir = Path(session.create_tmp()) / "examples"
-    shutil.rmtree(workdir, ignore_errors=True)
-    workdir.mkdir(parents=True)
-    for script in scripts:
-        session.log(f"example: {script.name}")
-        session.run("python", str(script), env={"SAMHANDLING_EXAMPLE_OUT": str(workdir)})
+    """The README's quick start in a fresh environment, then every example and README block in it.
+
+    The first quick-start line runs verbatim (pip, as a user has it) in a new environment and a copy of
+    the checkout; every script in ``examples/`` must then run with nothing else installed.  Last,
+    pytest and sybil are added to run the README's own code blocks in that environment
+    (``-- --no-readme`` skips this).
+    """
+    checkout = _shipped_copy(session)
+    with session.chdir(checkout):
+        session.run("bash", "-c", QUICK_START[0], external=True)
+        for script in sorted((checkout / "examples").glob("*.py")):
+            session.log(f"example: {script.name}")
+            workdir = checkout.parent / "example-output" / script.stem
+            shutil.rmtree(workdir, ignore_errors=True)
+            session.run("python", str(script), env={"SAMHANDLING_EXAMPLE_OUT": str(workdir)})
+        if "--no-readme" not in session.posargs:
+            session.run("python", "-m", "pip", "install", "--quiet", "pytest>=8", "sybil>=9")
+            session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "README.md")
 
 
 @nox.session(python=PYTHON)

@@ -2,6 +2,9 @@
 
 How-to: docs/howto/report.md.  Run it with ``python examples/build_report.py``.
 
+Needs: what the README's quick start installs (the ``report`` extra; the Excel data files need
+openpyxl, which the plugins bring).
+
 This builds the report on the library's synthetic demo data (made-up numbers of realistic size on the
 real 2024 municipality map, labelled *synthetic* on every page), exactly like::
 

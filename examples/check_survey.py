@@ -2,6 +2,8 @@
 
 How-to: docs/howto/check-survey.md.  Run it with ``python examples/check_survey.py``.
 
+Needs: what the README's quick start installs (the samhandling-survey plugin).
+
 The input is the example survey shipped with samhandling-survey: the IS-24/8 files of 2022 (CSV) and
 2023 (Excel, merged header rows) for the municipalities of Innlandet, with *synthetic* numbers and a
 dozen planted errors.  With your own files, replace ``example_files()`` by their paths.  The same from

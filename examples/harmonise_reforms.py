@@ -2,6 +2,8 @@
 
 How-to: docs/howto/harmonise.md.  Run it with ``python examples/harmonise_reforms.py``.
 
+Needs: what the README's quick start installs (the samhandling-kostra plugin reads the files).
+
 Three population files (SSB table 07459 as the statbank writes it; *synthetic example figures*, see
 examples/data/README.md), each on the municipality map of its own year:
 

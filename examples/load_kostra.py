@@ -1,7 +1,8 @@
 """Load a KOSTRA table downloaded from SSB's statbank, and look at what came in.
 
-How-to: docs/howto/load-kostra.md.  Run it with ``python examples/load_kostra.py`` (needs the
-samhandling-kostra plugin: ``pip install ./plugins/kostra``).
+How-to: docs/howto/load-kostra.md.  Run it with ``python examples/load_kostra.py``.
+
+Needs: what the README's quick start installs (the samhandling-kostra plugin reads the file).
 
 The file is SSB table 12228 (*Psykisk helsearbeid og rusarbeid i kommunene - grunnlagstall*) for the
 Drammen and Ringerike area, 2018–2019, as the statbank writes it: a title line, semicolons, Windows-1252,
@@ -77,10 +78,13 @@ def main() -> None:
     municipal = sh.harmonise(table.where(level=["municipality", "national"]), 2024)
     print("on the 2024 map:", sorted(set(municipal.arrow.column("region").to_pylist())))
 
-    # Hand it on: pandas for a quick look, Parquet to keep everything (units, statuses, provenance).
-    frame = table.where(level="municipality", variable="psychiatric_nurse_fte").to_pandas()
-    print()
-    print(frame.pivot_table(index="region", columns="year", values="value", aggfunc="sum"))
+    # A quick look with pyarrow (table.arrow is a pyarrow.Table; to_pandas() and to_polars() hand the
+    # same table to pandas or polars when those are installed), then Parquet to keep everything.
+    nurses = table.where(level="municipality", variable="psychiatric_nurse_fte").arrow
+    by_region = nurses.group_by("region").aggregate([("value", "sum")]).sort_by("region")
+    print("\npsychiatric nurse FTEs, 2018 and 2019 together:")
+    for region, fte in zip(by_region.column("region").to_pylist(), by_region.column("value_sum").to_pylist()):
+        print(f"  {region}  {fte:8.1f}")
     written = sh.export(table, out / "kostra-12228.parquet")
     back = sh.read(written)
     assert back.equals(table)

@@ -2,6 +2,8 @@
 
 How-to: docs/howto/roll-up.md.  Run it with ``python examples/roll_up_health_trusts.py``.
 
+Needs: what the README's quick start installs (the library's demo data needs no plugin).
+
 The input is the library's synthetic demo data for 2024 (made-up numbers of realistic size on the real
 2024 municipality map; see docs/concepts/demo-data.md).  With real data, replace ``demo_inputs`` by
 reading your survey file and SSB's population table 07459::

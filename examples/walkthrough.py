@@ -12,6 +12,8 @@
 #
 # The figures are synthetic (the library's demo data and the files in `examples/data/`); the codes,
 # names, reforms and catchment areas are real.
+#
+# Needs: what the README's quick start installs (the samhandling-kostra plugin reads the SSB files).
 
 # %%
 from __future__ import annotations

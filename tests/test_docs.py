@@ -8,18 +8,20 @@
   pages names a module or object that can be imported;
 - every public name in ``samhandling.__all__`` and in the ``__all__`` of the core modules has a
   docstring, so that ``help()`` is useful on its own;
-- the Python on the concept pages runs as shown, and the plugin in the plugin guide registers what the
-  guide says it does.
+- every code block is labelled as code that runs (``python``, ``sh``: sybil runs them, see
+  ``tests/docblocks.py``) or as not code, and a block that must not run says why where readers see it;
+- the plugin in the plugin guide registers what the guide says it does.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import inspect
 import re
+import sys
 import types
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +47,9 @@ CORE_MODULES = (
     "samhandling.sources",
     "samhandling.catalogue",
     "samhandling.testing",
+    "samhandling.notebook",
+    "samhandling.progress",
 )
-#: Pages whose ```python blocks are complete programs that run against the core alone.
-RUNNABLE_PAGES = ("concepts/stattable.md", "concepts/units.md")
 
 _FENCE = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
@@ -89,7 +91,8 @@ def test_hook_is_documented_with_its_exact_signature(hook: str) -> None:
     signature = rendered_signature(getattr(hookspecs, hook))
 
     assert re.search(rf"^### {re.escape(hook)}$", text, re.MULTILINE), f"no '### {hook}' heading"
-    assert f"```python\n{signature}\n```" in text, f"docs/plugins.md lacks the signature {signature}"
+    stub = f"```python\ndef {signature}: ...\n```"  # a stub that runs (sybil), with the exact signature
+    assert stub in text, f"docs/plugins.md lacks the signature {signature} as {stub!r}"
 
 
 @pytest.mark.parametrize("hook", HOOKS)
@@ -284,42 +287,114 @@ def test_help_on_stattable_explains_how_to_build_one() -> None:
 
 
 # -- code on the pages ----------------------------------------------------------------------------
+# Each block runs as a test of its own (sybil, configured in tests/docblocks.py); these tests keep the
+# labels honest, so that no block escapes by its language.
 
 
-@pytest.fixture
-def fresh_duckdb() -> Iterator[None]:
-    """The pages query DuckDB's default connection, as users do; give them one no other test has left
-    with an unfinished result."""
-    import duckdb
-
-    previous = duckdb.default_connection()
-    duckdb.set_default_connection(duckdb.connect())
-    try:
-        yield
-    finally:
-        duckdb.set_default_connection(previous)
-
-
-@pytest.mark.usefixtures("fresh_duckdb")
-@pytest.mark.parametrize("page", RUNNABLE_PAGES)
-def test_python_on_the_page_runs(page: str, capsys: pytest.CaptureFixture[str]) -> None:
-    text = (DOCS / page).read_text(encoding="utf-8")
-    blocks = _FENCE.findall(text)
-    namespace: dict[str, Any] = {"__name__": f"docs.{page}"}
-
-    assert blocks
-    for number, block in enumerate(blocks, start=1):
-        exec(compile(block, f"docs/{page} (python block {number})", "exec"), namespace)
-        printed = capsys.readouterr().out
-        # What a block prints is shown on the page under it, as comments.
-        for line in printed.splitlines():
-            assert line[:60] in _comments_of(block), f"block {number} printed {line!r}, not shown on the page"
+def _docblocks() -> types.ModuleType:
+    module = sys.modules.get("samhandling_docblocks")  # loaded by the root conftest.py
+    if module is None:
+        spec = importlib.util.spec_from_file_location(
+            "samhandling_docblocks", ROOT / "tests" / "docblocks.py"
+        )
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return module
 
 
-def _comments_of(block: str) -> str:
-    return " ".join(
-        line.strip().removeprefix("# ") for line in block.splitlines() if line.strip().startswith("# ")
+def _documents() -> list[Path]:
+    candidates = [ROOT / "README.md", *DOCS.rglob("*.md"), *ROOT.glob("plugins/*/README.md")]
+    return sorted(path for path in candidates if _docblocks().is_document(path))
+
+
+def _fenced_blocks() -> list[tuple[str, Any]]:
+    from sybil import Document
+
+    docblocks = _docblocks()
+    found = []
+    for path in _documents():
+        document = Document(path.read_text(encoding="utf-8"), str(path))
+        for region, block in docblocks.blocks(document):
+            where = f"{path.relative_to(ROOT)}:{document.text.count(chr(10), 0, region.start) + 1}"
+            found.append((where, block))
+    return found
+
+
+def test_the_documents_with_code_are_collected() -> None:
+    names = {str(path.relative_to(ROOT)) for path in _documents()}
+
+    assert {"README.md", "docs/getting-started.md", "docs/howto/cli-pipeline.md"} <= names
+    assert {"plugins/kostra/README.md", "plugins/nimes/README.md", "plugins/survey/README.md"} <= names
+    assert len(names) == 1 + len(list(DOCS.rglob("*.md"))) + len(list(ROOT.glob("plugins/*/README.md")))
+    for elsewhere in ("CHANGELOG.md", "examples/data/README.md", "examples/plugin-template/README.md"):
+        assert not _docblocks().is_document(ROOT / elsewhere)
+
+
+def test_every_block_is_code_that_runs_or_labelled_as_not_code() -> None:
+    docblocks = _docblocks()
+    allowed = (*docblocks.RUNNABLE, *docblocks.NOT_CODE)
+    wrong = [
+        f"{where}: ```{block.language or '(no language)'}"
+        for where, block in _fenced_blocks()
+        if block.language not in allowed
+    ]
+
+    assert not wrong, (
+        f"label each block {', '.join(allowed)} (python and sh run as tests; a shell session with "
+        f"output is an sh block followed by a text block):\n" + "\n".join(wrong)
     )
+
+
+def test_a_block_that_does_not_run_says_why_on_the_page() -> None:
+    docblocks = _docblocks()
+    not_run = [(where, block) for where, block in _fenced_blocks() if block.not_run_reason is not None]
+
+    assert not_run, "the quick start installs packages: it is marked as not run"
+    for where, block in not_run:
+        assert block.language in docblocks.RUNNABLE, where
+        assert len(block.not_run_reason) > 10, f"{where}: say why the block is not run"
+
+
+def _noxfile_constant(name: str) -> Any:
+    """A constant of noxfile.py, read without importing nox."""
+    tree = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"noxfile.py has no {name}")
+
+
+def test_the_quick_start_is_what_ci_runs() -> None:
+    readme = next(block for where, block in _fenced_blocks() if where.startswith("README.md"))
+    first, second = _noxfile_constant("QUICK_START")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+    assert readme.source.splitlines() == [first, second]
+    assert readme.not_run_reason is not None
+    assert "python3 -m nox -s tests\n" in ci
+    assert "python3 -m nox -s examples\n" in ci  # runs the first line, then the examples, in one fresh venv
+    assert "./plugins/kostra ./plugins/nimes ./plugins/survey" in first
+    assert "report --demo" in first
+
+
+def test_the_marking_parses_the_fence_title() -> None:
+    from sybil import Document
+
+    docblocks = _docblocks()
+    text = (
+        '```sh title="Not run by the documentation tests: installs from PyPI"\npip install x\n```\n\n'
+        '```python title="example.py"\nprint(1)\n```\n\n```\nplain\n```\n'
+    )
+    found = [block for _, block in docblocks.blocks(Document(text, "page.md"))]
+
+    assert [(b.language, b.title, b.not_run_reason) for b in found] == [
+        ("sh", "Not run by the documentation tests: installs from PyPI", "installs from PyPI"),
+        ("python", "example.py", None),
+        ("", None, None),
+    ]
+    assert found[0].source == "pip install x\n"
 
 
 def test_the_plugin_in_the_plugin_guide_registers_what_it_says() -> None:
@@ -382,6 +457,9 @@ def test_example_says_what_it_shows_and_where_its_files_go(script: Path) -> None
         name = next(part for part in data if part)
         assert (ROOT / "examples" / "data" / name).is_file(), f"{script.name} needs examples/data/{name}"
     assert "synthetic" in text.lower(), f"{script.name} must say that its figures are synthetic"
+    needs = re.search(r"Needs: (.+)", docstring)
+    assert needs, f"{script.name} must say what it needs ('Needs: …' at the top)"
+    assert "quick start" in needs.group(1), f"{script.name} must run in the environment the quick start makes"
 
 
 def test_getting_started_lists_every_example_script() -> None:

@@ -191,3 +191,27 @@ def test_the_command_line_reads_the_example_as_the_readme_shows(
     payload = json.loads(fresh_environment.run(fresh_environment.python, "-c", script, target).stdout)
 
     assert payload == {"source": SOURCE_NAME, "variables": ["admissions", "bed_days"], "year": 2024}
+
+
+def test_the_plugin_guide_example_runs_with_the_plugin_installed(
+    fresh_environment: FreshEnvironment, tmp_path: Path
+) -> None:
+    """The guide's "from then on" block is not run by the documentation tests (they have no template
+    plugin installed); here it runs, as written, where the plugin is."""
+    from samhandling_docblocks import blocks  # type: ignore[import-not-found]  # the root conftest loads it
+    from sybil import Document
+
+    guide = ROOT / "docs" / "plugin-guide.md"
+    document = Document(guide.read_text(encoding="utf-8"), str(guide))
+    (block,) = [b for _, b in blocks(document) if 'sh.read("ohd-2024-01.csv")' in b.source]
+    assert block.not_run_reason is not None
+    assert "tests/test_plugin_template.py" in block.not_run_reason
+    shutil.copy(fresh_environment.template / "tests" / "data" / "ohd-2024-01.csv", tmp_path)
+
+    fresh_environment.run(fresh_environment.python, "-c", block.source, cwd=tmp_path)
+
+    written = tmp_path / "ohd-by-trust.parquet"
+    script = "import sys, samhandling as sh; print(sh.read(sys.argv[1]).levels())"
+    assert fresh_environment.run(fresh_environment.python, "-c", script, written).stdout.strip() == (
+        "['health_trust']"
+    )

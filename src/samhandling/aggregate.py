@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from samhandling.errors import NonAdditiveError, SchemaError, UnknownCodeError
+from samhandling.errors import MessagePart, NonAdditiveError, Parameter, SchemaError, UnknownCodeError
 from samhandling.geography._coverage import (
     ABSENT_ROWS_MEAN_ZERO,
     Partial,
@@ -136,15 +136,14 @@ def roll_up(
         if other_levels == "error":
             raise SchemaError(
                 f"roll_up: the table has {others.num_rows} rows at other levels ({', '.join(levels)}) "
-                f"besides "
-                f"municipalities and districts; filter them out (table.where(level=[...])) or pass "
-                f"other_levels='drop' or 'keep'"
+                f"besides municipalities and districts; filter them out or give ",
+                Parameter(name="other_levels", example="'drop'"),
+                " (or 'keep')",
             )
         verb = "dropped" if other_levels == "drop" else "kept unchanged"
         notes.append(
             f"roll_up: {others.num_rows} rows at levels {', '.join(levels)} are not parts of the sums and "
-            f"were "
-            f"{verb}"
+            f"were {verb}"
         )
     if not base.num_rows:
         raise SchemaError(
@@ -178,7 +177,7 @@ def roll_up(
                 use[index] = False
                 excluded.append(code)
             else:
-                raise SplitAreaError(_split_message(geo, code, target, pairs, kind))
+                raise SplitAreaError(*_split_message(geo, code, target, pairs, kind))
         targets.append([(p, float(w if w is not None else 0.0)) for p, w in pairs] or [("", 0.0)])
     indices = regions.indices.to_numpy(zero_copy_only=False)
     if not use.all():
@@ -347,7 +346,8 @@ def _geography_of(table: StatTable) -> Geography:
     raise SchemaError(
         f"roll_up: the table has no geography year and holds {len(years)} years ({years[0]}–{years[-1]}), "
         f"each on its own map; harmonise it to one year first (samhandling.harmonise(table, to_year=...)) "
-        f"or pass geography="
+        f"or give ",
+        Parameter(name="geography", example="Geography.for_year(...)"),
     )
 
 
@@ -417,19 +417,21 @@ def _split_message(
     target: Level,
     pairs: Sequence[tuple[str, float | None]],
     kind: CatchmentKind = CatchmentKind.ADULT_MENTAL_HEALTH,
-) -> str:
+) -> tuple[MessagePart, ...]:
     what = target.value.replace("_", " ")
+    exclude = Parameter(name="unassigned", example="'exclude'")
     if not pairs:
         reason = geo.unassigned_reason(code, target, kind=kind) if len(code) in (4, 6) else None
         if reason is not None:
             return (
                 f"roll_up: {geo.explain_code(code)} has no {what} catchment ({kind.label}) in {geo.year}: "
-                f"{reason}; pass unassigned='exclude' to leave it out (the totals it would belong to are "
-                f"then partial, see partial=), or harmonise the table to a year whose catchments are known"
+                f"{reason}; give ",
+                exclude,
+                " to leave it out (the totals it would belong to are then partial, see ",
+                Parameter(name="partial"),
+                "), or harmonise the table to a year whose catchments are known",
             )
-        return (
-            f"roll_up: {code} (unknown area) belongs to no {what}; pass unassigned='exclude' to leave it out"
-        )
+        return (f"roll_up: {code} (unknown area) belongs to no {what}; give ", exclude, " to leave it out")
     candidates = ", ".join(p for p, _w in pairs)
     hint = (
         "give its city-district rows, "
@@ -438,8 +440,10 @@ def _split_message(
     )
     return (
         f"roll_up: {geo.explain_code(code)} is split between {len(pairs)} {what} catchments ({candidates}) "
-        f"and the shares are not published; {hint}pass weights=pyarrow.table({{'region': ..., 'parent': ..., "
-        f"'weight': ...}}) or unassigned='exclude'"
+        f"and the shares are not published; {hint}give ",
+        Parameter(name="weights", example="pyarrow.table({'region': ..., 'parent': ..., 'weight': ...})"),
+        " or ",
+        exclude,
     )
 
 

@@ -19,7 +19,7 @@ import codecs
 import re
 import unicodedata
 
-from samhandling.errors import ParseError
+from samhandling.errors import Parameter, ParseError
 
 __all__ = ["decode_text", "describe_position", "detect_encoding"]
 
@@ -103,7 +103,9 @@ def _decode(raw: bytes, codec: str, path: object | None, *, what: str) -> str:
             return raw[: exc.start].decode(codec) + "\ufffd"
         line, where = describe_position(raw, exc.start)
         raise ParseError(
-            f"the text is {what}: {where} cannot be decoded; pass encoding=... with the file's encoding",
+            f"the text is {what}: {where} cannot be decoded; give ",
+            Parameter(name="encoding"),
+            " with the file's encoding",
             path=path,
             line=line,
         ) from None

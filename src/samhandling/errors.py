@@ -2,16 +2,27 @@
 
 Every error says what was found, where (file, row, column, plugin, code, year) and what was
 expected, so that an analyst can fix the input without reading a traceback.
+
+Where the fix is a parameter the caller can give, the message names it as a :class:`Parameter`
+rather than in Python's spelling, so that each caller reads it in their own terms: ``population=...``
+from Python, ``--population FILE`` from the ``samhandling`` command (see :meth:`SamhandlingError.render`).
 """
 
 from __future__ import annotations
+
+import typing
+from collections.abc import Callable
+
+import attrs
 
 __all__ = [
     "AmbiguousNameError",
     "DisclosureError",
     "ExportError",
     "FetchError",
+    "MessagePart",
     "NonAdditiveError",
+    "Parameter",
     "ParseError",
     "PluginError",
     "SamhandlingError",
@@ -21,11 +32,69 @@ __all__ = [
     "UnknownCodeError",
     "ValidationError",
     "YearNotCoveredError",
+    "render_message",
 ]
 
 
+@typing.final
+@attrs.frozen(kw_only=True)
+class Parameter:
+    """A parameter named in a message as the way past it (``population``, ``source``, ``year``).
+
+    From Python it reads ``population=...`` (or ``CheckContext(population=...)`` when ``owner`` is
+    given); the command line names its own option for the same parameter (``--population FILE``).
+    """
+
+    name: str
+    example: str | None = None
+    """A value to show, as Python source (``"'exclude'"``, ``"12"``); ``...`` when not given."""
+    owner: str | None = None
+    """The callable that takes the parameter, when it is not the one that raised (``CheckContext``)."""
+
+    def python(self) -> str:
+        """The spelling for Python callers: ``name=example`` (inside ``owner(...)`` if given)."""
+        spelled = f"{self.name}={self.example or '...'}"
+        return f"{self.owner}({spelled})" if self.owner else spelled
+
+
+MessagePart = str | Parameter
+"""A piece of a message: text, or a parameter that each caller spells in their own terms."""
+
+
+def _python(parameter: Parameter) -> str:
+    return parameter.python()
+
+
+def render_message(parts: tuple[MessagePart, ...], spell: Callable[[Parameter], str] | None = None) -> str:
+    """The text of ``parts`` with each :class:`Parameter` spelled by ``spell`` (default: Python's)."""
+    speller = spell or _python
+    return "".join(part if isinstance(part, str) else speller(part) for part in parts)
+
+
 class SamhandlingError(Exception):
-    """Base class of every error raised on purpose by samhandling."""
+    """Base class of every error raised on purpose by samhandling.
+
+    The message may be given in parts, text and :class:`Parameter` objects::
+
+        SplitAreaError("its shares are not known: give ", Parameter(name="population"), " or ",
+                       Parameter(name="weights"))
+
+    ``str()`` reads ``give population=... or weights=...``; :meth:`render` spells the parameters
+    another way (the command line's ``--population FILE``).
+    """
+
+    def __init__(self, *parts: MessagePart) -> None:
+        self.parts: tuple[MessagePart, ...] = parts
+        super().__init__(render_message(parts))
+
+    @property
+    def parameters(self) -> tuple[Parameter, ...]:
+        """The parameters the message names as a way past the error."""
+        return tuple(part for part in self.parts if isinstance(part, Parameter))
+
+    def render(self, spell: Callable[[Parameter], str] | None = None) -> str:
+        """The message with each parameter spelled by ``spell`` (default: as in Python)."""
+        return render_message(self.parts, spell)
 
 
 class ValidationError(SamhandlingError, ValueError):
@@ -41,8 +110,7 @@ class ParseError(SamhandlingError, ValueError):
 
     def __init__(
         self,
-        message: str,
-        *,
+        *message: MessagePart,
         path: object | None = None,
         line: int | None = None,
         column: str | int | None = None,
@@ -57,8 +125,8 @@ class ParseError(SamhandlingError, ValueError):
         self.path = path
         self.line = line
         self.column = column
-        self.reason = message
-        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+        self.reason = render_message(message)
+        super().__init__(*((f"{', '.join(where)}: ", *message) if where else message))
 
 
 class UnknownCodeError(SamhandlingError, KeyError):

@@ -7,11 +7,15 @@ source whether it ``can_read`` the location, unless the caller names one with ``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+import zipfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from samhandling.errors import SamhandlingError, SourceError
+import attrs
+
+from samhandling.errors import Parameter, SamhandlingError, SourceError
 from samhandling.hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -54,8 +58,10 @@ def find_source(location: str | Path, *, plugin_manager: PluginManager | None = 
     if chosen is None:
         names = ", ".join(s.name for s in candidates) or "none (install a source plugin)"
         raise SourceError(
-            f"no source can read {str(location)!r}; registered sources: {names}. "
-            f"Name one explicitly with source=... (CLI: --source)"
+            f"no source can read {str(location)!r}{_plugin_hint(location)}; registered sources: {names} "
+            f"(name the one to use with ",
+            Parameter(name="source", example="'NAME'"),
+            ")",
         )
     return chosen  # type: ignore[no-any-return]
 
@@ -85,8 +91,12 @@ def read(
             raise SourceError(str(exc.args[0])) from None
     else:
         chosen = find_source(location, plugin_manager=pm)
+    from samhandling import progress
+
+    name = str(location) if is_url else Path(location).name
     try:
-        table: StatTable = chosen.read(location, **options)
+        with progress.task(f"reading {name} ({chosen.name})"):
+            table: StatTable = chosen.read(location, **options)
         return table
     except SamhandlingError:
         raise
@@ -104,3 +114,140 @@ def samhandling_select_source(location: str | Path, candidates: Sequence[Source]
         except (OSError, ValueError):
             continue
     return None
+
+
+# -------------------------------------------------------------------------------------------------
+# Which plugin reads a file that no installed source recognises
+# -------------------------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class _KnownFormat:
+    """A kind of file a first-party plugin reads, recognised cheaply from its name and first bytes."""
+
+    kind: str
+    distribution: str
+    checkout_path: str
+    looks_like: Callable[[str, str], bool]
+    """``(suffix, head)``: the lower-cased suffix and the lower-cased start of the file (its text, the
+    shared strings of a workbook, or the column names of a Parquet file)."""
+
+
+_TEXT = {".csv", ".txt", ".tsv"}
+_MONTHS = re.compile(
+    r"\b(?:jan|feb|mar|apr|mai|may|jun|jul|aug|sep|okt|oct|nov|des|dec)\w*|\b20\d\d-[01]\d\b"
+)
+_STATBANK = re.compile(r'^\W{0,4}\d{5}:|^"?(?:region|kommune|fylke)"?[;,\t]', re.MULTILINE)
+
+
+def _survey(suffix: str, head: str) -> bool:
+    return (
+        suffix in {*_TEXT, ".xlsx"}
+        and "årsverk" in head
+        and re.search(r"kommune(?:nr|nummer)", head) is not None
+    )
+
+
+def _stay_extract(suffix: str, head: str) -> bool:
+    patient = "pasient" in head or "patient" in head
+    return suffix in {*_TEXT, ".parquet", ".pq"} and patient and ("utskr" in head or "discharg" in head)
+
+
+def _monthly_table(suffix: str, head: str) -> bool:
+    return suffix in {*_TEXT, ".xlsx"} and len(_MONTHS.findall(head)) >= 6
+
+
+def _jsonstat(suffix: str, head: str) -> bool:
+    return suffix in {".json", ".jsonstat"} and '"dimension"' in head
+
+
+def _statbank_csv(suffix: str, head: str) -> bool:
+    return suffix in _TEXT and _STATBANK.search(head) is not None
+
+
+_KNOWN_FORMATS: tuple[_KnownFormat, ...] = (
+    _KnownFormat(
+        kind="an IS-24/8 survey file",
+        distribution="samhandling-survey",
+        checkout_path="./plugins/survey",
+        looks_like=_survey,
+    ),
+    _KnownFormat(
+        kind="a NIMES stay-level extract",
+        distribution="samhandling-nimes",
+        checkout_path="./plugins/nimes",
+        looks_like=_stay_extract,
+    ),
+    _KnownFormat(
+        kind="a NIMES monthly admission table",
+        distribution="samhandling-nimes",
+        checkout_path="./plugins/nimes",
+        looks_like=_monthly_table,
+    ),
+    _KnownFormat(
+        kind="a JSON-stat dataset",
+        distribution="samhandling-kostra",
+        checkout_path="./plugins/kostra",
+        looks_like=_jsonstat,
+    ),
+    _KnownFormat(
+        kind="an SSB statbank CSV download",
+        distribution="samhandling-kostra",
+        checkout_path="./plugins/kostra",
+        looks_like=_statbank_csv,
+    ),
+)
+"""Kinds of file the first-party plugins read (the survey before the statbank CSV, whose region column
+a survey file has too), for the hint when no installed source reads one."""
+
+
+def _head(location: str | Path) -> tuple[str, str]:
+    """The lower-cased suffix and start of a file, enough to tell its kind (empty when unreadable)."""
+    path = Path(location)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in {".xlsx", ".xlsm"}:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+                parts = [n for n in ("xl/sharedStrings.xml", "xl/worksheets/sheet1.xml") if n in names]
+                raw = b" ".join(archive.open(name).read(65536) for name in parts)
+            return suffix, re.sub(rb"<[^>]*>", b" ", raw).decode("utf-8", "replace").lower()
+        if suffix in {".parquet", ".pq"}:
+            import pyarrow.parquet as pq
+
+            return suffix, " ".join(pq.read_schema(path).names).lower()
+        with path.open("rb") as handle:
+            raw = handle.read(16384)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return suffix, ""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", "replace")
+    return suffix, text.lower()
+
+
+def _plugin_hint(location: str | Path) -> str:
+    """``; it looks like …, which samhandling-kostra reads: install it …`` — or nothing."""
+    from importlib import metadata
+
+    text = str(location)
+    if "://" in text:
+        if "data.ssb.no" in text or "/pxwebapi/" in text.lower():
+            kind, distribution, checkout = "an SSB PxWebApi address", "samhandling-kostra", "./plugins/kostra"
+        else:
+            return ""
+    else:
+        suffix, head = _head(location)
+        found = next((f for f in _KNOWN_FORMATS if head and f.looks_like(suffix, head)), None)
+        if found is None:
+            return ""
+        kind, distribution, checkout = found.kind, found.distribution, found.checkout_path
+    try:
+        metadata.distribution(distribution)
+    except metadata.PackageNotFoundError:
+        return (
+            f": it looks like {kind}, which the {distribution} plugin reads — install it "
+            f"(from a checkout of samhandling: python3 -m pip install {checkout})"
+        )
+    return f": it looks like {kind}, but the installed {distribution} plugin does not recognise it"

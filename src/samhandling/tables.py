@@ -333,6 +333,11 @@ def _is_string_like(t: pa.DataType) -> bool:
     return _is_plain_string(t)
 
 
+def _is_all_null(t: pa.DataType) -> bool:
+    """A column of nulls only, plain or dictionary-encoded (DuckDB hands back an empty status so)."""
+    return bool(pa.types.is_null(t) or (pa.types.is_dictionary(t) and pa.types.is_null(t.value_type)))
+
+
 def _as_string(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """``large_string`` and ``string_view`` (what pandas and polars hand back) as plain ``string``."""
     if pa.types.is_large_string(column.type) or pa.types.is_string_view(column.type):
@@ -389,7 +394,7 @@ def _normalise(table: pa.Table) -> pa.Table:
                     raise SchemaError(f"column 'region' must hold strings (area codes), found {column.type}")
                 column = _as_string(column)
             elif name in ("level", "variable", "status"):
-                if not (_is_string_like(column.type) or pa.types.is_null(column.type)):
+                if not (_is_string_like(column.type) or _is_all_null(column.type)):
                     raise SchemaError(f"column {name!r} must hold strings, found {column.type}")
                 column = _as_dictionary(column, targets[name])
             elif name in TIME_COLUMNS:
@@ -806,17 +811,11 @@ class StatTable:
             f"{'…' if len(self.variable_ids()) > 6 else ''}, geography {self.geography_year}>"
         )
 
-    def _repr_html_(self) -> str:  # notebooks
-        head = self.arrow.slice(0, 10).to_pylist()
-        cols = self.columns
-        rows = "".join(
-            "<tr>" + "".join(f"<td>{'' if r[c] is None else r[c]}</td>" for c in cols) + "</tr>" for r in head
-        )
-        return (
-            f"<p>{repr(self).replace('<', '&lt;').replace('>', '&gt;')}</p><table><thead><tr>"
-            + "".join(f"<th>{c}</th>" for c in cols)
-            + f"</tr></thead><tbody>{rows}</tbody></table>"
-        )
+    def _repr_html_(self) -> str:
+        """In a notebook: the first rows, the variables with their units, the statuses and the sources."""
+        from samhandling.notebook import stattable_html
+
+        return stattable_html(self)
 
 
 def _comparable(table: pa.Table) -> pa.Table:

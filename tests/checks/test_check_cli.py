@@ -75,10 +75,10 @@ def year_2023(tmp_path: Path) -> Path:
     )
 
 
-def _invoke(*args: str) -> tuple[int, str]:
+def _invoke(*args: str, columns: int = 220) -> tuple[int, str]:
     from samhandling.cli import main
 
-    result = CliRunner().invoke(main, list(args), env={"COLUMNS": "220"})
+    result = CliRunner().invoke(main, list(args), env={"COLUMNS": str(columns)})
     return result.exit_code, result.output
 
 
@@ -154,3 +154,48 @@ def test_files_of_the_same_year_are_checked_one_by_one(year_2022: Path, tmp_path
     assert code == 0
     assert "No findings in fte-2022.parquet" in output
     assert "Findings in other-2022.parquet" in output
+
+
+def test_at_80_columns_each_finding_is_a_readable_paragraph(year_2022: Path, year_2023: Path) -> None:
+    code, output = _invoke("check", str(year_2022), str(year_2023), columns=80)
+
+    assert code == 0
+    lines = [line.rstrip() for line in output.splitlines()]
+    assert max(len(line) for line in lines) <= 80
+    assert "✖ error   negative-values · 3403 Hamar · fte · 2023" in lines
+    # the message follows on its own lines, whole words, under the heading
+    message = [
+        line.strip()
+        for line in lines[lines.index("✖ error   negative-values · 3403 Hamar · fte · 2023") + 1 :]
+    ]
+    assert message[0].startswith("fte (profession=psychologist) is -0.5 for 3403 in 2023")
+    assert "┃" not in output  # no table borders cutting words apart
+
+
+def test_a_wide_terminal_gets_the_full_table(year_2022: Path, year_2023: Path) -> None:
+    code, output = _invoke("check", str(year_2022), str(year_2023), columns=160)
+
+    assert code == 0
+    header = next(line for line in output.splitlines() if "severity" in line)
+    for column in ("rule", "region", "variable", "year", "message", "values"):
+        assert column in header
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_csv_and_json_print_every_field(year_2022: Path, year_2023: Path, fmt: str) -> None:
+    import json
+
+    from samhandling.cli import main
+
+    result = CliRunner().invoke(main, ["check", str(year_2022), str(year_2023), "--format", fmt])
+
+    assert result.exit_code == 0
+    text = result.stdout
+    rows = list(csv.DictReader(text.splitlines())) if fmt == "csv" else json.loads(text)
+    assert {(r["rule"], r["region"], r["name"]) for r in rows} == {
+        ("sum-of-parts", "3401", "Kongsvinger"),
+        ("negative-values", "3403", "Hamar"),
+        ("year-on-year", "3401", "Kongsvinger"),
+    }
+    assert all(r["location"] == str(year_2023) and r["message"] for r in rows)
+    assert "2 errors, 1 warning, 0 info" in result.stderr  # the summary stays out of the data

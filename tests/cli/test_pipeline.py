@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import openpyxl
 import pyarrow as pa
 import pytest
@@ -416,3 +417,80 @@ def test_roll_up_with_weights_for_a_split_municipality(survey_2019: Path, tmp_pa
     assert fte == pytest.approx(
         {"ous": 305.0, "lovisenberg": 122.0, "diakonhjemmet": 122.0, "ahus": 61.0, "vestre-viken": 46.5}
     )
+
+
+@pytest.fixture
+def mixed_levels(tmp_path: Path) -> Path:
+    """Users as SSB serves them: the country, a county and its municipalities, on the 2019 map."""
+    table = StatTable.from_pydict(
+        {
+            "region": ["0", "06", "0602", "0625"],
+            "level": ["national", "county", "municipality", "municipality"],
+            "year": [2019] * 4,
+            "variable": ["users"] * 4,
+            "value": [9000.0, 700.0, 400.0, 100.0],
+        },
+        variables=[USERS],
+        geography_year=2019,
+    )
+    return export(table, tmp_path / "mixed.parquet")
+
+
+def test_read_keeps_the_levels_asked_for(mixed_levels: Path, tmp_path: Path) -> None:
+    out = tmp_path / "m.parquet"
+    _ok("read", str(mixed_levels), "--level", "municipality", "--level", "national", "-o", str(out))
+    assert sorted(sh.read(out).levels()) == ["municipality", "national"]
+
+
+def test_harmonise_selects_levels_before_it_harmonises(mixed_levels: Path, tmp_path: Path) -> None:
+    out = tmp_path / "h.parquet"
+    _ok("harmonise", str(mixed_levels), "--to-year", "2020", "--level", "municipality", "-o", str(out))
+    assert _values(sh.read(out), "users") == {"3005": 500.0}  # Drammen and Nedre Eiker merged in 2020
+
+
+def test_export_writes_only_the_levels_asked_for(mixed_levels: Path, tmp_path: Path) -> None:
+    out = tmp_path / "county.csv"
+    _ok("export", str(mixed_levels), "--level", "county", "-o", str(out))
+    assert _values(sh.read(out), "users") == {"06": 700.0}
+
+
+def test_a_level_the_table_lacks_is_an_error(mixed_levels: Path, tmp_path: Path) -> None:
+    result = _run("read", str(mixed_levels), "--level", "dps", "-o", str(tmp_path / "x.parquet"))
+    assert result.exit_code == 1
+    assert "has no rows at level dps; its levels are national, county, municipality" in result.output
+
+
+def test_the_level_choices_are_the_library_levels() -> None:
+    from samhandling.levels import Level
+
+    result = _run("read", "x.csv", "--level", "kommune", "-o", "x.parquet")
+    assert result.exit_code == 2
+    assert all(level.value in result.output for level in Level)
+
+
+def test_options_pass_through_to_the_library_function() -> None:
+    from samhandling.cli.pipeline import _pass_through
+
+    def function(table: object, *, weights: object = None, counties: str = "formal") -> None:
+        """A library function with one option the command does not set itself."""
+
+    assert _pass_through(function, ["counties=drop"], taken=("weights",)) == {"counties": "drop"}
+    with pytest.raises(
+        click.BadParameter, match=r"'weights' is not an option here; the options are: counties="
+    ):
+        _pass_through(function, ["weights=1"], taken=("weights",))
+
+
+def test_an_unknown_pass_through_option_is_refused(survey_2019: Path, tmp_path: Path) -> None:
+    result = _run("harmonise", str(survey_2019), "--to-year", "2024", "-O", "colour=red", "-o", "x.parquet")
+    assert result.exit_code == 2
+    assert "'colour' is not an option here" in result.output
+
+
+@pytest.mark.parametrize("command", ["harmonise", "report"])
+def test_year_ranges_are_the_years_the_geography_covers(command: str) -> None:
+    from samhandling.geography import FIRST_YEAR, LAST_YEAR
+
+    result = _ok(command, "--help")
+    assert f"{FIRST_YEAR}<=x<={LAST_YEAR}" in result.output
+    assert "1900" not in result.output

@@ -93,3 +93,63 @@ def test_an_error_message_with_brackets_is_printed_as_is(capsys: pytest.CaptureF
         _fail("install it with pip install 'samhandling[xlsx]'")
     assert exit_info.value.code == 1
     assert "pip install 'samhandling[xlsx]'" in capsys.readouterr().err
+
+
+def _commands(command: click.Command, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command under ``command`` (plugin commands included), as the words that invoke it."""
+    found = [path]
+    if isinstance(command, click.Group):
+        context = click.Context(command)
+        for name in command.list_commands(context):
+            sub = command.get_command(context, name)
+            assert sub is not None, name
+            found += _commands(sub, (*path, name))
+    return found
+
+
+def test_every_help_text_is_plain_text() -> None:
+    commands = _commands(main)
+    assert ("rates",) in commands
+    assert ("geo", "find") in commands
+    for words in commands:
+        result = CliRunner().invoke(main, [*words, "--help"])
+        assert result.exit_code == 0, (words, result.output)
+        for markup in ("``", "`", ":class:", ":func:", ":meth:", ".. "):
+            assert markup not in result.output, f"samhandling {' '.join(words)} --help shows {markup!r}"
+
+
+def test_year_ranges_in_help_follow_the_geography() -> None:
+    from samhandling.geography import FIRST_YEAR, LAST_YEAR
+
+    assert f"{FIRST_YEAR}–{LAST_YEAR}" in CliRunner().invoke(main, ["geo", "--help"]).output
+    assert f"({FIRST_YEAR}–{LAST_YEAR})" in CliRunner().invoke(main, ["harmonise", "--help"]).output
+
+
+def test_an_exporter_that_lacks_a_library_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "openpyxl" else real(name, *a)
+    )
+
+    listing = CliRunner().invoke(main, ["plugins"], env={"COLUMNS": "200"})
+    payload = json.loads(CliRunner().invoke(main, ["plugins", "--json"]).output)
+
+    assert "unavailable: needs openpyxl: pip install 'samhandling[xlsx]'" in listing.output
+    exporters = {e["name"]: e["unavailable"] for e in payload["exporters"]}
+    assert exporters["xlsx"] == "needs openpyxl: pip install 'samhandling[xlsx]'"
+    assert exporters["parquet"] is None
+
+
+def test_with_openpyxl_the_excel_exporter_is_available() -> None:
+    payload = json.loads(CliRunner().invoke(main, ["plugins", "--json"]).output)
+
+    assert {e["name"]: e["unavailable"] for e in payload["exporters"]}["xlsx"] is None
+
+
+def test_plugins_fit_80_columns() -> None:
+    result = CliRunner().invoke(main, ["plugins"], env={"COLUMNS": "80"})
+
+    assert max(len(line.rstrip()) for line in result.output.splitlines()) <= 80
+    assert "samhandling.exporters.jsonstat" in result.output  # plugin names are never cut

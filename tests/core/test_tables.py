@@ -213,3 +213,15 @@ def test_metadata_from_a_newer_version_still_loads() -> None:
     assert provenance.location == "f.csv"
     with pytest.raises(TypeError):
         Provenance.from_dict({"source": "s"})
+
+
+def test_an_all_empty_status_column_of_any_encoding_is_accepted() -> None:
+    # DuckDB hands back a status column without any symbol as dictionary<values=null>.
+    table = StatTable.from_pydict(_rows(value=[12.5, 3.0], status=[None, None]))
+    empty = pa.DictionaryArray.from_arrays(pa.array([None, None], pa.int8()), pa.array([], pa.null()))
+    arrow = table.arrow.set_column(table.columns.index("status"), "status", empty)
+
+    again = StatTable.from_arrow(arrow, meta=table.meta)
+
+    assert again.equals(table)
+    assert again.status_counts() == {None: 2}

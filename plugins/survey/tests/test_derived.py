@@ -9,7 +9,7 @@ from samhandling_survey.example import ExampleFiles
 
 import samhandling as sh
 from samhandling.checks import CheckContext, Severity
-from samhandling.errors import SchemaError
+from samhandling.errors import Parameter, SchemaError
 from samhandling.plugins import PluginManager
 from samhandling.tables import StatTable
 
@@ -55,7 +55,9 @@ def test_a_table_without_fte_by_target_group_is_refused(
 def test_the_check_wants_a_population(examples: ExampleFiles) -> None:
     findings = FtePer10000().run(read_survey(examples.survey[2022]), CheckContext())
     assert [(f.severity, f.rule) for f in findings] == [(Severity.INFO, "fte-per-10000")]
-    assert "--population" in findings[0].message
+    assert findings[0].needs == (Parameter(name="population", owner="CheckContext"),)
+    assert findings[0].describe().endswith("(give CheckContext(population=...))")
+    assert findings[0].describe(lambda p: f"--{p.name} FILE").endswith("(give --population FILE)")
 
 
 def test_a_declared_band_is_used_instead_of_the_fences(

@@ -377,7 +377,7 @@ def test_every_year_reads_into_the_same_variable_ids(write_file: WriteFile, year
 
 def test_the_title_year_must_match_the_spec(write_file: WriteFile) -> None:
     path = write_file("svar.csv", _csv_for(SurveySpec.for_year(2023), [("3401", 1.0)], "IS-24/8 2023"))
-    with pytest.raises(ParseError, match=r"title says 2023.*pass year=2023"):
+    with pytest.raises(ParseError, match=r"title says 2023.*give year=2023"):
         read_survey(path, year=2022)
     assert read_survey(path).years() == [2023]
     assert read_survey(path, year=2022, ignore_title=True).years() == [2022]

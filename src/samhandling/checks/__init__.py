@@ -9,19 +9,35 @@ from __future__ import annotations
 
 import enum
 import typing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 import pyarrow as pa
 
-from samhandling.errors import PluginError, SamhandlingError, ValidationError
+from samhandling.errors import (
+    MessagePart,
+    Parameter,
+    PluginError,
+    SamhandlingError,
+    ValidationError,
+    render_message,
+)
 
 if TYPE_CHECKING:
     from samhandling.plugins import PluginManager
     from samhandling.tables import StatTable
 
-__all__ = ["FINDINGS_SCHEMA", "Check", "CheckContext", "Finding", "Severity", "findings_table", "run_checks"]
+__all__ = [
+    "FINDINGS_SCHEMA",
+    "Check",
+    "CheckContext",
+    "Finding",
+    "Findings",
+    "Severity",
+    "findings_table",
+    "run_checks",
+]
 
 
 class Severity(enum.StrEnum):
@@ -39,6 +55,10 @@ def _values_converter(values: Mapping[str, Any] | None) -> dict[str, Any]:
     return dict(values or {})
 
 
+def _parameters(values: Iterable[Parameter]) -> tuple[Parameter, ...]:
+    return tuple(values)
+
+
 @typing.final
 @attrs.frozen(kw_only=True)
 class Finding:
@@ -52,8 +72,25 @@ class Finding:
     year: int | None = None
     values: dict[str, Any] = attrs.field(factory=dict, converter=_values_converter)
     location: str | None = None
+    needs: tuple[Parameter, ...] = attrs.field(default=(), converter=_parameters)
+    """What the caller can give to let the check do more (a population for rates), spelled by
+    :meth:`describe` for Python (``CheckContext(population=...)``) or the command line (``--population``)."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def describe(self, spell: Callable[[Parameter], str] | None = None) -> str:
+        """The message, with what the check needs spelled by ``spell`` (default: as in Python)."""
+        if not self.needs:
+            return self.message
+        parts: list[MessagePart] = [self.message, " (give "]
+        for index, parameter in enumerate(self.needs):
+            parts += [" or " if index else "", parameter]
+        return render_message((*parts, ")"), spell)
+
+    def _repr_html_(self) -> str:
+        from samhandling.notebook import findings_html
+
+        return findings_html([self])
+
+    def to_dict(self, spell: Callable[[Parameter], str] | None = None) -> dict[str, Any]:
         """One flat row (values joined as ``key=value`` text) for CSV output and the report appendix."""
         return {
             "severity": str(self.severity),
@@ -61,7 +98,7 @@ class Finding:
             "region": self.region,
             "variable": self.variable,
             "year": self.year,
-            "message": self.message,
+            "message": self.describe(spell),
             "values": ", ".join(f"{k}={v}" for k, v in self.values.items()),
             "location": self.location,
         }
@@ -130,13 +167,23 @@ class Check(Protocol):
         ...
 
 
+class Findings(list[Finding]):
+    """The findings of :func:`run_checks`: a list, errors first, that shows itself as a table in a
+    notebook (severities explained)."""
+
+    def _repr_html_(self) -> str:
+        from samhandling.notebook import findings_html
+
+        return findings_html(self)
+
+
 def run_checks(
     table: StatTable,
     *,
     checks: Sequence[str] | None = None,
     context: CheckContext | None = None,
     plugin_manager: PluginManager | None = None,
-) -> list[Finding]:
+) -> Findings:
     """Run the named checks (default: all registered) and return findings, errors first."""
     from samhandling.plugins import resolve_plugin_manager
 
@@ -159,9 +206,11 @@ def run_checks(
             raise PluginError(
                 f"check {entry.name!r} from plugin {entry.plugin!r} failed: {type(exc).__name__}: {exc}"
             ) from exc
-    return sorted(
-        findings,
-        key=lambda f: (_SEVERITY_RANK[f.severity], f.rule, f.region or "", f.variable or "", f.year or 0),
+    return Findings(
+        sorted(
+            findings,
+            key=lambda f: (_SEVERITY_RANK[f.severity], f.rule, f.region or "", f.variable or "", f.year or 0),
+        )
     )
 
 

@@ -40,15 +40,15 @@ class _LazyGroup(click.Group):
         return sorted({*COMMANDS, *super().list_commands(ctx), *_plugin_commands()})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command: click.Command | None
         if cmd_name in COMMANDS:
             module_name, attribute = COMMANDS[cmd_name].split(":")
             command = getattr(importlib.import_module(module_name), attribute)
             assert isinstance(command, click.Command)
-            return command
-        plugin_commands = _plugin_commands()
-        if cmd_name in plugin_commands:
-            return plugin_commands[cmd_name]
-        return super().get_command(ctx, cmd_name)
+        else:
+            command = _plugin_commands().get(cmd_name) or super().get_command(ctx, cmd_name)
+        ctx.meta["samhandling.command"] = command  # errors name this command's options
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -56,7 +56,9 @@ class _LazyGroup(click.Group):
         except SamhandlingError as exc:
             if ctx.meta.get("samhandling.debug"):
                 raise
-            _fail(str(exc))
+            from samhandling.cli.wording import cli_message
+
+            _fail(cli_message(exc, ctx.meta.get("samhandling.command")))
         except (OSError, KeyboardInterrupt) as exc:
             if ctx.meta.get("samhandling.debug"):
                 raise

@@ -12,14 +12,19 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
+from rich.markup import escape
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from samhandling.checks import Finding
+    from samhandling.errors import Parameter
     from samhandling.tables import StatTable
 
 __all__ = ["check"]
@@ -124,49 +129,69 @@ class _Names:
         return str(getattr(area, "name", "") or "")
 
 
-def _write_csv(findings: list[Finding], names: _Names, destination: Path) -> None:
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    # UTF-8 with a byte-order mark, so that Excel shows æ, ø and å.
-    with destination.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(_CSV_COLUMNS)
-        for finding in findings:
-            row = finding.to_dict()
-            row["name"] = names(finding.region, finding.year)
-            writer.writerow(["" if row.get(c) is None else row[c] for c in _CSV_COLUMNS])
+#: From this terminal width on, findings are printed as a table with every column.
+FULL_TABLE_WIDTH = 120
+_SYMBOLS = {"error": "✖", "warning": "▲", "info": "·"}
 
 
-def _print(findings: list[Finding], names: _Names, title: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(highlight=False)
-    if not findings:
-        console.print(f"[green]No findings[/] in {title}.")
-        return
-    table = Table(title=f"Findings in {title}", title_justify="left", show_lines=False)
-    for column, style in (
-        ("severity", None),
-        ("rule", None),
-        ("region", None),
-        ("variable", None),
-        ("year", None),
-        ("message", None),
-    ):
-        table.add_column(column, style=style, overflow="fold")
+def _rows(findings: list[Finding], names: _Names, spell: Callable[[Parameter], str]) -> list[dict[str, Any]]:
+    """Every finding as one flat row with the area's name, messages in the command line's terms."""
+    rows = []
     for finding in findings:
-        severity = str(finding.severity)
-        name = names(finding.region, finding.year)
-        region = f"{finding.region} {name}".strip() if finding.region else ""
-        table.add_row(
-            f"[{_STYLES.get(severity, '')}]{severity}[/]",
-            finding.rule,
-            region,
-            finding.variable or "",
-            "" if finding.year is None else str(finding.year),
-            finding.message,
+        row = finding.to_dict(spell)
+        row["name"] = names(finding.region, finding.year)
+        rows.append({column: row.get(column) for column in _CSV_COLUMNS})
+    return rows
+
+
+def _write_csv(rows: list[dict[str, Any]], handle: TextIO) -> None:
+    writer = csv.writer(handle)
+    writer.writerow(_CSV_COLUMNS)
+    for row in rows:
+        writer.writerow(["" if row[c] is None else row[c] for c in _CSV_COLUMNS])
+
+
+def _print(rows: list[dict[str, Any]], title: str, console: Console) -> None:
+    """A table with every column on a wide terminal; one short paragraph per finding on a narrow one."""
+    from rich.table import Table
+    from rich.text import Text
+
+    if not rows:
+        console.print(f"[green]No findings[/] in {escape(title)}.")
+        return
+    if console.width >= FULL_TABLE_WIDTH:
+        table = Table(title=f"Findings in {title}", title_justify="left", show_lines=False)
+        for column in ("severity", "rule", "region", "variable", "year", "message", "values"):
+            table.add_column(column, overflow="fold", ratio=3 if column == "message" else None)
+        for row in rows:
+            region = f"{row['region']} {row['name']}".strip() if row["region"] else ""
+            table.add_row(
+                Text(str(row["severity"]), style=_STYLES.get(str(row["severity"]), "")),
+                row["rule"],
+                region,
+                row["variable"] or "",
+                "" if row["year"] is None else str(row["year"]),
+                row["message"],
+                row["values"] or "",
+            )
+        console.print(table)
+        return
+    console.print(Text(f"Findings in {title}", style="italic"))
+    listing = Table.grid(padding=(0, 1, 1, 0))
+    listing.add_column(no_wrap=True)
+    listing.add_column(ratio=1)
+    for row in rows:
+        severity = str(row["severity"])
+        where = [row["rule"]]
+        if row["region"]:
+            where.append(f"{row['region']} {row['name']}".strip())
+        where += [str(part) for part in (row["variable"], row["year"]) if part not in (None, "")]
+        text = Text(" · ".join(where), style="bold")
+        text.append(f"\n{row['message']}")
+        listing.add_row(
+            Text(f"{_SYMBOLS.get(severity, ' ')} {severity}", style=_STYLES.get(severity, "")), text
         )
-    console.print(table)
+    console.print(listing)
 
 
 def _summary(findings: list[Finding]) -> str:
@@ -184,6 +209,14 @@ def _summary(findings: list[Finding]) -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the findings to this CSV file (UTF-8).",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="table: for reading (every column from 120 characters wide); csv, json: every field, for programs.",
+)
 @click.option("--strict", is_flag=True, help="Exit with status 1 when there is any error or warning.")
 @click.option(
     "--check",
@@ -194,6 +227,7 @@ def _summary(findings: list[Finding]) -> str:
 )
 @click.option(
     "--population",
+    metavar="FILE",
     type=click.Path(exists=True, path_type=Path),
     help="A population table (variable 'population', by age) for the checks of rates per 10,000.",
 )
@@ -209,6 +243,7 @@ def _summary(findings: list[Finding]) -> str:
 def check(
     files: tuple[Path, ...],
     output: Path | None,
+    fmt: str,
     strict: bool,
     checks: tuple[str, ...],
     population: Path | None,
@@ -247,18 +282,37 @@ def check(
         options=_parse_options(options),
     )
     tables = [(path, read(path, source=source, plugin_manager=pm)) for path in files]
+    from rich.console import Console
+
+    from samhandling.cli.wording import option_speller
+
+    spell = option_speller(click.get_current_context().command)
+    console = Console(highlight=False)
     names = _Names()
     findings: list[Finding] = []
+    rows: list[dict[str, Any]] = []
     for group_files, table in _groups(tables):
-        found = run_checks(table, checks=list(checks) or None, context=context, plugin_manager=pm)
-        found = _locate(found, group_files, tables)
-        title = ", ".join(p.name for p in group_files)
-        _print(found, names, title)
+        found = _locate(
+            run_checks(table, checks=list(checks) or None, context=context, plugin_manager=pm),
+            group_files,
+            tables,
+        )
+        group_rows = _rows(found, names, spell)
+        if fmt == "table":
+            _print(group_rows, ", ".join(p.name for p in group_files), console)
         findings += found
+        rows += group_rows
+    if fmt == "csv":
+        _write_csv(rows, sys.stdout)
+    elif fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
     if output is not None:
-        _write_csv(findings, names, output)
-    summary = _summary(findings)
-    click.echo(f"{summary}" + (f"; written to {output}" if output is not None else ""))
+        output.parent.mkdir(parents=True, exist_ok=True)
+        # UTF-8 with a byte-order mark, so that Excel shows æ, ø and å.
+        with output.open("w", encoding="utf-8-sig", newline="") as handle:
+            _write_csv(rows, handle)
+    summary = _summary(findings) + (f"; written to {output}" if output is not None else "")
+    click.echo(summary, err=fmt != "table")
     if strict and any(str(f.severity) in ("error", "warning") for f in findings):
         click.echo("strict: failing because of errors or warnings", err=True)
         click.get_current_context().exit(1)

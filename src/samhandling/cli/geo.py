@@ -74,9 +74,13 @@ _FORMAT = click.option(
 )
 
 
-@click.group()
+@click.group(
+    help=f"Municipalities, counties, health trusts and DPSs, {FIRST_YEAR}–{LAST_YEAR}, and their code "
+    "changes.\n\nExample: samhandling geo find bodo --year 2024"
+)
 def geo() -> None:
-    """Municipalities, counties, health trusts and DPSs, 2017–2026, and their code changes.
+    """Municipalities, counties, health trusts and DPSs in the years the geography covers, and their
+    code changes.
 
     Example: samhandling geo find bodo --year 2024
     """

@@ -21,11 +21,13 @@ import contextlib
 import json
 import sys
 import typing
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+from samhandling.geography import FIRST_YEAR, LAST_YEAR
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -41,6 +43,7 @@ __all__ = ["STDIO", "export", "harmonise", "rates", "read", "roll_up"]
 STDIO = "-"
 _SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 _ROLL_UP_LEVELS = ("county", "health_trust", "health_region", "dps", "national")
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 # -------------------------------------------------------------------------------------------------
@@ -91,20 +94,27 @@ class _Step:
 
 @contextlib.contextmanager
 def _steps(quiet: bool) -> Iterator[_Steps]:
+    """The command's steps; the library's own progress (a long read) shows as rows under them."""
+    from samhandling import progress as library_progress
+
     console = _console()
     if quiet or not console.is_terminal:
-        yield _Steps(None)
+        with library_progress.reporting(None):
+            yield _Steps(None)
         return
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
+    with (
+        Progress(
+            SpinnerColumn(),
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress,
+        library_progress.reporting(library_progress.RichReporter(progress)),
+    ):
         yield _Steps(progress)
 
 
@@ -254,6 +264,61 @@ def _weights(location: str | None) -> StatTable | pa.Table | None:
 # Commands
 # -------------------------------------------------------------------------------------------------
 
+
+def _level_option(what: str) -> Callable[[_F], _F]:
+    """``--level``: keep only the rows of these levels (repeatable); the choices follow ``Level``."""
+    from samhandling.levels import Level
+
+    names = [level.value for level in Level]
+    return click.option(
+        "--level",
+        "levels",
+        multiple=True,
+        metavar="LEVEL",
+        type=click.Choice(names),
+        help=f"Keep only rows at this level {what} (repeatable): {', '.join(names)}.",
+    )
+
+
+def _at_levels(table: StatTable, levels: Sequence[str], where: str) -> StatTable:
+    """The rows of ``table`` at ``levels`` (all rows when none are named)."""
+    from samhandling.errors import SchemaError
+
+    if not levels:
+        return table
+    kept = table.where(level=list(dict.fromkeys(levels)))
+    if not kept.num_rows:
+        raise SchemaError(
+            f"{where} has no rows at level {', '.join(levels)}; its levels are {', '.join(table.levels())}"
+        )
+    return kept
+
+
+def _pass_through(function: Any, raw: Sequence[str], *, taken: Sequence[str]) -> dict[str, Any]:
+    """``-O KEY=VALUE`` options for a library function: only keywords it takes and the command does not
+    set itself, so an option the library gains works on the command line at once."""
+    import inspect
+
+    options = _options(raw, "--option")
+    parameters = inspect.signature(function).parameters
+    accepted = [
+        name
+        for name, parameter in parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name not in taken
+    ]
+    unknown = [key for key in options if key not in accepted]
+    if unknown:
+        offered = (
+            f"the options are: {', '.join(f'{name}=…' for name in accepted)}"
+            if accepted
+            else "there are no other options"
+        )
+        raise click.BadParameter(
+            f"{', '.join(map(repr, unknown))} is not an option here; {offered}", param_hint="-O/--option"
+        )
+    return options
+
+
 _output = click.option(
     "-o",
     "--output",
@@ -278,6 +343,7 @@ _partial = click.option(
     epilog="""\b
 Examples:
   samhandling read statbank-12603.csv -o fte.parquet
+  samhandling read statbank-12228.csv --level municipality -o municipalities.parquet
   samhandling read survey-2022.xlsx survey-2023.xlsx survey-2024.xlsx -o survey.parquet
   samhandling read nimes.xlsx --source nimes-monthly -O sheet=2 -o admissions.parquet
 """,
@@ -293,9 +359,15 @@ Examples:
     metavar="KEY=VALUE",
     help="An option for the source, e.g. -O sheet=2 (values are JSON when they parse).",
 )
+@_level_option("from the input")
 @_quiet
 def read(
-    inputs: tuple[str, ...], output: str, source: str | None, source_options: tuple[str, ...], quiet: bool
+    inputs: tuple[str, ...],
+    output: str,
+    source: str | None,
+    source_options: tuple[str, ...],
+    levels: tuple[str, ...],
+    quiet: bool,
 ) -> None:
     """Read files (KOSTRA/statbank, NIMES, survey, Parquet …) into one table and write it.
 
@@ -312,6 +384,7 @@ def read(
                 step.advance(f"reading {location}")
                 tables.append(_load(location, source=source, **options))
         table = tables[0] if len(tables) == 1 else StatTable.concat(tables)
+        table = _at_levels(table, levels, ", ".join(inputs))
         with steps.step(f"writing {_where(output)}"):
             _save(table, output)
     _summary(quiet, "wrote", _where(output), table)
@@ -322,6 +395,7 @@ def read(
     epilog="""\b
 Examples:
   samhandling harmonise fte-2015-2023.parquet --to-year 2024 -o fte.parquet
+  samhandling harmonise kostra.parquet --to-year 2024 --level municipality -o municipalities.parquet
   samhandling harmonise users.parquet --to-year 2024 --population population.parquet -o users-2024.parquet
   samhandling harmonise users.parquet --to-year 2019 --weights splits.csv -o users-2019.parquet
 
@@ -333,8 +407,8 @@ to each new one.
 @click.option(
     "--to-year",
     required=True,
-    type=click.IntRange(1900, 2100),
-    help="The year whose municipality and county codes the result uses (2017–2026, or a year added as data).",
+    type=click.IntRange(FIRST_YEAR, LAST_YEAR),
+    help=f"The year whose municipality and county codes the result uses ({FIRST_YEAR}–{LAST_YEAR}).",
 )
 @_output
 @click.option(
@@ -344,6 +418,15 @@ to each new one.
 )
 @click.option("--weights", metavar="FILE", help="Shares for divided areas (old;new;weight, or a table).")
 @_partial
+@_level_option("before harmonising")
+@click.option(
+    "-O",
+    "--option",
+    "harmonise_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Another option of samhandling.harmonise (values are JSON when they parse).",
+)
 @_quiet
 def harmonise(
     input_: str,
@@ -352,6 +435,8 @@ def harmonise(
     population: str | None,
     weights: str | None,
     partial: str,
+    levels: tuple[str, ...],
+    harmonise_options: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Put a table onto one year's municipality map (across the 2018, 2020 and 2024 reforms).
@@ -363,14 +448,15 @@ def harmonise(
     """
     from samhandling.geography import harmonise as harmonise_table
 
+    options = _pass_through(harmonise_table, harmonise_options, taken=("weights", "population", "partial"))
     with _steps(quiet) as steps:
         with steps.step(f"reading {input_}"):
-            table = _load(input_)
+            table = _at_levels(_load(input_), levels, input_)
             population_table = _load(population) if population else None
             weights_table = _weights(weights)
         with steps.step(f"harmonising onto the map of {to_year}"):
             result = harmonise_table(
-                table, to_year, weights=weights_table, population=population_table, partial=_rule(partial)
+                table, to_year, weights=weights_table, population=population_table, partial=_rule(partial), **options
             )
         with steps.step(f"writing {_where(output)}"):
             _save(result, output)
@@ -415,6 +501,14 @@ Examples:
     help="Catchments of adult (vop) or child and adolescent (bup) mental health, for health trusts and DPSs.",
 )
 @_partial
+@click.option(
+    "-O",
+    "--option",
+    "roll_up_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Another option of samhandling.roll_up (values are JSON when they parse).",
+)
 @_quiet
 def roll_up(
     input_: str,
@@ -425,6 +519,7 @@ def roll_up(
     weights: str | None,
     kind: str,
     partial: str,
+    roll_up_options: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Sum municipalities (and city districts) into counties, health trusts, DPSs or the country.
@@ -436,6 +531,7 @@ def roll_up(
     from samhandling.aggregate import roll_up as roll_up_table
     from samhandling.tables import StatTable
 
+    options = _pass_through(roll_up_table, roll_up_options, taken=("weights", "unassigned", "geography", "kind", "partial"))
     with _steps(quiet) as steps:
         with steps.step(f"reading {input_}"):
             table = _load(input_)
@@ -453,6 +549,7 @@ def roll_up(
                         unassigned=mode,
                         kind=kind,
                         partial=_rule(partial),
+                        **options,
                     )
                 )
         result = results[0] if len(results) == 1 else StatTable.concat(results)
@@ -523,7 +620,7 @@ def rates(
     output: str,
     quiet: bool,
 ) -> None:
-    """Add rates per 10,000 inhabitants (``<variable>_per_10000``) for the chosen ages.
+    """Add rates per 10,000 inhabitants (<variable>_per_10000) for the chosen ages.
 
     The population is harmonised and rolled up to the table's areas as needed; a suppressed count or
     population gives a suppressed rate.
@@ -550,6 +647,7 @@ def rates(
     epilog="""\b
 Examples:
   samhandling export fte.parquet -o fte.xlsx
+  samhandling export all-levels.parquet --level county --level national -o counties.csv
   samhandling export fte.parquet -o fte.csv --norwegian
   samhandling export fte.parquet -o fte.json --format jsonstat
   samhandling export admissions.parquet -o warehouse/admissions --partition-by year,level
@@ -598,6 +696,7 @@ Examples:
     is_flag=True,
     help="With --publish: write unprotected, for internal use (logged and recorded in the file).",
 )
+@_level_option("in the file written")
 @_quiet
 def export(
     input_: str,
@@ -609,6 +708,7 @@ def export(
     publish: bool,
     threshold: int | None,
     no_disclosure_control: bool,
+    levels: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Write a table as Excel, CSV, JSON-stat 2.0, Parquet (file or partitioned dataset) or any plugin format.
@@ -645,7 +745,7 @@ def export(
         protection = False if no_disclosure_control else DisclosureRules(threshold=threshold or 3)
     with _steps(quiet) as steps:
         with steps.step(f"reading {input_}"):
-            table = _load(input_)
+            table = _at_levels(_load(input_), levels, input_)
         if protection is not None:
             with steps.step("protecting for publication"):
                 from samhandling.exporters import for_publication

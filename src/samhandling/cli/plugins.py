@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 
 @click.command()
@@ -12,10 +13,14 @@ from rich.table import Table
 def plugins(as_json: bool) -> None:
     """List plugins with their versions, and the sources, exporters and checks they register.
 
+    A source, exporter or check that needs a library this environment lacks is marked with what to
+    install.
+
     Example: samhandling plugins
     """
     import json
 
+    from samhandling.exporters import unavailable
     from samhandling.plugins import list_plugins, resolve_plugin_manager
 
     pm = resolve_plugin_manager()
@@ -40,7 +45,12 @@ def plugins(as_json: bool) -> None:
             ],
             **{
                 kind: [
-                    {"name": e.name, "plugin": e.plugin, "description": getattr(e.obj, "description", "")}
+                    {
+                        "name": e.name,
+                        "plugin": e.plugin,
+                        "description": getattr(e.obj, "description", ""),
+                        "unavailable": unavailable(e.obj),
+                    }
                     for e in catalogue.entries()
                 ]
                 for kind, catalogue in kinds.items()
@@ -50,22 +60,31 @@ def plugins(as_json: bool) -> None:
         return
     console = Console()
     table = Table(title="Plugins", title_justify="left")
-    for column in ("name", "distribution", "version", "hooks"):
-        # plugin names are copied from here (SAMHANDLING_DISABLED_PLUGINS), so they are never cut
-        table.add_column(column, no_wrap=column == "name", overflow="fold")
+    # plugin names are copied from here (SAMHANDLING_DISABLED_PLUGINS), so they are never cut
+    table.add_column("name", no_wrap=True)
+    table.add_column("distribution", no_wrap=True)
+    table.add_column("registers (other hooks)", ratio=1)
     for info in infos:
-        hooks = ", ".join(h.removeprefix("samhandling_") for h in info.hooks)
-        table.add_row(info.name, info.distribution or "", info.version or "", hooks)
+        registers = [h.removeprefix("samhandling_register_") for h in info.hooks if "_register_" in h]
+        others = [h.removeprefix("samhandling_") for h in info.hooks if "_register_" not in h]
+        hooks = ", ".join([*registers, *(f"({other})" for other in others)])
+        distribution = " ".join(part for part in (info.distribution, info.version) if part)
+        table.add_row(info.name, distribution, hooks)
     console.print(table)
     for kind, catalogue in kinds.items():
         listing = Table(title=kind.capitalize(), title_justify="left")
-        listing.add_column("name")
-        listing.add_column("plugin")
-        listing.add_column("description")
+        listing.add_column("name (plugin)", no_wrap=True)
+        listing.add_column("description", ratio=1)
         if kind == "exporters":
-            listing.add_column("suffixes")
+            listing.add_column("suffixes", max_width=16)
         for entry in catalogue.entries():
-            row = [entry.name, entry.plugin, getattr(entry.obj, "description", "")]
+            reason = unavailable(entry.obj)
+            name = Text(entry.name, style="dim" if reason else "bold")
+            name.append(f"\n{entry.plugin}", style="dim")
+            description = Text(str(getattr(entry.obj, "description", "")))
+            if reason:
+                description.append(f"\nunavailable: {reason}", style="bold yellow")
+            row: list[Text | str] = [name, description]
             if kind == "exporters":
                 row.append(" ".join(entry.obj.suffixes))
             listing.add_row(*row)

@@ -7,7 +7,15 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from samhandling.geography import FIRST_YEAR, LAST_YEAR
 
@@ -168,12 +176,17 @@ class _Steps:
                 SpinnerColumn(),
                 TextColumn("{task.description}"),
                 BarColumn(),
-                TextColumn("{task.completed}/{task.total}"),
+                MofNCompleteColumn(),
                 TimeElapsedColumn(),
                 console=console,
             )
 
     def __enter__(self) -> _Steps:
+        from samhandling import progress
+
+        # the library's own progress (reading a large input) shows under the steps, or not at all
+        self._reporting = progress.reporting(progress.RichReporter(self.bar) if self.bar else None)
+        self._reporting.__enter__()
         if self.bar is not None:
             self.bar.start()
             self.task = self.bar.add_task("Starting", total=self.total)
@@ -189,3 +202,4 @@ class _Steps:
             if kind is None:
                 self.bar.update(self.task, description="Done", completed=self.total)
             self.bar.stop()
+        self._reporting.__exit__(None, None, None)

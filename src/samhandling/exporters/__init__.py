@@ -17,12 +17,16 @@ if TYPE_CHECKING:
     from samhandling.plugins import PluginManager
     from samhandling.tables import StatTable
 
-__all__ = ["Exporter", "export", "exporter_for", "exporters", "for_publication"]
+__all__ = ["Exporter", "export", "exporter_for", "exporters", "for_publication", "unavailable"]
 
 
 @runtime_checkable
 class Exporter(Protocol):
-    """What an exporter plugin provides.  ``name`` is what users pass as ``format=``."""
+    """What an exporter plugin provides.  ``name`` is what users pass as ``format=``.
+
+    An exporter that needs an optional library may also have ``unavailable() -> str | None``: what is
+    missing and how to install it, or ``None`` when it can write.  ``samhandling plugins`` shows it.
+    """
 
     name: str
     description: str
@@ -31,6 +35,15 @@ class Exporter(Protocol):
     def write(self, table: StatTable, destination: str | Path, **options: Any) -> Path:
         """Write ``table`` to ``destination`` and return the path written."""
         ...
+
+
+def unavailable(registered: object) -> str | None:
+    """Why a registered exporter (or source, or check) cannot work here, if it says so, else ``None``."""
+    method = getattr(registered, "unavailable", None)
+    if not callable(method):
+        return None
+    reason = method()
+    return str(reason) if reason else None
 
 
 def exporters(plugin_manager: PluginManager | None = None) -> list[Exporter]:

@@ -23,6 +23,7 @@ always registered and says so when openpyxl is missing.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import re
 import typing
 from collections.abc import Mapping, Sequence
@@ -149,6 +150,12 @@ class XlsxExporter:
     name = "xlsx"
     description = "Excel workbook: a sheet per variable or one long sheet, SSB's symbols, a sheet of sources"
     suffixes = (".xlsx",)
+
+    def unavailable(self) -> str | None:
+        """What this environment lacks for writing workbooks (openpyxl), or ``None``."""
+        if importlib.util.find_spec("openpyxl") is None:
+            return "needs openpyxl: pip install 'samhandling[xlsx]'"
+        return None
 
     def write(
         self,

@@ -237,6 +237,12 @@ class Geography:
             f"{len(self.dps)} DPS>"
         )
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the areas of each level and the sources of the map."""
+        from samhandling.notebook import geography_html
+
+        return geography_html(self)
+
     # -- lookups ----------------------------------------------------------------------------------
     def municipality(self, code_or_name: str) -> Municipality:
         """The municipality with this code or name in this year.

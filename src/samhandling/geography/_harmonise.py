@@ -54,7 +54,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from samhandling.errors import SchemaError, UnknownCodeError, YearNotCoveredError
+from samhandling.errors import MessagePart, Parameter, SchemaError, UnknownCodeError, YearNotCoveredError
 from samhandling.geography import changes as _changes
 from samhandling.geography._coverage import (
     ABSENT_ROWS_MEAN_ZERO,
@@ -237,18 +237,25 @@ def split_weights(
             shares = _shares(split, table_totals)
             if shares is not None:
                 return shares
-        hint = (
-            "it took in other areas too, so population cannot say how it was shared; give weights="
-            "pyarrow.table({'old': [...], 'new': [...], 'weight': [...]})"
+        weights_table = Parameter(
+            name="weights", example="pyarrow.table({'old': ..., 'new': ..., 'weight': ...})"
+        )
+        hint: tuple[MessagePart, ...] = (
+            ("it took in other areas too, so population cannot say how it was shared; give ", weights_table)
             if not split.pure
-            else "pass population= (variable 'population' for the new areas) or weights="
+            else (
+                "give ",
+                Parameter(name="population"),
+                " (variable 'population' for the new areas) or ",
+                weights_table,
+            )
         )
         if table_totals is not None and split.pure:
             hint = (
-                f"the {table_totals.what} table has no values for all of {list(split.new)} in any year; "
-                + hint
+                f"the {table_totals.what} table has no values for all of {list(split.new)} in any year; ",
+                *hint,
             )
-        raise SplitAreaError(f"{description} and its shares are not known: {hint}")
+        raise SplitAreaError(f"{description} and its shares are not known: ", *hint)
 
     return resolve
 

@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from samhandling.checks import Finding, Severity
 from samhandling.encodings import decode_text
-from samhandling.errors import ParseError, SamhandlingError, YearNotCoveredError
+from samhandling.errors import MessagePart, Parameter, ParseError, SamhandlingError, YearNotCoveredError
 from samhandling.model import CareUnit
 from samhandling.tables import STATUS_SYMBOLS, Provenance, StatTable, TableMeta
 from samhandling_nimes.catalogue import unit_lookup
@@ -437,9 +437,11 @@ class _RegionResolver:
 
     def _by_name(self, name: str, year: int, where: str, line: int) -> str:
         map_year = self.geography_year if self.geography_year is not None else year
-        hint = (
-            f"give the code in the file ('0605 {name}'), pass regions={{{name!r}: '<code>'}}, or name the "
-            "map to look names up in with geography_year=..."
+        hint: tuple[MessagePart, ...] = (
+            f"give the code in the file ('0605 {name}'), give ",
+            Parameter(name="regions", example=f"{{{name!r}: '<code>'}}"),
+            ", or name the map to look names up in with ",
+            Parameter(name="geography_year"),
         )
         try:
             from samhandling.geography import Geography
@@ -449,23 +451,26 @@ class _RegionResolver:
         except YearNotCoveredError as exc:
             raise ParseError(
                 f"home municipality {name!r} is given by name only, and names cannot be looked up in "
-                f"{map_year}: {exc}; {hint}",
+                f"{map_year}: {exc}; ",
+                *hint,
                 path=where,
                 line=line,
             ) from None
         except SamhandlingError as exc:
-            raise ParseError(f"home municipality {name!r}: {exc}; {hint}", path=where, line=line) from None
+            raise ParseError(f"home municipality {name!r}: {exc}; ", *hint, path=where, line=line) from None
         except (ImportError, AttributeError) as exc:
             raise ParseError(
                 f"home municipality {name!r} is given by name only and the geography is not available "
-                f"({exc}); {hint}",
+                f"({exc}); ",
+                *hint,
                 path=where,
                 line=line,
             ) from None
         code = getattr(found, "code", None)
         if not isinstance(code, str):
             raise ParseError(
-                f"home municipality {name!r} does not name a municipality or district in {map_year}; {hint}",
+                f"home municipality {name!r} does not name a municipality or district in {map_year}; ",
+                *hint,
                 path=where,
                 line=line,
             )
@@ -547,7 +552,8 @@ def read_monthly(
         if block.year is None and any(y is None for _, y, _ in block.header.months):
             raise ParseError(
                 f"the year of the block for {block.label!r} is not given; add a line 'År: 2011', month "
-                "headers such as '2011-01', or pass year=...",
+                "headers such as '2011-01', or give ",
+                Parameter(name="year"),
                 path=block.where,
                 line=block.label_line,
             )
@@ -570,8 +576,9 @@ def read_monthly(
                     severity=Severity.INFO,
                     message=(
                         f"the table reports months {wanted[0]}–{wanted[-1]} of {year_value} only; other "
-                        "months are not in the table (pass months=12 if absent months mean zero)"
+                        "months are not in the table (if absent months mean zero, say so)"
                     ),
+                    needs=(Parameter(name="months", example="12"),),
                     variable=ADMISSIONS.id,
                     year=year_value or None,
                     values={"months": ",".join(map(str, wanted))},
@@ -586,8 +593,9 @@ def read_monthly(
                 severity=Severity.WARNING,
                 message=(
                     f"unit {code!r} is in no unit catalogue; its rows are kept with unit_type 'unknown' "
-                    "(register it with the samhandling_register_care_units hook or pass units=...)"
+                    "(register it with the samhandling_register_care_units hook, or name its type)"
                 ),
+                needs=(Parameter(name="units"),),
                 variable=ADMISSIONS.id,
                 values={"unit": code},
                 location=str(path),

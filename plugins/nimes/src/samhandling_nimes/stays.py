@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from samhandling.checks import Finding, Severity
-from samhandling.errors import ParseError, SamhandlingError, SchemaError
+from samhandling.errors import Parameter, ParseError, SamhandlingError, SchemaError
 from samhandling.model import CareUnit
 from samhandling.tables import Provenance, StatTable, TableMeta, level_type, variable_type
 from samhandling_nimes._counting import (
@@ -305,7 +305,9 @@ def _count_extract(location: str | Path, reading: _Reading) -> _Counts:
     except pa.ArrowInvalid as exc:
         raise ParseError(f"cannot read the extract: {exc}", path=path) from None
     except UnicodeDecodeError as exc:
-        raise ParseError(f"cannot decode the extract: {exc}; pass encoding=...", path=path) from None
+        raise ParseError(
+            f"cannot decode the extract: {exc}; give ", Parameter(name="encoding"), path=path
+        ) from None
     if offset == 0:
         raise ParseError("the extract has no stays", path=path)
     # the batches are gone: give the memory the reader cached back before the result is built

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from samhandling.checks import CheckContext, Finding, Severity
-from samhandling.errors import SchemaError
+from samhandling.errors import Parameter, SchemaError
 from samhandling.tables import StatTable, Variable
 from samhandling_survey.variables import TOTAL
 
@@ -105,7 +105,8 @@ def fte_per_10000(table: StatTable, population: StatTable) -> StatTable:
 class FtePer10000:
     """FTEs per 10,000 inhabitants of the target group's ages outside a plausible band.
 
-    Needs a population in the check context (``CheckContext(population=...)``, CLI ``--population``).
+    Needs a population in the check context (``CheckContext(population=...)``, CLI ``--population``);
+    without one it says so in a finding that names what to give.
     The band is the option ``bands`` (``{"fte_per_10000": [low, high]}``), else Tukey's fences over the
     other municipalities of the same year and target group (as the ``rate-band`` rule; options
     ``fence`` and ``min_values``).  Tables that already carry ``fte_per_10000`` are left to
@@ -129,8 +130,8 @@ class FtePer10000:
                     rule=self.name,
                     severity=Severity.INFO,
                     variable=FTE_PER_10000.id,
-                    message="no population given: FTEs per 10,000 inhabitants were not checked "
-                    "(CheckContext(population=...), CLI --population FILE)",
+                    message="no population given: FTEs per 10,000 inhabitants were not checked",
+                    needs=(Parameter(name="population", owner="CheckContext"),),
                 )
             ]
         from samhandling.checks.rules import RateBand

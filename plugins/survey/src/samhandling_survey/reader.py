@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from samhandling.encodings import decode_text
-from samhandling.errors import ParseError, SchemaError
+from samhandling.errors import Parameter, ParseError, SchemaError
 from samhandling.tables import (
     METADATA_KEY,
     STATUS_SYMBOLS,
@@ -425,13 +425,16 @@ def _guess_spec(path: Path, sheet: str | None, grids: _Grids) -> SurveySpec:
     if fits:
         raise ParseError(
             f"the headers fit the specs of {sorted(y for y, _, _ in fits)} and the file does not say which "
-            f"year it is{f' (it says {said})' if said else ''}; pass year=... (CLI: the file name may carry "
-            f"the year, e.g. is248-2023.xlsx)",
+            f"year it is{f' (it says {said})' if said else ''}; give ",
+            Parameter(name="year", example=str(max(y for y, _, _ in fits))),
+            " (or put the year in the file name, e.g. is248-2023.xlsx)",
             path=path,
         )
     raise ParseError(
-        f"the headers fit none of the shipped specs ({', '.join(map(str, years))}); pass year=... to see "
-        f"which columns are missing, or spec=<your TOML file>",
+        f"the headers fit none of the shipped specs ({', '.join(map(str, years))}); give ",
+        Parameter(name="year"),
+        " to see which columns are missing, or ",
+        Parameter(name="spec", example="'your-spec.toml'"),
         path=path,
     )
 
@@ -468,8 +471,11 @@ def read_survey(
     if title_year is not None and title_year != chosen.year and not ignore_title:
         raise ParseError(
             f"the file's title says {title_year}, but it is being read with the spec of {chosen.year} "
-            f"({chosen.origin}); pass year={title_year} or the right spec (or ignore_title=True if the "
-            f"title names another year on purpose)",
+            f"({chosen.origin}); give ",
+            Parameter(name="year", example=str(title_year)),
+            " or the right spec (or ",
+            Parameter(name="ignore_title", example="True"),
+            " if the title names another year on purpose)",
             path=path,
         )
     code_index, ambiguous = match_headers(chosen.region.code, paths, leaves)

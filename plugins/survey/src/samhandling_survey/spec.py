@@ -32,7 +32,7 @@ from typing import Any
 
 import attrs
 
-from samhandling.errors import ParseError
+from samhandling.errors import Parameter, ParseError
 from samhandling.tables import Variable
 
 __all__ = [
@@ -272,8 +272,10 @@ class SurveySpec:
         if year not in shipped_years():
             raise ParseError(
                 f"no column specification is shipped for survey year {year}; shipped years: "
-                f"{', '.join(map(str, shipped_years()))}. Copy the nearest one with copy_spec() and "
-                f"adjust it, then pass spec=<your file>"
+                f"{', '.join(map(str, shipped_years()))}. Copy the nearest one (copy_spec(), or on the "
+                f"command line samhandling survey spec {max(shipped_years())} -o my-spec.toml), adjust it, "
+                f"then give ",
+                Parameter(name="spec", example="'my-spec.toml'"),
             )
         text = spec_text(year)
         return cls.from_mapping(_load_toml(text, f"is248-{year}.toml"), origin=f"shipped:is248-{year}.toml")
