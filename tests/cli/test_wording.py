@@ -26,31 +26,67 @@ STATBANK_CSV = ROOT / "examples" / "data" / "12228-buskerud-2018-2019.csv"
 
 
 @pytest.fixture
-def viken_2022(tmp_path: Path) -> Path:
-    """A county row of Viken (30), which was divided into Østfold, Akershus and Buskerud in 2024."""
+def alesund_2022(tmp_path: Path) -> Path:
+    """A row of 1507 Ålesund, which was divided into 1508 Ålesund and 1580 Haram in 2024."""
     table = StatTable.from_pydict(
-        {"region": ["30"], "level": ["county"], "year": [2022], "variable": ["users"], "value": [10.0]},
+        {
+            "region": ["1507"],
+            "level": ["municipality"],
+            "year": [2022],
+            "variable": ["users"],
+            "value": [10.0],
+        },
         variables=[Variable(id="users", unit="bruker")],
         geography_year=2022,
     )
     return export(table, tmp_path / "viken.parquet")
 
 
-def test_python_callers_read_the_parameter_as_a_keyword(viken_2022: Path) -> None:
+@pytest.fixture
+def oslo_population(tmp_path: Path) -> Path:
+    """A population table without the areas Ålesund was divided into, so it cannot share Ålesund out.
+
+    (Without a population table, the one the library ships shares it by the 2019 population.)
+    """
+    table = StatTable.from_pydict(
+        {
+            "region": ["0301"],
+            "level": ["municipality"],
+            "year": [2022],
+            "variable": ["population"],
+            "value": [7e5],
+        },
+        variables=[Variable(id="population", unit="innbygger")],
+        geography_year=2022,
+    )
+    return export(table, tmp_path / "population.parquet")
+
+
+def test_python_callers_read_the_parameter_as_a_keyword(alesund_2022: Path, oslo_population: Path) -> None:
     with pytest.raises(SamhandlingError) as caught:
-        sh.harmonise(sh.read(viken_2022), 2024)
+        sh.harmonise(sh.read(alesund_2022), 2024, population=sh.read(oslo_population))
 
     message = str(caught.value)
-    assert "county 30 Viken is divided between 31 Østfold + 32 Akershus + 33 Buskerud" in message
+    assert "1507 Ålesund is divided between 1508 Ålesund + 1580 Haram" in message
     assert (
         "give population=... (variable 'population' for the new areas) or weights=pyarrow.table(" in message
     )
     assert [p.name for p in caught.value.parameters] == ["population", "weights"]
 
 
-def test_the_command_names_its_own_options(viken_2022: Path, tmp_path: Path) -> None:
+def test_the_command_names_its_own_options(alesund_2022: Path, oslo_population: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        main, ["harmonise", str(viken_2022), "--to-year", "2024", "-o", str(tmp_path / "x.parquet")]
+        main,
+        [
+            "harmonise",
+            str(alesund_2022),
+            "--to-year",
+            "2024",
+            "--population",
+            str(oslo_population),
+            "-o",
+            str(tmp_path / "x.parquet"),
+        ],
     )
 
     assert result.exit_code == 1
