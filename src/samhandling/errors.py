@@ -8,11 +8,14 @@ from __future__ import annotations
 
 __all__ = [
     "AmbiguousNameError",
+    "ConcurrentWriteError",
+    "DuplicateKeyError",
     "ExportError",
     "NonAdditiveError",
     "ParseError",
     "PluginError",
     "SamhandlingError",
+    "SamhandlingWarning",
     "SchemaError",
     "SourceError",
     "UnitError",
@@ -59,6 +62,17 @@ class ParseError(SamhandlingError, ValueError):
         super().__init__(f"{', '.join(where)}: {message}" if where else message)
 
 
+class DuplicateKeyError(ParseError):
+    """A file holds two values for one key (region, level, year, month, dimensions, variable).
+
+    ``duplicates`` (a :class:`~samhandling.keys.DuplicateKeys`) names the keys and their rows.
+    """
+
+    def __init__(self, message: str, *, duplicates: object, path: object | None = None) -> None:
+        super().__init__(message, path=path)
+        self.duplicates = duplicates
+
+
 class UnknownCodeError(SamhandlingError, KeyError):
     """An area code or name does not exist in the year asked for."""
 
@@ -92,3 +106,11 @@ class SourceError(SamhandlingError):
 
 class ExportError(SamhandlingError):
     """An exporter is unknown or failed while writing."""
+
+
+class ConcurrentWriteError(ExportError):
+    """Another process is writing the same dataset (its lock is held, or it changed the dataset meanwhile)."""
+
+
+class SamhandlingWarning(UserWarning):
+    """Something was read or written as asked, but you should know (e.g. a formula with no saved value)."""

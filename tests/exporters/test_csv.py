@@ -130,7 +130,9 @@ def test_without_metadata_the_file_is_plain_csv(table: StatTable, tmp_path: Path
 def test_a_file_that_does_not_match_its_metadata(table: StatTable, tmp_path: Path) -> None:
     path = export(table, tmp_path / "fte.csv")
     path.write_text(path.read_text().replace("2024", "20x4", 1), encoding="utf-8")
-    with pytest.raises(ParseError, match=r"fte\.csv: the CSV and fte\.csv\.meta\.json do not belong together"):
+    with pytest.raises(
+        ParseError, match=r"fte\.csv: the CSV and fte\.csv\.meta\.json do not belong together"
+    ):
         sh.read(path)
     # the same edit with a metadata file that records it: the field is not a year
     sidecar = json.loads(metadata_path(path).read_text(encoding="utf-8"))

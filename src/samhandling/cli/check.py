@@ -125,15 +125,31 @@ class _Names:
 
 
 def _write_csv(findings: list[Finding], names: _Names, destination: Path) -> None:
+    from samhandling.atomic import atomic_path
+    from samhandling.exporters.formulas import neutralise_text
+
     destination.parent.mkdir(parents=True, exist_ok=True)
-    # UTF-8 with a byte-order mark, so that Excel shows æ, ø and å.
-    with destination.open("w", encoding="utf-8-sig", newline="") as handle:
+    # UTF-8 with a byte-order mark, so that Excel shows æ, ø and å; written atomically, and text that
+    # Excel would run as a formula (a message quoting a label such as "=HYPERLINK(…)") as plain text.
+    with (
+        atomic_path(destination) as temporary,
+        temporary.open("w", encoding="utf-8-sig", newline="") as handle,
+    ):
         writer = csv.writer(handle)
         writer.writerow(_CSV_COLUMNS)
         for finding in findings:
             row = finding.to_dict()
             row["name"] = names(finding.region, finding.year)
-            writer.writerow(["" if row.get(c) is None else row[c] for c in _CSV_COLUMNS])
+            writer.writerow(
+                [
+                    ""
+                    if row.get(c) is None
+                    else neutralise_text(row[c])
+                    if isinstance(row[c], str)
+                    else row[c]
+                    for c in _CSV_COLUMNS
+                ]
+            )
 
 
 def _print(findings: list[Finding], names: _Names, title: str) -> None:
@@ -246,7 +262,8 @@ def check(
         population=read(population, plugin_manager=pm) if population is not None else None,
         options=_parse_options(options),
     )
-    tables = [(path, read(path, source=source, plugin_manager=pm)) for path in files]
+    # duplicate keys are what the "duplicates" check reports, so they are read, not refused
+    tables = [(path, read(path, source=source, plugin_manager=pm, allow_duplicates=True)) for path in files]
     names = _Names()
     findings: list[Finding] = []
     for group_files, table in _groups(tables):

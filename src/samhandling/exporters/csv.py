@@ -35,7 +35,7 @@ import pyarrow.csv as pacsv
 from samhandling import atomic
 from samhandling._checksums import HashingFile, hash_in_background
 from samhandling.errors import ExportError, ParseError, SourceError
-from samhandling.exporters.formulas import neutralise_name, neutralise_table, restore_column
+from samhandling.exporters.formulas import neutralise_table, neutralise_text, restore_column
 from samhandling.exporters.jsonstat import _arrow_type, _arrow_type_name
 from samhandling.hookspecs import hookimpl
 from samhandling.registry import Registrar
@@ -178,7 +178,7 @@ class CsvExporter:
         arrow = table.arrow.replace_schema_metadata(None)
         if neutralise_formulas:
             arrow = neutralise_table(arrow, skip=("value", "status"))
-            arrow = arrow.rename_columns([neutralise_name(name) for name in arrow.column_names])
+            arrow = arrow.rename_columns([neutralise_text(name) for name in arrow.column_names])
         if decimal != ".":
             index = arrow.column_names.index("value")
             arrow = arrow.set_column(index, "value", format_decimal(arrow.column("value"), decimal))
@@ -270,7 +270,7 @@ def read_csv(path: str | Path) -> StatTable:
             )
         checksum = hash_in_background(path)
     neutralised = dialect.get("formulas", "kept") == "neutralised"
-    in_file = {neutralise_name(name) if neutralised else name: name for name in columns}
+    in_file = {neutralise_text(name) if neutralised else name: name for name in columns}
     types = {}
     for written, name in in_file.items():
         if name == "value":

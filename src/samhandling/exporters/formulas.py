@@ -25,10 +25,10 @@ __all__ = [
     "FORMULA_TRIGGERS",
     "is_formula_like",
     "neutralise_column",
-    "neutralise_name",
     "neutralise_table",
+    "neutralise_text",
     "restore_column",
-    "restore_name",
+    "restore_text",
 ]
 
 #: The characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
@@ -50,13 +50,14 @@ def is_formula_like(text: str) -> bool:
     return bool(text) and text[0] in FORMULA_TRIGGERS and _HARMLESS_RE.match(text) is None
 
 
-def neutralise_name(name: str) -> str:
-    """A column name as written in a CSV header: with an apostrophe in front if it looks like a formula."""
+def neutralise_text(name: str) -> str:
+    """One text (a CSV header, a cell written cell by cell) with an apostrophe in front if it looks like
+    a formula; the per-value form of :func:`neutralise_column`."""
     return "'" + name if _ESCAPABLE_RE.match(name) and not _HARMLESS_RE.match(name) else name
 
 
-def restore_name(name: str) -> str:
-    """The inverse of :func:`neutralise_name`."""
+def restore_text(name: str) -> str:
+    """The inverse of :func:`neutralise_text`: one leading apostrophe taken away where one was put."""
     return name[1:] if _ESCAPED_RE.match(name) else name
 
 
