@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from samhandling.errors import SchemaError, UnknownCodeError
 from samhandling.geography._engine import dictionary_mask, distinct_strings, finish, priority_of, remap
 from samhandling.geography._geography import NATIONAL_CODE, ROLL_UP_LEVELS, Geography, SplitAreaError
+from samhandling.keys import refuse_duplicate_keys
 from samhandling.levels import Level
 from samhandling.tables import StatTable, Variable
 
@@ -79,6 +80,7 @@ def roll_up(
     target = _target_level(to)
     if unassigned not in ("error", "exclude"):
         raise SchemaError(f"roll_up: unassigned must be 'error' or 'exclude', not {unassigned!r}")
+    refuse_duplicate_keys(table, "roll_up")  # copies kept with allow_duplicates=True are never summed
     geo = geography if geography is not None else _geography_of(table)
     arrow = table.arrow.unify_dictionaries()
     base_mask = dictionary_mask(arrow.column("level"), _BASE_LEVELS)

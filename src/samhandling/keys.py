@@ -22,9 +22,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from samhandling.errors import SchemaError
 from samhandling.tables import StatTable
 
-__all__ = ["DUPLICATES_KEY", "DuplicateKey", "DuplicateKeys", "find_duplicate_keys", "key_columns"]
+__all__ = [
+    "DUPLICATES_KEY",
+    "DuplicateKey",
+    "DuplicateKeys",
+    "find_duplicate_keys",
+    "key_columns",
+    "refuse_duplicate_keys",
+]
 
 #: Where a table read with ``allow_duplicates=True`` records its duplicate keys (``meta.extra``).
 DUPLICATES_KEY = "duplicate_keys"
@@ -180,3 +188,21 @@ def find_duplicate_keys(
         row = arrow.slice(int(group_rows[0]), 1).to_pylist()[0]
         examples.append(DuplicateKey(key=row, rows=[int(r) + 1 for r in group_rows]))
     return DuplicateKeys(keys=len(starts), rows=len(rows), examples=examples)
+
+
+def refuse_duplicate_keys(table: StatTable, step: str) -> None:
+    """Refuse to sum a table that was read with ``allow_duplicates=True`` and still has its copies.
+
+    Only a table that carries :data:`DUPLICATES_KEY` is looked at again, so a step that sums (the
+    roll-up) pays nothing for tables that passed :func:`samhandling.read`'s check.
+
+    :raises SchemaError: naming the keys and rows.
+    """
+    if DUPLICATES_KEY not in table.meta.extra:
+        return
+    duplicates = find_duplicate_keys(table)
+    if duplicates is not None:
+        raise SchemaError(
+            f"{step}: {duplicates.describe()}; the table was read with allow_duplicates=True, and summing "
+            f"would count each copy — remove the copies first (the 'duplicates' check lists them)"
+        )

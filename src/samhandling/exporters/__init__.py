@@ -1,11 +1,14 @@
 """Writing tables: the :class:`Exporter` protocol and :func:`export`, which picks an exporter plugin.
 
 Built-in exporters (Parquet, CSV, JSON-stat 2.0, Excel) are registered exactly like third-party ones,
-through ``samhandling_register_exporters``.
+through ``samhandling_register_exporters``.  :func:`export` refuses to write over a file the table
+was read from (the file :func:`samhandling.read` read, and every file in its provenance).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -15,7 +18,7 @@ if TYPE_CHECKING:
     from samhandling.plugins import PluginManager
     from samhandling.tables import StatTable
 
-__all__ = ["Exporter", "export", "exporter_for", "exporters"]
+__all__ = ["Exporter", "export", "exporter_for", "exporters", "refuse_overwriting_inputs"]
 
 
 @runtime_checkable
@@ -71,11 +74,50 @@ def export(
     plugin_manager: PluginManager | None = None,
     **options: Any,
 ) -> Path:
-    """Write ``table`` to ``destination`` with the exporter for ``format`` (or for the file suffix)."""
+    """Write ``table`` to ``destination`` with the exporter for ``format`` (or for the file suffix).
+
+    :raises ExportError: the exporter failed, or ``destination`` is a file the table was read from.
+    """
     exporter = exporter_for(destination, format=format, plugin_manager=plugin_manager)
+    refuse_overwriting_inputs(destination, _inputs_of(table))
     try:
         return exporter.write(table, destination, **options)
     except SamhandlingError:
         raise
     except (OSError, TypeError, ValueError) as exc:
         raise ExportError(f"exporter {exporter.name!r} failed writing {str(destination)!r}: {exc}") from exc
+
+
+def _inputs_of(table: StatTable) -> list[str]:
+    from samhandling.sources import read_from
+
+    inputs = [p.location for p in table.provenance if "://" not in p.location]
+    origin = read_from(table)
+    return [origin, *inputs] if origin is not None else inputs
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet): compare where they would be
+        return a.resolve() == b.resolve()
+
+
+def refuse_overwriting_inputs(destination: str | Path, inputs: Iterable[str | Path]) -> None:
+    """Refuse to write ``destination`` when it is one of ``inputs`` (or, for a CSV, its ``.meta.json``).
+
+    Writing a table over the file it was read from (``samhandling read x.csv -o x.csv``) would replace
+    the original — a user's only copy of a download.  Paths are compared after resolving links and
+    relative parts; an input that no longer exists is compared by its resolved path.
+
+    :raises ExportError: naming the destination and the input.
+    """
+    target = Path(destination)
+    targets = [target, target.with_name(target.name + ".meta.json")]
+    for location in inputs:
+        source = Path(location)
+        if any(_same(candidate, source) for candidate in targets):
+            raise ExportError(
+                f"will not write {str(destination)!r}: it is {str(location)!r}, which the table was read "
+                f"from, and writing would replace that input; write to another file"
+            )
