@@ -15,6 +15,7 @@ from samhandling import StatTable, Variable
 from samhandling.aggregate import roll_up
 from samhandling.errors import DuplicateKeyError, ParseError, SchemaError, SourceError
 from samhandling.exporters import export
+from samhandling.keys import DuplicateKeys
 from samhandling.plugins import get_plugin_manager
 
 
@@ -45,7 +46,9 @@ def test_duplicate_keys_are_an_error_naming_file_key_and_rows(tmp_path: Path, su
     with pytest.raises(DuplicateKeyError, match=pattern) as caught:
         sh.read(path)
     assert caught.value.path == path
-    assert list(caught.value.duplicates.examples[0].rows) in ([1, 3], [2, 3], [1, 2], [3, 4])
+    duplicates = caught.value.duplicates
+    assert isinstance(duplicates, DuplicateKeys)
+    assert list(duplicates.examples[0].rows) in ([1, 3], [2, 3], [1, 2], [3, 4])
 
 
 def test_a_month_is_part_of_the_key(tmp_path: Path) -> None:

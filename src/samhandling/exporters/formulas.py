@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -65,8 +66,8 @@ def _text_type(data_type: pa.DataType) -> bool:
     return bool(pa.types.is_string(data_type) or pa.types.is_large_string(data_type))
 
 
-_Values = pa.Array | pa.ChunkedArray
-_Change = Callable[[_Values], _Values | None]
+# a function from text values (an Array or a ChunkedArray) to changed values, or None for "unchanged"
+_Change = Callable[[Any], Any]
 
 
 def _neutralise_strings(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray | None:
