@@ -197,6 +197,8 @@ class StagedWrite:
 
     def publish(self, *, durable: bool) -> None:
         """Move the staged files into their partition folders (new names: nothing is overwritten)."""
+        self.files.sort(key=lambda file: file.path)  # they were recorded as they were finished
+        self._staged.sort()
         folders = set()
         for staged, final in self._staged:
             final.parent.mkdir(parents=True, exist_ok=True)

@@ -206,19 +206,27 @@ def _stage(
     import pyarrow.dataset as ds
 
     arrow = table.arrow.replace_schema_metadata({METADATA_KEY: meta.to_json()})
-    pending: list[tuple[str, int]] = []
-    ds.write_dataset(
-        arrow,
-        staged.staging,
-        format="parquet",
-        partitioning=ds.HivePartitioning(staged.schema, null_fallback=staged.null_marker),
-        existing_data_behavior="error",
-        basename_template=staged.basename_template,
-        file_options=ds.ParquetFileFormat().make_write_options(compression=compression, **options),
-        file_visitor=lambda written: pending.append((written.path, written.metadata.num_rows)),
-    )
-    for path, rows in pending:
-        staged.add_staged(path, rows, durable=durable)
+    # each file is flushed and hashed as soon as pyarrow has finished it, while it writes the next
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="samhandling-stage") as pool:
+        pending: list[concurrent.futures.Future[None]] = []
+
+        def finished(written: Any) -> None:
+            pending.append(
+                pool.submit(staged.add_staged, written.path, written.metadata.num_rows, durable=durable)
+            )
+
+        ds.write_dataset(
+            arrow,
+            staged.staging,
+            format="parquet",
+            partitioning=ds.HivePartitioning(staged.schema, null_fallback=staged.null_marker),
+            existing_data_behavior="error",
+            basename_template=staged.basename_template,
+            file_options=ds.ParquetFileFormat().make_write_options(compression=compression, **options),
+            file_visitor=finished,
+        )
+        for future in pending:
+            future.result()
 
 
 def _listed_files(root: Path, info: dict[str, Any] | None, schema: pa.Schema) -> list[files_.DataFile]:
