@@ -469,6 +469,21 @@ def test_a_dataset_of_an_earlier_version_is_adopted_by_its_next_write(tmp_path: 
     assert read_dataset(root).equals(StatTable.concat([table, added]))
     listed = json.loads((root / DATASET_METADATA_FILE).read_text(encoding="utf-8"))["files"]
     assert sorted(entry["partition"]["year"] for entry in listed) == [2015, 2016, 2020]
+    # replacing a year removes the earlier version's file of that year, whatever its name
+    old_2015 = list((root / "year=2015").glob("*.parquet"))
+    replacement = _make_table(400, seed=6, years=1)
+    write_dataset(replacement, root, partition_by=("year",))
+    assert not any(path.exists() for path in old_2015)
+    back = read_dataset(root)
+    assert back.where(year=2015).equals(replacement)
+    # a replaced file still on disk (the writer died before deleting it) is not read
+    (root / old_2015[0].relative_to(root)).parent.mkdir(parents=True, exist_ok=True)
+    description = json.loads((root / DATASET_METADATA_FILE).read_text(encoding="utf-8"))
+    leftover = root / description["retired"][0]
+    export(_make_table(5, years=1), leftover)
+    assert read_dataset(root).equals(back)
+    write_dataset(_make_table(4, seed=8, year_base=2031, years=1), root, partition_by=("year",))
+    assert not leftover.exists()
 
 
 def test_exporting_over_a_dataset_keeps_its_lock_file_out_of_the_data(tmp_path: Path) -> None:

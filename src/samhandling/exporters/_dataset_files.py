@@ -50,6 +50,7 @@ __all__ = [
     "parse_folder",
     "partition_folder",
     "remove_leftovers",
+    "remove_retired",
 ]
 
 #: The lock file at the root of a dataset (a name starting with "_": not data to any reader).
@@ -254,6 +255,16 @@ def remove_leftovers(root: Path, listed: set[str]) -> list[str]:
             with contextlib.suppress(OSError):
                 folder.rmdir()
     return removed
+
+
+def remove_retired(root: Path, retired: Sequence[str]) -> None:
+    """Delete the files a committed replace retired (under the lock; a missing one is already gone)."""
+    for relative in retired:
+        path = root / relative
+        if Path(relative).is_absolute() or ".." in Path(relative).parts:
+            continue  # never outside the dataset, whatever the description says
+        with contextlib.suppress(OSError):  # the commit stands; the next write tries again
+            path.unlink()
 
 
 def is_leftover(relative: str, listed: set[str]) -> bool:

@@ -140,6 +140,7 @@ def write_dataset(
                 raise SchemaError(f"cannot add this table to the dataset in {root}: {exc}") from exc
         generation = int(info.get("generation", 0)) if info is not None else 0
         current = _listed_files(root, info, schema)
+        files_.remove_retired(root, info.get("retired", []) if info is not None else [])
         files_.remove_leftovers(root, {f.path for f in current})
         new_partitions = _partitions_of(table, partition_by)
         if mode == "append":
@@ -162,6 +163,9 @@ def write_dataset(
                 "partition_types": {field.name: str(field.type) for field in schema},
                 "meta": json.loads(meta.to_json()),
                 "files": [f.to_dict() for f in [*kept, *staged.files]],
+                # replaced files, deleted right after this commit; listed so that no reader takes one
+                # for data if the process dies before it has deleted them
+                "retired": sorted({f.path for f in current} - {f.path for f in kept}),
             }
             atomic.write_text(
                 root / DATASET_METADATA_FILE,
@@ -172,6 +176,7 @@ def write_dataset(
             staged.roll_back()
             raise
         staged.finish()
+        files_.remove_retired(root, description["retired"])
         files_.remove_leftovers(root, {f.path for f in [*kept, *staged.files]})
     return root
 
@@ -449,9 +454,10 @@ def _read_listed(root: Path, info: dict[str, Any], filters: ds.Expression | None
     description = root / DATASET_METADATA_FILE
     files = [files_.DataFile.from_dict(entry, location=description) for entry in info["files"]]
     listed = {file.path for file in files}
+    retired = {str(path) for path in info.get("retired", [])}
     for path in _data_files(root):
         relative = Path(path).relative_to(root).as_posix()
-        if relative in listed or files_.is_leftover(relative, listed):
+        if relative in listed or relative in retired or files_.is_leftover(relative, listed):
             continue  # a killed writer's file is not part of the dataset; the next write removes it
         raise ParseError(
             f"{relative} is in the dataset folder but not in its {DATASET_METADATA_FILE}, so it is not part "
