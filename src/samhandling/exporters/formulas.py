@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -70,8 +71,38 @@ def _text_type(data_type: pa.DataType) -> bool:
 _Change = Callable[[Any], Any]
 
 
+_TRIGGER_BYTES = np.frombuffer("".join(FORMULA_TRIGGERS).encode() + b"'", dtype=np.uint8)
+_APOSTROPHE = np.frombuffer(b"'", dtype=np.uint8)
+
+
+def _starts_with_any(values: pa.Array | pa.ChunkedArray, first: np.ndarray) -> bool:
+    """Whether any value starts with one of the bytes ``first``: one numpy lookup of each value's first
+    byte in the character buffer, so the regular expressions run only on the rare column that needs them."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    for chunk in chunks:
+        if len(chunk) == 0:
+            continue
+        offset_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        _validity, offsets_buffer, data = chunk.buffers()
+        if data is None:
+            continue
+        offsets = np.frombuffer(
+            offsets_buffer,
+            offset_type,
+            count=len(chunk) + 1,
+            offset=chunk.offset * np.dtype(offset_type).itemsize,
+        )
+        characters = np.frombuffer(data, np.uint8)
+        starts = offsets[:-1][offsets[1:] > offsets[:-1]]  # non-empty values (nulls are empty)
+        if starts.size and np.isin(characters[starts], first).any():
+            return True
+    return False
+
+
 def _neutralise_strings(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray | None:
     """The values with apostrophes put in, or None when no value needs one (the common case)."""
+    if not _starts_with_any(values, _TRIGGER_BYTES):
+        return None
     escapable = pc.match_substring_regex(values, _ESCAPABLE)
     if not pc.any(escapable).as_py():
         return None
@@ -83,6 +114,8 @@ def _neutralise_strings(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.Chu
 
 
 def _restore_strings(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray | None:
+    if not _starts_with_any(values, _APOSTROPHE):
+        return None
     escaped = pc.match_substring_regex(values, _ESCAPED)
     if not pc.any(escaped).as_py():
         return None
