@@ -86,14 +86,14 @@ def _starts_with_any(values: pa.Array | pa.ChunkedArray, first: np.ndarray) -> b
         _validity, offsets_buffer, data = chunk.buffers()
         if data is None:
             continue
-        offsets = np.frombuffer(
+        offsets: np.ndarray[Any, np.dtype[np.signedinteger[Any]]] = np.frombuffer(
             offsets_buffer,
             offset_type,
             count=len(chunk) + 1,
             offset=chunk.offset * np.dtype(offset_type).itemsize,
         )
         characters = np.frombuffer(data, np.uint8)
-        starts = offsets[:-1][offsets[1:] > offsets[:-1]]  # non-empty values (nulls are empty)
+        starts = offsets[:-1][np.greater(offsets[1:], offsets[:-1])]  # non-empty values (nulls are empty)
         if starts.size and np.isin(characters[starts], first).any():
             return True
     return False
