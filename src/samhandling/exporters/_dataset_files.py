@@ -1,7 +1,7 @@
 """How a partitioned Parquet dataset changes safely: a lock, staged files and one commit.
 
 The dataset's description ``_samhandling.json`` lists every data file with its partition values, rows,
-size and SHA-256; samhandling reads exactly the files it lists.  A write (replace or append):
+size and checksum; samhandling reads exactly the files it lists.  A write (replace or append):
 
 1. takes the dataset's lock (``_samhandling.lock``, a :mod:`filelock` lock: one writer at a time;
    another process waits, then fails with :class:`~samhandling.errors.ConcurrentWriteError`);
@@ -34,7 +34,7 @@ from typing import Any
 import attrs
 import pyarrow as pa
 
-from samhandling._checksums import sha256_file
+from samhandling._checksums import CHECKSUM_ALGORITHMS, algorithm_of, file_checksum
 from samhandling.atomic import TEMPORARY_SUFFIX, fsync_directory
 from samhandling.errors import ConcurrentWriteError, ParseError
 
@@ -89,6 +89,8 @@ class DataFile:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ParseError(f"a malformed entry in 'files': {data!r} ({exc})", path=location) from None
+        if algorithm_of(entry.checksum) not in CHECKSUM_ALGORITHMS:
+            raise ParseError(f"an unknown checksum in 'files': {entry.checksum!r}", path=location)
         if Path(entry.path).is_absolute() or ".." in Path(entry.path).parts:
             raise ParseError(f"a file outside the dataset in 'files': {entry.path!r}", path=location)
         return entry
@@ -191,7 +193,7 @@ class StagedWrite:
                 partition=values,
                 rows=rows,
                 size=staged.stat().st_size,
-                checksum=sha256_file(staged),
+                checksum=file_checksum(staged),
             )
         )
         self._staged.append((staged, self.root / final))
@@ -290,7 +292,7 @@ def adopt(root: Path, relative_paths: Sequence[str], schema: pa.Schema) -> list[
                 partition=parse_folder(relative, schema, null=NULL_FOLDER),
                 rows=rows,
                 size=path.stat().st_size,
-                checksum=sha256_file(path),
+                checksum=file_checksum(path),
             )
         )
     return files

@@ -11,7 +11,7 @@ the float64 (shortest exact form); the decimal comma is put in with pyarrow comp
 column, never row by row.
 
 Both files are written to temporary files and renamed into place together (:mod:`samhandling.atomic`),
-and the ``.meta.json`` records the CSV's size, rows and SHA-256: a CSV cut short, at any byte, or a
+and the ``.meta.json`` records the CSV's size, rows and BLAKE3 checksum: a CSV cut short, at any byte, or a
 CSV and a ``.meta.json`` from different exports are refused when read, never read as valid.  Text
 that a spreadsheet would run as a formula is written with a leading apostrophe
 (:mod:`samhandling.exporters.formulas`) and read back as written.
@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from samhandling import atomic
-from samhandling._checksums import HashingFile, hash_in_background
+from samhandling._checksums import CHECKSUM_ALGORITHMS, HashingFile, algorithm_of, hash_in_background
 from samhandling.errors import ExportError, ParseError, SourceError
 from samhandling.exporters.formulas import neutralise_table, neutralise_text, restore_column
 from samhandling.exporters.jsonstat import _arrow_type, _arrow_type_name
@@ -268,7 +268,7 @@ def read_csv(path: str | Path) -> StatTable:
             raise _mismatch(
                 path, sidecar_path, f"the file has {size:,} bytes, the metadata says {expected.size:,}"
             )
-        checksum = hash_in_background(path)
+        checksum = hash_in_background(path, algorithm_of(expected.checksum))
     neutralised = dialect.get("formulas", "kept") == "neutralised"
     in_file = {neutralise_text(name) if neutralised else name: name for name in columns}
     types = {}
@@ -322,7 +322,7 @@ def read_csv(path: str | Path) -> StatTable:
 
 @attrs.frozen(kw_only=True)
 class _DataFile:
-    """What the ``.meta.json`` records about its CSV: size in bytes, rows and SHA-256."""
+    """What the ``.meta.json`` records about its CSV: size in bytes, rows and checksum."""
 
     size: int
     rows: int
@@ -337,6 +337,10 @@ class _DataFile:
         size, rows, checksum = data.get("bytes"), data.get("rows"), data.get("checksum")
         if not (isinstance(size, int) and isinstance(rows, int) and isinstance(checksum, str)):
             raise ValueError("'data' must give 'bytes' and 'rows' (whole numbers) and 'checksum' (text)")
+        if algorithm_of(checksum) not in CHECKSUM_ALGORITHMS:
+            raise ValueError(
+                f"'checksum' must start with one of {list(CHECKSUM_ALGORITHMS)}, not {checksum!r}"
+            )
         return cls(size=size, rows=rows, checksum=checksum)
 
 

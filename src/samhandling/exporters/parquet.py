@@ -11,7 +11,7 @@ back dictionary-encoded.  Registered as both an exporter and a source.
 
 Writes are safe: a file is written to a temporary file and renamed into place; a dataset write takes
 the dataset's lock, stages its files and commits by replacing ``_samhandling.json``, which lists every
-data file with its partition values, rows, size and SHA-256 (see
+data file with its partition values, rows, size and BLAKE3 checksum (see
 :mod:`samhandling.exporters._dataset_files`).  A process killed at any point leaves the old dataset or
 the new one, never a mix; two processes writing to one dataset take turns.
 """
@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from samhandling import atomic
-from samhandling._checksums import sha256_file
+from samhandling._checksums import algorithm_of, file_checksum
 from samhandling.errors import ExportError, ParseError, SchemaError, SourceError
 from samhandling.exporters import _dataset_files as files_
 from samhandling.hookspecs import hookimpl
@@ -376,8 +376,10 @@ def _verify_checksums(
     root: Path, files: Sequence[files_.DataFile]
 ) -> list[tuple[files_.DataFile, concurrent.futures.Future[str]]]:
     """Start hashing the files to be read (two threads; hashlib releases the GIL while pyarrow reads)."""
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="samhandling-sha256")
-    futures = [(file, pool.submit(sha256_file, root / file.path)) for file in files]
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="samhandling-checksum")
+    futures = [
+        (file, pool.submit(file_checksum, root / file.path, algorithm_of(file.checksum))) for file in files
+    ]
     pool.shutdown(wait=False)
     return futures
 
@@ -402,7 +404,7 @@ def read_dataset(
     older file lacks reads as empty there), never silently dropped.
 
     A dataset written by samhandling is read from the files its ``_samhandling.json`` lists, each
-    checked against the size, rows and SHA-256 recorded there; files a killed writer left behind are
+    checked against the size, rows and checksum recorded there; files a killed writer left behind are
     skipped, and a Parquet file the list does not know is an error (it is not part of the dataset).
 
     :param filters: a pyarrow expression, e.g. ``pyarrow.dataset.field("year") >= 2020``, or the
