@@ -87,7 +87,9 @@ def atomic_path(destination: str | os.PathLike[str], *, durable: bool = True) ->
     :param destination: the file to create or replace; its directory must exist.
     :param durable: flush the file and its directory entry to disk (``fsync``) before and after the
         rename, so a power cut cannot leave an empty file either.  Turn off only for scratch files.
-    :raises: whatever the block raises; the temporary file is removed and ``destination`` is unchanged.
+
+    If the block raises, the temporary file is removed, ``destination`` is unchanged and the error
+    goes on.
     """
     with atomic_paths(destination, durable=durable) as (temporary,):
         yield temporary
@@ -102,7 +104,7 @@ def atomic_paths(*destinations: str | os.PathLike[str], durable: bool = True) ->
     (microseconds) can leave a new file beside an old one, which is why a pair such as a CSV and its
     metadata also carries a checksum that tells them apart.
 
-    :raises: whatever the block raises; every temporary file is removed and no destination changes.
+    If the block raises, every temporary file is removed, no destination changes and the error goes on.
     """
     targets = [Path(destination) for destination in destinations]
     temporaries: list[Path] = []
