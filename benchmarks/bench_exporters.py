@@ -14,6 +14,10 @@ Measured (medians):
 * CSV, Norwegian (semicolon, decimal comma, BOM) against the same pyarrow writer with ``;`` — the
   exporter also turns every number into text with a decimal comma, work pyarrow's writer never does.
 
+The exporters write atomically and durably (temporary file, ``fsync``, rename; a dataset is staged
+and committed under a lock) and the CSV exporter hashes its output (BLAKE3, in a second thread); the
+plain pyarrow writers do none of this.  See ``docs/concepts/guarantees.md`` for the figures measured.
+
 Run: ``python benchmarks/bench_exporters.py`` (``--quick`` for 1 M rows, ``--repeat N``).
 """
 

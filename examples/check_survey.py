@@ -39,8 +39,10 @@ def main() -> None:
     out = output_folder()
     files = example_files()
 
-    # One year on its own: samhandling.read picks the survey source from the file's headers.
-    one_year = sh.read(files.survey[2023])
+    # One year on its own: samhandling.read picks the survey source from the file's headers.  The
+    # example file has a municipality entered twice; reading refuses that unless allow_duplicates=True,
+    # which keeps the copies so that the "duplicates" check below can show them.
+    one_year = sh.read(files.survey[2023], allow_duplicates=True)
     print(one_year)
 
     # Several years as one time series with the same variable ids: the year-on-year check and the

@@ -45,6 +45,7 @@ from samhandling.geography._engine import (
     remap,
 )
 from samhandling.geography._geography import NATIONAL_CODE, ROLL_UP_LEVELS, Geography, SplitAreaError
+from samhandling.keys import refuse_duplicate_keys
 from samhandling.levels import Level
 from samhandling.model import CatchmentKind
 from samhandling.tables import StatTable, Variable
@@ -121,6 +122,7 @@ def roll_up(
     target = _target_level(to)
     if unassigned not in ("error", "exclude"):
         raise SchemaError(f"roll_up: unassigned must be 'error' or 'exclude', not {unassigned!r}")
+    refuse_duplicate_keys(table, "roll_up")  # copies kept with allow_duplicates=True are never summed
     rule = check_rule(partial, "roll_up")
     if other_levels not in ("drop", "keep", "error"):
         raise SchemaError(f"roll_up: other_levels must be 'drop', 'keep' or 'error', not {other_levels!r}")

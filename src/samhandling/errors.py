@@ -17,7 +17,9 @@ import attrs
 
 __all__ = [
     "AmbiguousNameError",
+    "ConcurrentWriteError",
     "DisclosureError",
+    "DuplicateKeyError",
     "ExportError",
     "FetchError",
     "MessagePart",
@@ -26,6 +28,7 @@ __all__ = [
     "ParseError",
     "PluginError",
     "SamhandlingError",
+    "SamhandlingWarning",
     "SchemaError",
     "SourceError",
     "UnitError",
@@ -129,6 +132,17 @@ class ParseError(SamhandlingError, ValueError):
         super().__init__(*((f"{', '.join(where)}: ", *message) if where else message))
 
 
+class DuplicateKeyError(ParseError):
+    """A file holds two values for one key (region, level, year, month, dimensions, variable).
+
+    ``duplicates`` (a :class:`~samhandling.keys.DuplicateKeys`) names the keys and their rows.
+    """
+
+    def __init__(self, message: str, *, duplicates: object, path: object | None = None) -> None:
+        super().__init__(message, path=path)
+        self.duplicates = duplicates
+
+
 class UnknownCodeError(SamhandlingError, KeyError):
     """An area code or name does not exist in the year asked for."""
 
@@ -181,3 +195,11 @@ class ExportError(SamhandlingError):
 
 class DisclosureError(SamhandlingError, ValueError):
     """A table cannot be protected or verified for publication (names the table, cell and reason)."""
+
+
+class ConcurrentWriteError(ExportError):
+    """Another process is writing the same dataset (its lock is held, or it changed the dataset meanwhile)."""
+
+
+class SamhandlingWarning(UserWarning):
+    """Something was read or written as asked, but you should know (e.g. a formula with no saved value)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -151,6 +152,14 @@ def test_a_plain_csv_without_metadata_is_left_to_source_plugins(tmp_path: Path) 
 def test_a_file_that_does_not_match_its_metadata(table: StatTable, tmp_path: Path) -> None:
     path = export(table, tmp_path / "fte.csv")
     path.write_text(path.read_text().replace("2024", "20x4", 1), encoding="utf-8")
+    with pytest.raises(
+        ParseError, match=r"fte\.csv: the CSV and fte\.csv\.meta\.json do not belong together"
+    ):
+        sh.read(path)
+    # the same edit with a metadata file that records it: the field is not a year
+    sidecar = json.loads(metadata_path(path).read_text(encoding="utf-8"))
+    sidecar["data"]["checksum"] = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    metadata_path(path).write_text(json.dumps(sidecar), encoding="utf-8")
     with pytest.raises(ParseError, match=r"fte\.csv: does not match its metadata"):
         sh.read(path)
     metadata_path(path).write_text("{", encoding="utf-8")

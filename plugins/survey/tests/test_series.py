@@ -11,7 +11,7 @@ from samhandling_survey import read_survey, read_survey_series
 from samhandling_survey.example import ExampleFiles
 
 import samhandling as sh
-from samhandling.errors import ParseError
+from samhandling.errors import DuplicateKeyError, ParseError
 from samhandling.plugins import PluginManager
 
 
@@ -39,9 +39,12 @@ def test_a_folder_is_read_as_a_series_by_the_source(
     for path in examples.all_survey_files:
         shutil.copy(path, tmp_path / path.name)
     (tmp_path / "notat.csv").write_text("Dette er ikke en undersøkelse;\n", encoding="utf-8")
-    series = sh.read(tmp_path, plugin_manager=survey_pm)
+    with pytest.raises(DuplicateKeyError, match=r"region=3412, level=municipality, year=2023"):
+        sh.read(tmp_path, plugin_manager=survey_pm)  # the example of 2023 has Løten twice
+    series = sh.read(tmp_path, plugin_manager=survey_pm, allow_duplicates=True)
     assert series.source == "survey"
     assert series.years() == [2022, 2023]
+    assert series.meta.extra["duplicate_keys"]["examples"][0]["key"]["region"] == "3412"
 
 
 def test_the_same_year_twice_is_an_error(tmp_path: Path, examples: ExampleFiles) -> None:

@@ -53,6 +53,8 @@ class _LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # usage errors and --help: click prints them itself
         except SamhandlingError as exc:
             if ctx.meta.get("samhandling.debug"):
                 raise
@@ -63,6 +65,13 @@ class _LazyGroup(click.Group):
             if ctx.meta.get("samhandling.debug"):
                 raise
             _fail(f"{type(exc).__name__}: {exc}" if isinstance(exc, OSError) else "interrupted")
+        except Exception as exc:  # a failure nobody foresaw: one line, the traceback with --debug
+            if ctx.meta.get("samhandling.debug"):
+                raise
+            _fail(
+                f"{type(exc).__name__}: {exc} (this is a failure samhandling did not expect; run with "
+                f"--debug for the traceback and report it)"
+            )
 
 
 def _fail(message: str) -> None:

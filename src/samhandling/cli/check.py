@@ -134,6 +134,34 @@ FULL_TABLE_WIDTH = 120
 _SYMBOLS = {"error": "✖", "warning": "▲", "info": "·"}
 
 
+def _write_csv(findings: list[Finding], names: _Names, destination: Path) -> None:
+    from samhandling.atomic import atomic_path
+    from samhandling.exporters.formulas import neutralise_text
+
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    # UTF-8 with a byte-order mark, so that Excel shows æ, ø and å; written atomically, and text that
+    # Excel would run as a formula (a message quoting a label such as "=HYPERLINK(…)") as plain text.
+    with (
+        atomic_path(destination) as temporary,
+        temporary.open("w", encoding="utf-8-sig", newline="") as handle,
+    ):
+        writer = csv.writer(handle)
+        writer.writerow(_CSV_COLUMNS)
+        for finding in findings:
+            row = finding.to_dict()
+            row["name"] = names(finding.region, finding.year)
+            writer.writerow(
+                [
+                    ""
+                    if row.get(c) is None
+                    else neutralise_text(row[c])
+                    if isinstance(row[c], str)
+                    else row[c]
+                    for c in _CSV_COLUMNS
+                ]
+            )
+
+
 def _rows(findings: list[Finding], names: _Names, spell: Callable[[Parameter], str]) -> list[dict[str, Any]]:
     """Every finding as one flat row with the area's name, messages in the command line's terms."""
     rows = []
@@ -281,7 +309,8 @@ def check(
         population=read(population, plugin_manager=pm) if population is not None else None,
         options=_parse_options(options),
     )
-    tables = [(path, read(path, source=source, plugin_manager=pm)) for path in files]
+    # duplicate keys are what the "duplicates" check reports, so they are read, not refused
+    tables = [(path, read(path, source=source, plugin_manager=pm, allow_duplicates=True)) for path in files]
     from rich.console import Console
 
     from samhandling.cli.wording import option_speller

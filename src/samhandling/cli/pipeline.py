@@ -160,7 +160,9 @@ def _options(raw: Sequence[str], param: str) -> dict[str, Any]:
     return options
 
 
-def _load(location: str, *, source: str | None = None, **options: Any) -> StatTable:
+def _load(
+    location: str, *, source: str | None = None, allow_duplicates: bool = False, **options: Any
+) -> StatTable:
     """A table from a file or folder any source can read, or ``-``: an Arrow IPC stream on stdin."""
     import samhandling
     from samhandling.errors import SourceError
@@ -178,11 +180,14 @@ def _load(location: str, *, source: str | None = None, **options: Any) -> StatTa
                 f"samhandling command run with -o -"
             ) from exc
         return StatTable.from_arrow(arrow)
-    return samhandling.read(location, source=source, **options)
+    return samhandling.read(location, source=source, allow_duplicates=allow_duplicates, **options)
 
 
-def _save(table: StatTable, destination: str, **options: Any) -> Path | None:
-    """Write ``table`` to ``destination`` (format from the suffix), or ``-``: Arrow IPC on stdout."""
+def _save(table: StatTable, destination: str, inputs: Sequence[str | None], **options: Any) -> Path | None:
+    """Write ``table`` to ``destination`` (format from the suffix), or ``-``: Arrow IPC on stdout.
+
+    ``inputs`` are the files the step read: writing over one of them is refused.
+    """
     from samhandling.errors import ExportError
     from samhandling.exporters import export as export_table
 
@@ -199,7 +204,16 @@ def _save(table: StatTable, destination: str, **options: Any) -> Path | None:
             writer.write_table(table.arrow)
         stream.flush()
         return None
+    _check_output(destination, inputs)
     return export_table(table, destination, **options)
+
+
+def _check_output(output: str, inputs: Sequence[str | None]) -> None:
+    """Refuse, before reading anything, an output that is one of the step's inputs."""
+    if output != STDIO:
+        from samhandling.exporters import refuse_overwriting_inputs
+
+        refuse_overwriting_inputs(output, [i for i in inputs if i is not None and i != STDIO])
 
 
 def _where(destination: str) -> str:
@@ -327,6 +341,12 @@ _output = click.option(
     help="Where to write the table (.parquet keeps everything; '-' pipes Arrow IPC to the next step).",
 )
 _quiet = click.option("-q", "--quiet", is_flag=True, help="No progress display and no summary line.")
+_allow_duplicates = click.option(
+    "--allow-duplicates",
+    is_flag=True,
+    help="Keep a table with two values for one key (region, year, …, variable) instead of stopping; "
+    "'samhandling check' shows them, roll-up refuses them.",
+)
 
 
 _partial = click.option(
@@ -360,6 +380,7 @@ Examples:
     help="An option for the source, e.g. -O sheet=2 (values are JSON when they parse).",
 )
 @_level_option("from the input")
+@_allow_duplicates
 @_quiet
 def read(
     inputs: tuple[str, ...],
@@ -367,6 +388,7 @@ def read(
     source: str | None,
     source_options: tuple[str, ...],
     levels: tuple[str, ...],
+    allow_duplicates: bool,
     quiet: bool,
 ) -> None:
     """Read files (KOSTRA/statbank, NIMES, survey, Parquet …) into one table and write it.
@@ -377,16 +399,17 @@ def read(
     from samhandling.tables import StatTable
 
     options = _options(source_options, "--option")
+    _check_output(output, inputs)
     tables = []
     with _steps(quiet) as steps:
         with steps.step(f"reading {len(inputs)} file(s)", total=len(inputs)) as step:
             for location in inputs:
                 step.advance(f"reading {location}")
-                tables.append(_load(location, source=source, **options))
+                tables.append(_load(location, source=source, allow_duplicates=allow_duplicates, **options))
         table = tables[0] if len(tables) == 1 else StatTable.concat(tables)
         table = _at_levels(table, levels, ", ".join(inputs))
         with steps.step(f"writing {_where(output)}"):
-            _save(table, output)
+            _save(table, output, inputs)
     _summary(quiet, "wrote", _where(output), table)
 
 
@@ -449,6 +472,7 @@ def harmonise(
     from samhandling.geography import harmonise as harmonise_table
 
     options = _pass_through(harmonise_table, harmonise_options, taken=("weights", "population", "partial"))
+    _check_output(output, [input_, population, weights])
     with _steps(quiet) as steps:
         with steps.step(f"reading {input_}"):
             table = _at_levels(_load(input_), levels, input_)
@@ -456,10 +480,15 @@ def harmonise(
             weights_table = _weights(weights)
         with steps.step(f"harmonising onto the map of {to_year}"):
             result = harmonise_table(
-                table, to_year, weights=weights_table, population=population_table, partial=_rule(partial), **options
+                table,
+                to_year,
+                weights=weights_table,
+                population=population_table,
+                partial=_rule(partial),
+                **options,
             )
         with steps.step(f"writing {_where(output)}"):
-            _save(result, output)
+            _save(result, output, [input_, population, weights])
     _summary(quiet, "wrote", _where(output), result)
 
 
@@ -531,7 +560,10 @@ def roll_up(
     from samhandling.aggregate import roll_up as roll_up_table
     from samhandling.tables import StatTable
 
-    options = _pass_through(roll_up_table, roll_up_options, taken=("weights", "unassigned", "geography", "kind", "partial"))
+    options = _pass_through(
+        roll_up_table, roll_up_options, taken=("weights", "unassigned", "geography", "kind", "partial")
+    )
+    _check_output(output, [input_, weights])
     with _steps(quiet) as steps:
         with steps.step(f"reading {input_}"):
             table = _load(input_)
@@ -554,7 +586,7 @@ def roll_up(
                 )
         result = results[0] if len(results) == 1 else StatTable.concat(results)
         with steps.step(f"writing {_where(output)}"):
-            _save(result, output)
+            _save(result, output, [input_, weights])
     _summary(quiet, "wrote", _where(output), result)
 
 
@@ -629,6 +661,7 @@ def rates(
     from samhandling.tables import StatTable
 
     wanted_ages = _ages(ages)
+    _check_output(output, [input_, population])
     with _steps(quiet) as steps:
         with steps.step(f"reading {input_}"):
             table = _load(input_)
@@ -638,7 +671,7 @@ def rates(
             if not only_rates:
                 result = StatTable.concat([table, result])
         with steps.step(f"writing {_where(output)}"):
-            _save(result, output)
+            _save(result, output, [input_, population])
     _summary(quiet, "wrote", _where(output), result)
 
 
@@ -697,6 +730,7 @@ Examples:
     help="With --publish: write unprotected, for internal use (logged and recorded in the file).",
 )
 @_level_option("in the file written")
+@_allow_duplicates
 @_quiet
 def export(
     input_: str,
@@ -709,6 +743,7 @@ def export(
     threshold: int | None,
     no_disclosure_control: bool,
     levels: tuple[str, ...],
+    allow_duplicates: bool,
     quiet: bool,
 ) -> None:
     """Write a table as Excel, CSV, JSON-stat 2.0, Parquet (file or partitioned dataset) or any plugin format.
@@ -728,6 +763,7 @@ def export(
         options["partition_by"] = tuple(c.strip() for c in partition_by.split(",") if c.strip())
         format_ = format_ or "parquet"
     exporter = exporter_for(output, format=format_)
+    _check_output(output, [input_])
     if norwegian:
         if exporter.name != "csv":
             raise ExportError(f"--norwegian is a CSV option; the {exporter.name!r} exporter does not take it")
@@ -751,6 +787,7 @@ def export(
                 from samhandling.exporters import for_publication
 
                 table = for_publication(table, protection)
+            table = _load(input_, allow_duplicates=allow_duplicates)
         with steps.step(f"writing {output} ({exporter.name})"):
             from samhandling.exporters import export as export_table
 

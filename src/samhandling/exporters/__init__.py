@@ -1,12 +1,14 @@
 """Writing tables: the :class:`Exporter` protocol and :func:`export`, which picks an exporter plugin.
 
 Built-in exporters (Parquet, CSV, JSON-stat 2.0, Excel) are registered exactly like third-party ones,
-through ``samhandling_register_exporters``.
+through ``samhandling_register_exporters``.  :func:`export` refuses to write over a file the table
+was read from (the file :func:`samhandling.read` read, and every file in its provenance).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -17,7 +19,15 @@ if TYPE_CHECKING:
     from samhandling.plugins import PluginManager
     from samhandling.tables import StatTable
 
-__all__ = ["Exporter", "export", "exporter_for", "exporters", "for_publication", "unavailable"]
+__all__ = [
+    "Exporter",
+    "export",
+    "exporter_for",
+    "exporters",
+    "for_publication",
+    "refuse_overwriting_inputs",
+    "unavailable",
+]
 
 
 @runtime_checkable
@@ -96,10 +106,13 @@ def export(
     published rates), whatever the exporter.  ``protection=False`` writes it unprotected for internal
     use: logged, and recorded in the file's metadata and provenance.  Without ``publish`` the table is
     written as it is, as analysis tables are.
+
+    :raises ExportError: the exporter failed, or ``destination`` is a file the table was read from.
     """
     if publish:
         table = for_publication(table, protection, context=context)
     exporter = exporter_for(destination, format=format, plugin_manager=plugin_manager)
+    refuse_overwriting_inputs(destination, _inputs_of(table))
     try:
         return exporter.write(table, destination, **options)
     except SamhandlingError:
@@ -122,3 +135,38 @@ def for_publication(
         return mark_unprotected(table, "written for publication with protection=False (internal use)")
     rules = protection if isinstance(protection, DisclosureRules) else DisclosureRules()
     return protect(table, rules=rules, context=context)
+
+
+def _inputs_of(table: StatTable) -> list[str]:
+    from samhandling.sources import read_from
+
+    inputs = [p.location for p in table.provenance if "://" not in p.location]
+    origin = read_from(table)
+    return [origin, *inputs] if origin is not None else inputs
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet): compare where they would be
+        return a.resolve() == b.resolve()
+
+
+def refuse_overwriting_inputs(destination: str | Path, inputs: Iterable[str | Path]) -> None:
+    """Refuse to write ``destination`` when it is one of ``inputs`` (or, for a CSV, its ``.meta.json``).
+
+    Writing a table over the file it was read from (``samhandling read x.csv -o x.csv``) would replace
+    the original — a user's only copy of a download.  Paths are compared after resolving links and
+    relative parts; an input that no longer exists is compared by its resolved path.
+
+    :raises ExportError: naming the destination and the input.
+    """
+    target = Path(destination)
+    targets = [target, target.with_name(target.name + ".meta.json")]
+    for location in inputs:
+        source = Path(location)
+        if any(_same(candidate, source) for candidate in targets):
+            raise ExportError(
+                f"will not write {str(destination)!r}: it is {str(location)!r}, which the table was read "
+                f"from, and writing would replace that input; write to another file"
+            )

@@ -11,22 +11,33 @@ source ``samhandling-csv`` reads the pair back into the same StatTable.  A CSV i
 (:mod:`samhandling.inference`) and no geography year.  Numbers keep every digit of
 the float64 (shortest exact form); the decimal comma is put in with pyarrow compute on the formatted
 column, never row by row.
+
+Both files are written to temporary files and renamed into place together (:mod:`samhandling.atomic`),
+and the ``.meta.json`` records the CSV's size, rows and BLAKE3 checksum: a CSV cut short, at any byte, or a
+CSV and a ``.meta.json`` from different exports are refused when read, never read as valid.  Text
+that a spreadsheet would run as a formula is written with a leading apostrophe
+(:mod:`samhandling.exporters.formulas`) and read back as written.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import typing
 from pathlib import Path
 from typing import Any
 
+import attrs
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from samhandling import atomic
+from samhandling._checksums import CHECKSUM_ALGORITHMS, HashingFile, algorithm_of, hash_in_background
 from samhandling.errors import ExportError, ParseError, SourceError
+from samhandling.exporters.formulas import neutralise_table, neutralise_text, restore_column
 from samhandling.exporters.jsonstat import _arrow_type, _arrow_type_name
 from samhandling.hookspecs import hookimpl
 from samhandling.registry import Registrar
@@ -34,7 +45,11 @@ from samhandling.tables import StatTable, TableMeta
 
 __all__ = ["CsvExporter", "CsvSource", "format_decimal", "metadata_path", "read_csv"]
 
+log = logging.getLogger(__name__)
+
 BOM = b"\xef\xbb\xbf"
+# pyarrow's CSV writer hands over one buffer per batch; big batches keep the hashing tee cheap
+_WRITE_BATCH_ROWS = 1 << 16
 
 
 def _text_bytes(chunk: pa.Array) -> tuple[bytes, np.ndarray]:
@@ -132,15 +147,20 @@ class CsvExporter:
         bom: bool | None = None,
         metadata: bool = True,
         line_terminator: str = "\n",
+        neutralise_formulas: bool = True,
     ) -> Path:
-        """Write the table.
+        """Write the table (and its ``.meta.json``) atomically.
 
         :param delimiter: field separator; default ``,`` (``;`` with ``norwegian``).
         :param decimal: decimal mark; default ``.`` (``,`` with ``norwegian``).
         :param norwegian: semicolons, decimal comma and a byte-order mark, as Excel in Norway expects.
         :param bom: start the file with a UTF-8 byte-order mark (default: only with ``norwegian``).
-        :param metadata: also write units, variables and provenance to ``<file>.meta.json``.
+        :param metadata: also write units, variables, provenance and the file's size, rows and
+            checksum to ``<file>.meta.json``.
         :param line_terminator: ``"\\n"`` (default) or ``"\\r\\n"``.
+        :param neutralise_formulas: write text that starts with ``=``, ``+``, ``-``, ``@``, a tab or a
+            carriage return with a leading ``'``, so that a spreadsheet shows it instead of running it
+            (default).  Turn off only for data you trust; numbers are never changed.
         """
         delimiter = delimiter if delimiter is not None else (";" if norwegian else ",")
         decimal = decimal if decimal is not None else ("," if norwegian else ".")
@@ -158,6 +178,9 @@ class CsvExporter:
         if line_terminator not in ("\n", "\r\n"):
             raise ExportError(f"line_terminator must be '\\n' or '\\r\\n', not {line_terminator!r}")
         arrow = table.arrow.replace_schema_metadata(None)
+        if neutralise_formulas:
+            arrow = neutralise_table(arrow, skip=("value", "status"))
+            arrow = arrow.rename_columns([neutralise_text(name) for name in arrow.column_names])
         if decimal != ".":
             index = arrow.column_names.index("value")
             arrow = arrow.set_column(index, "value", format_decimal(arrow.column("value"), decimal))
@@ -165,21 +188,36 @@ class CsvExporter:
         # quoted text); otherwise pyarrow quotes every text cell, which any CSV reader understands.
         quoting = "needed" if _needs_quotes(arrow, delimiter) else "none"
         options = pacsv.WriteOptions(
-            delimiter=delimiter, eol=line_terminator, quoting_style=quoting, quoting_header=quoting
+            delimiter=delimiter,
+            eol=line_terminator,
+            quoting_style=quoting,
+            quoting_header=quoting,
+            batch_size=_WRITE_BATCH_ROWS,
         )
         path = Path(destination)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with pa.OSFile(str(path), "wb") as stream:  # a native stream: no Python in the write loop
-            if bom:
-                stream.write(BOM)
-            pacsv.write_csv(arrow, stream, write_options=options)
-        if metadata:
+        if not metadata:
+            # a native stream: no Python in the write loop
+            with atomic.atomic_path(path) as temporary, pa.OSFile(str(temporary), "wb") as stream:
+                if bom:
+                    stream.write(BOM)
+                pacsv.write_csv(arrow, stream, write_options=options)
+            return path
+        with atomic.atomic_paths(path, metadata_path(path)) as (temporary, temporary_sidecar):
+            with HashingFile(temporary) as sink:
+                if bom:
+                    sink.write(BOM)
+                pacsv.write_csv(arrow, sink, write_options=options)
             sidecar = json.loads(table.meta.to_json())
             sidecar["columns"] = {field.name: _arrow_type_name(field.type) for field in table.arrow.schema}
-            sidecar["csv"] = {"delimiter": delimiter, "decimal": decimal, "bom": bom}
-            metadata_path(path).write_text(
-                json.dumps(sidecar, ensure_ascii=False, indent=2), encoding="utf-8"
-            )
+            sidecar["csv"] = {
+                "delimiter": delimiter,
+                "decimal": decimal,
+                "bom": bom,
+                "formulas": "neutralised" if neutralise_formulas else "kept",
+            }
+            sidecar["data"] = {"rows": table.num_rows, "bytes": sink.size, "checksum": sink.checksum}
+            temporary_sidecar.write_text(json.dumps(sidecar, ensure_ascii=False, indent=2), encoding="utf-8")
         return path
 
 
@@ -194,10 +232,12 @@ def read_csv(path: str | Path) -> StatTable:
 
     Delimiter, decimal mark and column types come from the metadata file, so the default and the
     Norwegian flavour read back to the same table.  Empty fields are empty values; an empty text
-    written in quotes stays an empty text.
+    written in quotes stays an empty text.  The file's size, rows and checksum must be those the
+    metadata file records: a cut file, or a CSV and a ``.meta.json`` from different exports, are refused.
 
     :raises SourceError: the metadata file is missing.
-    :raises ParseError: the metadata file is broken, or a field does not have its column's type.
+    :raises ParseError: the metadata file is broken, the two files do not belong together, or a field
+        does not have its column's type.
     """
     path = Path(path)
     sidecar_path = metadata_path(path)
@@ -212,15 +252,36 @@ def read_csv(path: str | Path) -> StatTable:
         sidecar = json.loads(sidecar_path.read_text(encoding="utf-8"))
         columns: dict[str, str] = dict(sidecar["columns"])
         dialect = dict(sidecar.get("csv", {}))
+        expected = _DataFile.from_sidecar(sidecar.get("data"))
     except (OSError, UnicodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise ParseError(f"not a samhandling CSV metadata file: {exc}", path=sidecar_path) from exc
+    except RecursionError:
+        raise ParseError(
+            "not a samhandling CSV metadata file: nested too deeply", path=sidecar_path
+        ) from None
+    checksum = None
+    if expected is None:
+        log.warning(
+            "%s: %s records no size or checksum (written by an earlier version); a cut file cannot be told",
+            path,
+            sidecar_path.name,
+        )
+    else:
+        size = path.stat().st_size
+        if size != expected.size:
+            raise _mismatch(
+                path, sidecar_path, f"the file has {size:,} bytes, the metadata says {expected.size:,}"
+            )
+        checksum = hash_in_background(path, algorithm_of(expected.checksum))
+    neutralised = dialect.get("formulas", "kept") == "neutralised"
+    in_file = {neutralise_text(name) if neutralised else name: name for name in columns}
     types = {}
-    for name, type_name in columns.items():
+    for written, name in in_file.items():
         if name == "value":
-            types[name] = pa.float64()
+            types[written] = pa.float64()
             continue
-        data_type = _arrow_type(type_name, column=name, location=sidecar_path)
-        types[name] = data_type.value_type if pa.types.is_dictionary(data_type) else data_type
+        data_type = _arrow_type(columns[name], column=name, location=sidecar_path)
+        types[written] = data_type.value_type if pa.types.is_dictionary(data_type) else data_type
     try:
         arrow = pacsv.read_csv(
             path,
@@ -234,11 +295,31 @@ def read_csv(path: str | Path) -> StatTable:
                 null_values=[""],
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=False,
-                include_columns=list(columns),
+                include_columns=list(in_file),
             ),
         )
-    except pa.ArrowInvalid as exc:
+    except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
+        if checksum is not None and expected is not None and checksum.result() != expected.checksum:
+            raise _mismatch(path, sidecar_path, "the file's checksum is not the one recorded") from None
         raise ParseError(f"does not match its metadata: {exc}", path=path) from exc
+    if expected is not None and checksum is not None:
+        if arrow.num_rows != expected.rows:
+            raise _mismatch(
+                path,
+                sidecar_path,
+                f"the file has {arrow.num_rows:,} rows, the metadata says {expected.rows:,}",
+            )
+        if checksum.result() != expected.checksum:
+            raise _mismatch(path, sidecar_path, "the file's checksum is not the one recorded")
+    arrow = arrow.rename_columns([in_file[name] for name in arrow.column_names])
+    if neutralised:
+        arrow = pa.Table.from_arrays(
+            [
+                column if name in ("value", "status") else restore_column(column)
+                for name, column in zip(arrow.column_names, arrow.columns, strict=True)
+            ],
+            names=arrow.column_names,
+        )
     meta = TableMeta.from_json(json.dumps(sidecar))
     return StatTable.from_arrow(arrow, meta=meta)
 
@@ -305,6 +386,38 @@ def _read_without_metadata(path: Path) -> StatTable:
         source="samhandling-csv",
         variables=variables,
         provenance=[Provenance.for_file("samhandling-csv", path, note=note)],
+    )
+
+
+@attrs.frozen(kw_only=True)
+class _DataFile:
+    """What the ``.meta.json`` records about its CSV: size in bytes, rows and checksum."""
+
+    size: int
+    rows: int
+    checksum: str
+
+    @classmethod
+    def from_sidecar(cls, data: Any) -> _DataFile | None:
+        if data is None:
+            return None
+        if not isinstance(data, dict):
+            raise ValueError(f"'data' must be an object, not {type(data).__name__}")
+        size, rows, checksum = data.get("bytes"), data.get("rows"), data.get("checksum")
+        if not (isinstance(size, int) and isinstance(rows, int) and isinstance(checksum, str)):
+            raise ValueError("'data' must give 'bytes' and 'rows' (whole numbers) and 'checksum' (text)")
+        if algorithm_of(checksum) not in CHECKSUM_ALGORITHMS:
+            raise ValueError(
+                f"'checksum' must start with one of {list(CHECKSUM_ALGORITHMS)}, not {checksum!r}"
+            )
+        return cls(size=size, rows=rows, checksum=checksum)
+
+
+def _mismatch(path: Path, sidecar_path: Path, what: str) -> ParseError:
+    return ParseError(
+        f"the CSV and {sidecar_path.name} do not belong together ({what}): the file was cut short, "
+        f"changed or replaced after it was written; export the table again",
+        path=path,
     )
 
 

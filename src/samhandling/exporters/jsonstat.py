@@ -49,6 +49,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from samhandling import atomic
 from samhandling.errors import ExportError, ParseError, SourceError
 from samhandling.hookspecs import hookimpl
 from samhandling.jsonstat import Dataset, datasets, parse
@@ -409,7 +410,7 @@ class JsonStatExporter:
         text = dumps(table, label=label, updated=updated, value_form=value_form, region_labels=region_labels)
         path = Path(destination)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        atomic.write_text(path, text)
         return path
 
 

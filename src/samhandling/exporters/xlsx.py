@@ -34,8 +34,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from samhandling import atomic
 from samhandling.errors import ExportError
 from samhandling.exporters._labels import region_names
+from samhandling.exporters.formulas import FORMULA_TRIGGERS, is_formula_like
 from samhandling.exporters.jsonstat import DIMENSION_LABELS, _decimals
 from samhandling.hookspecs import hookimpl
 from samhandling.levels import LEVEL_ORDER
@@ -165,6 +167,7 @@ class XlsxExporter:
         layout: typing.Literal["wide", "long"] = "wide",
         region_labels: Mapping[str, str] | bool = True,
         title: str | None = None,
+        neutralise_formulas: bool = True,
     ) -> Path:
         """Write the workbook.
 
@@ -172,6 +175,9 @@ class XlsxExporter:
         :param region_labels: names for region codes in a column ``navn``; ``True`` (default) takes them
             from the embedded geography of the table's year, ``False`` leaves the column out.
         :param title: shown in the sources sheet; default the table's title or source.
+        :param neutralise_formulas: write text that starts with ``=``, ``+``, ``-``, ``@``, a tab or a
+            carriage return as a text cell marked "quote prefix", so that Excel shows it and never runs
+            it (default).  Turn off only for data you trust; numbers are always numbers.
         :raises ExportError: openpyxl is missing, the layout is unknown, a sheet would exceed Excel's
             1,048,576 rows, or two rows describe the same cell of a wide sheet.
         """
@@ -196,13 +202,14 @@ class XlsxExporter:
                 subset = table.arrow.filter(pc.equal(_text(table.arrow.column("variable")), variable_id))
                 sheet = workbook.create_sheet(sheet_name(variable_id, taken))
                 taken.append(sheet.title)
-                self._wide_sheet(sheet, table, variable_id, subset, names)
+                self._wide_sheet(sheet, table, variable_id, subset, names, neutralise_formulas)
         else:
-            self._long_sheet(workbook.create_sheet("data"), table, names)
-        self._sources_sheet(workbook.create_sheet(SOURCES_SHEET), table, title)
+            self._long_sheet(workbook.create_sheet("data"), table, names, neutralise_formulas)
+        self._sources_sheet(workbook.create_sheet(SOURCES_SHEET), table, title, neutralise_formulas)
         path = Path(destination)
         path.parent.mkdir(parents=True, exist_ok=True)
-        workbook.save(path)
+        with atomic.atomic_path(path) as temporary:
+            workbook.save(temporary)
         return path
 
     # -- sheets -----------------------------------------------------------------------------------
@@ -222,6 +229,7 @@ class XlsxExporter:
         variable_id: str,
         subset: pa.Table,
         names: Mapping[str, str],
+        neutralise: bool,
     ) -> None:
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Alignment, Font
@@ -277,7 +285,7 @@ class XlsxExporter:
             )
         title = WriteOnlyCell(sheet, value=f"{variable.label or variable_id} ({shown_unit})")
         title.font = Font(bold=True, size=12)
-        sheet.append([title])
+        _append(sheet, neutralise, [title])
         bold = Font(bold=True)
         right = Alignment(horizontal="right")
         header = []
@@ -285,7 +293,7 @@ class XlsxExporter:
             cell = WriteOnlyCell(sheet, value=label)
             cell.font = bold
             header.append(cell)
-        sheet.append(header)
+        _append(sheet, neutralise, header)
         first_rows = pa.array(starts, pa.int64())
         key_values = [
             (column if pa.types.is_integer(column.type) else _text(column)).take(first_rows).to_pylist()
@@ -305,9 +313,11 @@ class XlsxExporter:
                 elif shown is not None:
                     cell.number_format = number_format
                 line.append(cell)
-            sheet.append(line)
+            _append(sheet, neutralise, line)
 
-    def _long_sheet(self, sheet: WriteOnlyWorksheet, table: StatTable, names: Mapping[str, str]) -> None:
+    def _long_sheet(
+        self, sheet: WriteOnlyWorksheet, table: StatTable, names: Mapping[str, str], neutralise: bool
+    ) -> None:
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Alignment, Font
 
@@ -327,7 +337,7 @@ class XlsxExporter:
         sheet.freeze_panes = f"A{_HEADER_ROWS + 1}"
         title = WriteOnlyCell(sheet, value=table.meta.title or table.meta.source or "samhandling")
         title.font = Font(bold=True, size=12)
-        sheet.append([title])
+        _append(sheet, neutralise, [title])
         bold = Font(bold=True)
         right = Alignment(horizontal="right")
         labels = [*_header_labels(keys, with_region_name=bool(names)), "enhet", "verdi"]
@@ -336,7 +346,7 @@ class XlsxExporter:
             cell = WriteOnlyCell(sheet, value=label)
             cell.font = bold
             header.append(cell)
-        sheet.append(header)
+        _append(sheet, neutralise, header)
         columns = [_text(ordered.column(k)).to_pylist() for k in keys]
         integer_columns = {k for k in keys if pa.types.is_integer(ordered.column(k).type)}
         for position, key in enumerate(keys):
@@ -362,10 +372,12 @@ class XlsxExporter:
             else:
                 cell.number_format = formats[variable_id]
             line.append(cell)
-            sheet.append(line)
+            _append(sheet, neutralise, line)
 
     @staticmethod
-    def _sources_sheet(sheet: WriteOnlyWorksheet, table: StatTable, title: str | None) -> None:
+    def _sources_sheet(
+        sheet: WriteOnlyWorksheet, table: StatTable, title: str | None, neutralise: bool
+    ) -> None:
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Font
 
@@ -374,7 +386,7 @@ class XlsxExporter:
         def heading(text: str, size: int = 11) -> None:
             cell = WriteOnlyCell(sheet, value=text)
             cell.font = Font(bold=True, size=size)
-            sheet.append([cell])
+            _append(sheet, neutralise, [cell])
 
         def header(*labels: str) -> None:
             cells = []
@@ -382,21 +394,23 @@ class XlsxExporter:
                 cell = WriteOnlyCell(sheet, value=label)
                 cell.font = bold
                 cells.append(cell)
-            sheet.append(cells)
+            _append(sheet, neutralise, cells)
 
         for letter, width in zip("ABCDEFGH", (28, 40, 30, 22, 24, 14, 10, 40), strict=True):
             _dimensions(sheet)[letter].width = width
         meta = table.meta
         heading(title or meta.title or meta.source or "samhandling", size=12)
-        sheet.append(["Kilde", meta.source or ""])
-        sheet.append(["Geografi (kommuneinndeling)", meta.geography_year])
-        sheet.append(["Skrevet", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")])
-        sheet.append([])
+        _append(sheet, neutralise, ["Kilde", meta.source or ""])
+        _append(sheet, neutralise, ["Geografi (kommuneinndeling)", meta.geography_year])
+        _append(sheet, neutralise, ["Skrevet", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")])
+        _append(sheet, neutralise, [])
         heading("Variabler")
         header("variabel", "navn", "enhet", "additiv", "teller", "nevner", "skala", "beskrivelse")
         for variable_id in table.variable_ids():
             variable = table.variable(variable_id)
-            sheet.append(
+            _append(
+                sheet,
+                neutralise,
                 [
                     variable.id,
                     variable.label,
@@ -406,28 +420,51 @@ class XlsxExporter:
                     variable.denominator or "",
                     variable.scale if variable.is_ratio else None,
                     variable.description,
-                ]
+                ],
             )
-        sheet.append([])
+        _append(sheet, neutralise, [])
         heading("Datagrunnlag")
         header("kilde", "fil eller adresse", "sjekksum", "hentet", "merknad")
         for provenance in meta.provenance:
-            sheet.append(
+            _append(
+                sheet,
+                neutralise,
                 [
                     provenance.source,
                     provenance.location,
                     provenance.checksum or "",
                     provenance.retrieved,
                     provenance.note,
-                ]
+                ],
             )
         if not meta.provenance:
-            sheet.append(["(ikke oppgitt)"])
-        sheet.append([])
+            _append(sheet, neutralise, ["(ikke oppgitt)"])
+        _append(sheet, neutralise, [])
         heading("Tegnforklaring")
         header("symbol", "betydning")
         for status in Status:
-            sheet.append([status.value, status.label])
+            _append(sheet, neutralise, [status.value, status.label])
+
+
+def _append(sheet: WriteOnlyWorksheet, neutralise: bool, row: list[Any]) -> None:
+    """Append a row; with ``neutralise``, text a spreadsheet would run is written as quoted text."""
+    if neutralise:
+        for index, value in enumerate(row):
+            text = value if isinstance(value, str) else getattr(value, "value", None)
+            if isinstance(text, str) and text[:1] in FORMULA_TRIGGERS and is_formula_like(text):
+                row[index] = _quoted(sheet, value, text)
+    sheet.append(row)
+
+
+def _quoted(sheet: WriteOnlyWorksheet, value: Any, text: str) -> Any:
+    """A text cell marked "quote prefix" (openpyxl would write a text starting with ``=`` as a live
+    formula, and Excel would run a text starting with ``+``, ``-`` or ``@`` once the cell is edited)."""
+    from openpyxl.cell import Cell, WriteOnlyCell
+
+    cell = value if isinstance(value, Cell) else WriteOnlyCell(sheet, value=text)
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell
 
 
 def _dimensions(sheet: WriteOnlyWorksheet) -> Any:

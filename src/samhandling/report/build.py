@@ -239,30 +239,44 @@ def _write_data(
 
 
 def _write_plain(table: pa.Table, target: Path, fmt: str) -> Path | None:
-    """Lists that are not statistics (findings, services) are written with pyarrow / openpyxl directly."""
+    """Lists that are not statistics (findings, services) are written with pyarrow / openpyxl directly,
+    atomically, and with text a spreadsheet would run as a formula written as text (CSV and xlsx)."""
+    from samhandling import atomic
+    from samhandling.exporters.formulas import is_formula_like, neutralise_table
+
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
-        pq.write_table(table, target)
+        with atomic.atomic_path(target) as temporary:
+            pq.write_table(table, temporary)
     elif fmt == "csv":
         import pyarrow.csv as pacsv
 
-        pacsv.write_csv(table, target)
+        with atomic.atomic_path(target) as temporary:
+            pacsv.write_csv(neutralise_table(table), temporary)
     elif fmt == "xlsx":
         import openpyxl
+        from openpyxl.cell import WriteOnlyCell
 
         book = openpyxl.Workbook(write_only=True)
         sheet = book.create_sheet(target.stem[:31])
         sheet.append(table.column_names)
         for row in table.to_pylist():
-            sheet.append(list(row.values()))
-        book.save(target)
+            cells: list[object] = []
+            for value in row.values():
+                if isinstance(value, str) and is_formula_like(value):
+                    cell = WriteOnlyCell(sheet, value=value)
+                    cell.data_type, cell.quotePrefix = "s", True
+                    cells.append(cell)
+                else:
+                    cells.append(value)
+            sheet.append(cells)
+        with atomic.atomic_path(target) as temporary:
+            book.save(temporary)
     elif fmt == "jsonstat":  # a list is no cube: plain JSON records beside the JSON-stat files
         import json
 
-        target.write_text(
-            json.dumps(table.to_pylist(), ensure_ascii=False, indent=1, default=str), encoding="utf-8"
-        )
+        atomic.write_text(target, json.dumps(table.to_pylist(), ensure_ascii=False, indent=1, default=str))
     else:
         return None
     return target
@@ -403,7 +417,9 @@ def build_report(
 
     html = folder / "index.html"
     try:
-        html.write_text(render_html(document), encoding="utf-8")
+        from samhandling import atomic
+
+        atomic.write_text(html, render_html(document))
     except OSError as exc:
         raise ExportError(f"cannot write {html}: {exc}") from exc
     except SamhandlingError:

@@ -32,6 +32,7 @@ from pathlib import Path
 import attrs
 import numpy as np
 
+from samhandling import atomic
 from samhandling.tables import StatTable, Variable
 
 __all__ = ["EXAMPLE_YEARS", "PLANTED", "ExampleFiles", "Planted", "example_files", "write_example_files"]
@@ -421,7 +422,7 @@ def _write_csv(path: Path, year: int, rows: list[list[object]]) -> None:
         writer.writerow(cells)
     writer.writerow([])
     writer.writerow([_NOTE])
-    path.write_bytes(buffer.getvalue().encode("cp1252"))
+    atomic.write_bytes(path, buffer.getvalue().encode("cp1252"))
 
 
 def _write_xlsx(path: Path, year: int, rows: list[list[object]], sum_row: list[object]) -> None:
@@ -471,7 +472,8 @@ def _write_xlsx(path: Path, year: int, rows: list[list[object]], sum_row: list[o
     workbook.properties.creator = "samhandling-survey"
     workbook.properties.created = dt.datetime(2024, 3, 1, 12, 0, 0)
     workbook.properties.modified = dt.datetime(2024, 3, 1, 12, 0, 0)
-    workbook.save(path)
+    with atomic.atomic_path(path) as temporary:
+        workbook.save(temporary)
 
 
 def _population_table(answers_by_year: dict[int, list[_Answer]]) -> StatTable:

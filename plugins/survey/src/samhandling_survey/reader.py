@@ -16,16 +16,17 @@ import difflib
 import io
 import logging
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from samhandling.encodings import decode_text
-from samhandling.errors import Parameter, ParseError, SchemaError
+from samhandling.errors import Parameter, ParseError, SamhandlingWarning, SchemaError
 from samhandling.tables import (
     METADATA_KEY,
     STATUS_SYMBOLS,
@@ -35,6 +36,7 @@ from samhandling.tables import (
     TableMeta,
     Variable,
 )
+from samhandling.workbooks import WorkbookLimits, check_workbook
 from samhandling_survey.spec import ColumnSpec, SurveySpec, match_headers, normalise_header, shipped_years
 from samhandling_survey.variables import (
     HIGHER_EDUCATION_PROFESSIONS,
@@ -87,15 +89,59 @@ def _csv_grid(path: Path, spec: SurveySpec) -> list[list[Cell]]:
         raise ParseError(f"not a readable CSV file: {exc}", path=path, line=reader.line_num) from exc
 
 
-def _xlsx_grid(path: Path, spec: SurveySpec, sheet: str | None) -> list[list[Cell]]:
+@attrs.frozen(kw_only=True)
+class _Sheet:
+    """The cells of a sheet (or CSV file) and what the cells alone do not show."""
+
+    grid: list[list[Cell]]
+    merged: tuple[tuple[int, int, int, int, str], ...] = ()  # first/last row, first/last column, "B5:C6"
+    uncached: tuple[tuple[int, int, str], ...] = ()  # row, column (0-based) and "D7" of formulas
+    # without a saved value
+
+
+def _load_workbook(path: Path, *, data_only: bool, read_only: bool) -> Any:
+    import openpyxl
+
     try:
-        import openpyxl
+        return openpyxl.load_workbook(path, data_only=data_only, read_only=read_only)
+    except Exception as exc:  # openpyxl raises many kinds (zipfile, KeyError, InvalidFileException)
+        what = type(exc).__name__
+        if what in ("DTDForbidden", "EntitiesForbidden", "ExternalReferenceForbidden"):
+            raise ParseError(
+                f"the workbook's XML declares entities or a DTD ({exc}); refused", path=path
+            ) from exc
+        raise ParseError(f"not a readable XLSX workbook: {what}: {exc}", path=path) from exc
+
+
+def _uncached_formulas(
+    path: Path, sheet_name: str, grid: list[list[Cell]]
+) -> tuple[tuple[int, int, str], ...]:
+    """Formula cells whose saved value is empty (a workbook written by a program, not saved by Excel)."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+
+    workbook = _load_workbook(path, data_only=False, read_only=True)
+    found = []
+    try:
+        for r, row in enumerate(workbook[sheet_name].iter_rows(values_only=True)):
+            for c, value in enumerate(row):
+                formula = isinstance(value, (ArrayFormula, DataTableFormula)) or (
+                    isinstance(value, str) and value.startswith("=")
+                )
+                if formula and (r >= len(grid) or c >= len(grid[r]) or grid[r][c] is None):
+                    found.append((r, c, f"{get_column_letter(c + 1)}{r + 1}"))
+    finally:
+        workbook.close()
+    return tuple(found)
+
+
+def _xlsx_grid(path: Path, spec: SurveySpec, sheet: str | None, limits: WorkbookLimits | None) -> _Sheet:
+    try:
+        import openpyxl  # noqa: F401
     except ImportError as exc:  # pragma: no cover - openpyxl is a dependency of the plugin
         raise ParseError("reading XLSX needs openpyxl: pip install openpyxl", path=path) from exc
-    try:
-        workbook = openpyxl.load_workbook(path, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds (zipfile, KeyError, InvalidFileException)
-        raise ParseError(f"not a readable XLSX workbook: {type(exc).__name__}: {exc}", path=path) from exc
+    check_workbook(path, limits)
+    workbook = _load_workbook(path, data_only=True, read_only=False)
     try:
         wanted = sheet or spec.layout.sheet
         names = list(workbook.sheetnames)
@@ -123,27 +169,33 @@ def _xlsx_grid(path: Path, spec: SurveySpec, sheet: str | None) -> list[list[Cel
                 )
         worksheet = workbook[chosen[0]]
         grid = [list(row) for row in worksheet.iter_rows(values_only=True)]
-        for merged in worksheet.merged_cells.ranges:
-            top_left = grid[merged.min_row - 1][merged.min_col - 1]
-            for r in range(merged.min_row - 1, min(merged.max_row, len(grid))):
+        merged = []
+        # A group header merged over its columns stands for each of them; merged cells in the data are
+        # refused once the header is known (read_survey), because a copy there would count twice.
+        for cells in worksheet.merged_cells.ranges:
+            top_left = grid[cells.min_row - 1][cells.min_col - 1]
+            merged.append(
+                (cells.min_row - 1, cells.max_row - 1, cells.min_col - 1, cells.max_col - 1, cells.coord)
+            )
+            for r in range(cells.min_row - 1, min(cells.max_row, len(grid))):
                 row = grid[r]
-                for c in range(merged.min_col - 1, min(merged.max_col, len(row))):
+                for c in range(cells.min_col - 1, min(cells.max_col, len(row))):
                     row[c] = top_left
-        return grid
     finally:
         workbook.close()
+    return _Sheet(grid=grid, merged=tuple(merged), uncached=_uncached_formulas(path, chosen[0], grid))
 
 
-def _grid(path: Path, spec: SurveySpec, sheet: str | None) -> list[list[Cell]]:
+def _grid(path: Path, spec: SurveySpec, sheet: str | None, limits: WorkbookLimits | None) -> _Sheet:
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        grid = _csv_grid(path, spec)
+        read = _Sheet(grid=_csv_grid(path, spec))
     elif suffix in (".xlsx", ".xlsm"):
-        grid = _xlsx_grid(path, spec, sheet)
+        read = _xlsx_grid(path, spec, sheet, limits)
     else:
         raise ParseError(f"the survey source reads {', '.join(SUFFIXES)} files, not {suffix!r}", path=path)
-    width = max((len(row) for row in grid), default=0)
-    return [row + [None] * (width - len(row)) for row in grid]
+    width = max((len(row) for row in read.grid), default=0)
+    return attrs.evolve(read, grid=[row + [None] * (width - len(row)) for row in read.grid])
 
 
 def _text(cell: Cell) -> str:
@@ -389,27 +441,34 @@ def _resolve_spec(spec: SurveySpec | str | Path | None, year: int | None) -> Sur
     return None
 
 
-_Grids = dict[tuple[Any, ...], list[list[Cell]]]
+_Grids = dict[tuple[Any, ...], _Sheet]
 
 
-def _grid_of(path: Path, spec: SurveySpec, sheet: str | None, grids: _Grids) -> list[list[Cell]]:
+def _grid_of(
+    path: Path, spec: SurveySpec, sheet: str | None, grids: _Grids, limits: WorkbookLimits | None = None
+) -> _Sheet:
     """The grid of ``path`` read the way ``spec`` says, read once per layout."""
     key = (spec.layout.sheet, spec.layout.delimiter, spec.layout.encoding, tuple(spec.region.code), sheet)
     if key not in grids:
-        grids[key] = _grid(path, spec, sheet)
+        grids[key] = _grid(path, spec, sheet, limits)
     return grids[key]
 
 
-def _guess_spec(path: Path, sheet: str | None, grids: _Grids) -> SurveySpec:
+def _guess_spec(path: Path, sheet: str | None, grids: _Grids, limits: WorkbookLimits | None) -> SurveySpec:
     """The shipped spec of the year the file names (title or file name), else the one that fits."""
     named = _year_in([path.stem])
     years = shipped_years()
     ordered = ([named] if named in years else []) + [y for y in reversed(years) if y != named]
     fits: list[tuple[int, SurveySpec, int | None]] = []
+    unreadable: ParseError | None = None
     for year in ordered:
         spec = SurveySpec.for_year(year)
         try:
-            grid = _grid_of(path, spec, sheet, grids)
+            grid = _grid_of(path, spec, sheet, grids, limits).grid
+        except ParseError as exc:  # e.g. another year's layout; if no year's fits, this is the reason
+            unreadable = unreadable or exc
+            continue
+        try:
             start, paths, leaves, _ = _find_header(grid, spec, path.suffix.lower() == ".csv", path)
         except ParseError:
             continue
@@ -430,6 +489,8 @@ def _guess_spec(path: Path, sheet: str | None, grids: _Grids) -> SurveySpec:
             " (or put the year in the file name, e.g. is248-2023.xlsx)",
             path=path,
         )
+    if unreadable is not None:
+        raise unreadable
     raise ParseError(
         f"the headers fit none of the shipped specs ({', '.join(map(str, years))}); give ",
         Parameter(name="year"),
@@ -446,6 +507,8 @@ def read_survey(
     spec: SurveySpec | str | Path | None = None,
     sheet: str | None = None,
     ignore_title: bool = False,
+    uncached_formulas: Literal["error", "warn"] = "error",
+    limits: WorkbookLimits | None = None,
 ) -> StatTable:
     """Read one survey file (CSV or XLSX) into a StatTable, one row per municipality and variable.
 
@@ -456,15 +519,23 @@ def read_survey(
     :param sheet: the XLSX sheet (default: the spec's ``layout.sheet``, else the only/fitting sheet).
     :param ignore_title: read even when the title rows name another year than the spec's (by default
         that is an error, because the headers of two years are often the same).
-    :raises ParseError: naming the file, row and column of a cell that cannot be read, or the headers
-        the spec wants and the file lacks.
+    :param uncached_formulas: what to do with a formula cell that has no saved value (a workbook
+        written by a program and never opened in Excel): ``"error"`` (default) names the cell;
+        ``"warn"`` reads it as not available (``..``) with a :class:`SamhandlingWarning`.
+    :param limits: how large an XLSX file may unpack to (zip bombs are refused before parsing).
+    :raises ParseError: naming the file, row and column of a cell that cannot be read, the headers
+        the spec wants and the file lacks, a merged cell in the data (naming its range), a formula
+        without a saved value (naming the cell), or a workbook that is too large or declares a DTD.
     """
     path = Path(path)
     grids: _Grids = {}
-    chosen = _resolve_spec(spec, year) or _guess_spec(path, sheet, grids)
+    if uncached_formulas not in ("error", "warn"):
+        raise ParseError(f"uncached_formulas must be 'error' or 'warn', not {uncached_formulas!r}", path=path)
+    chosen = _resolve_spec(spec, year) or _guess_spec(path, sheet, grids, limits)
     if year is not None and chosen.year != year:
         raise ParseError(f"year={year} but the spec {chosen.origin} is for {chosen.year}", path=path)
-    grid = _grid_of(path, chosen, sheet, grids)
+    read = _grid_of(path, chosen, sheet, grids, limits)
+    grid = read.grid
     fill_right = path.suffix.lower() == ".csv"
     start, paths, leaves, shown = _find_header(grid, chosen, fill_right, path)
     title_year = _title_year(grid, start)
@@ -526,6 +597,15 @@ def read_survey(
         keep.append(offset)
     if not keep:
         raise ParseError("no municipality rows below the header", path=path, line=data_start + 1)
+    formula_notes = _refuse_hidden_cells(
+        read,
+        path,
+        header_rows=range(start, data_start),
+        data_rows={data_start + i for i in keep},
+        columns={code_index, *value_indices},
+        headers=shown,
+        uncached_formulas=uncached_formulas,
+    )
     rows = [file_rows[i] for i in keep]
     region = pa.array([codes[i] for i in keep], pa.string())
     level = pc.if_else(pc.equal(pc.utf8_length(region), 6), pa.scalar("district"), pa.scalar("municipality"))
@@ -543,6 +623,7 @@ def read_survey(
     if ignored:
         notes.append(f"columns not in the spec: {ignored}")
         log.info("%s: %s", path, notes[-1])
+    notes += formula_notes
     provenance = Provenance.for_file(
         SOURCE_NAME, path, note=f"IS-24/8 {chosen.year}, spec {chosen.origin or chosen.year}"
     )
@@ -558,6 +639,8 @@ def read_survey(
         extra_meta["skipped_rows"] = skipped
     if ignored:
         extra_meta["ignored_columns"] = ignored
+    if formula_notes:
+        extra_meta["uncached_formulas"] = formula_notes
     meta = TableMeta(
         source=SOURCE_NAME,
         geography_year=chosen.year,
@@ -570,6 +653,53 @@ def read_survey(
         return StatTable.from_arrow(table, meta=meta)
     except SchemaError as exc:
         raise ParseError(f"the values do not make a valid table: {exc}", path=path) from exc
+
+
+def _refuse_hidden_cells(
+    read: _Sheet,
+    path: Path,
+    *,
+    header_rows: range,
+    data_rows: set[int],
+    columns: set[int],
+    headers: Sequence[str],
+    uncached_formulas: str,
+) -> list[str]:
+    """Merged cells in the data, and formulas without a saved value, where the reader takes values.
+
+    A merged range is one value shown over several cells: read cell by cell, the value would count
+    once per cell (FTEs counted twice).  A formula without a saved value has no number to read (openpyxl
+    does not compute formulas).  Returns the notes of formulas read as not available (``"warn"``).
+    """
+    for first_row, last_row, first_column, last_column, reference in read.merged:
+        rows = [r for r in range(first_row, last_row + 1) if r in data_rows]
+        used = [c for c in range(first_column, last_column + 1) if c in columns]
+        if rows and used:
+            raise ParseError(
+                f"cells {reference} are merged: a merged cell in the data would be read once per cell it "
+                f"covers (its value counted {(last_row - first_row + 1) * (last_column - first_column + 1)} "
+                f"times); unmerge them and give each cell its own value",
+                path=path,
+                line=rows[0] + 1,
+                column=headers[used[0]] or reference,
+            )
+    notes = []
+    for row, column, reference in read.uncached:
+        in_data = row in data_rows and column in columns
+        if not (in_data or row in header_rows):
+            continue
+        message = (
+            f"cell {reference} holds a formula without a saved value (the workbook was written by a program "
+            f"and never recalculated); open and save it in Excel or LibreOffice, or pass "
+            f"uncached_formulas='warn' to read it as not available"
+        )
+        if uncached_formulas == "error":
+            raise ParseError(
+                message, path=path, line=row + 1, column=headers[column] if column < len(headers) else None
+            )
+        notes.append(f"cell {reference}: a formula without a saved value, read as not available")
+        warnings.warn(SamhandlingWarning(f"{path}: {notes[-1]}"), stacklevel=4)
+    return notes
 
 
 _Key = tuple[str, tuple[tuple[str, str], ...]]
@@ -738,6 +868,7 @@ def sniff_survey(path: str | Path) -> bool:
         else:
             import openpyxl
 
+            check_workbook(path)  # a zip bomb or a DTD is no survey file (read_survey says why)
             workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
             try:
                 for name in workbook.sheetnames:

@@ -32,6 +32,7 @@ from typing import Any
 
 import attrs
 
+from samhandling import atomic
 from samhandling.errors import Parameter, ParseError
 from samhandling.tables import Variable
 
@@ -443,7 +444,7 @@ def copy_spec(year: int, destination: str | Path) -> Path:
     destination = Path(destination)
     if destination.is_dir():
         destination = destination / f"is248-{year}.toml"
-    destination.write_text(spec_text(year), encoding="utf-8")
+    atomic.write_text(destination, spec_text(year))
     return destination
 
 
