@@ -133,13 +133,13 @@ class ParseError(SamhandlingError, ValueError):
 
 
 class DuplicateKeyError(ParseError):
-    """A file holds two values for one key (region, level, year, month, dimensions, variable).
+    """A file holds two values for one key (region, level, year, period, dimensions, variable).
 
     ``duplicates`` (a :class:`~samhandling.keys.DuplicateKeys`) names the keys and their rows.
     """
 
-    def __init__(self, message: str, *, duplicates: object, path: object | None = None) -> None:
-        super().__init__(message, path=path)
+    def __init__(self, *message: MessagePart, duplicates: object, path: object | None = None) -> None:
+        super().__init__(*message, path=path)
         self.duplicates = duplicates
 
 

@@ -1,6 +1,6 @@
 """The key of an observation and duplicate keys.
 
-A StatTable holds one value per key: region, level, year, month (when monthly), the dimension columns
+A StatTable holds one value per key: region, level, year, month, quarter or week (when sub-yearly), the dimension columns
 and the variable.  Two values for one key — a municipality listed twice in a file, two files read
 together that overlap — would be summed by a roll-up into a number that is silently wrong.
 :func:`samhandling.read` therefore checks every table it reads, once, with :func:`find_duplicate_keys`;
@@ -40,9 +40,10 @@ _EXAMPLES = 5
 
 
 def key_columns(table: StatTable) -> list[str]:
-    """The columns that identify one observation: region, level, year, month, dimensions, variable."""
-    month = ["month"] if table.has_month else []
-    return ["region", "level", "year", *month, *table.dimensions, "variable"]
+    """The columns that identify one observation: region, level, year, the sub-year period (month,
+    quarter or week) when there is one, the dimensions and the variable."""
+    period = [table.sub_year] if table.sub_year else []
+    return ["region", "level", "year", *period, *table.dimensions, "variable"]
 
 
 def _rows(value: Sequence[int]) -> tuple[int, ...]:

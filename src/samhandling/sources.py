@@ -151,9 +151,10 @@ def _unique_keys(table: StatTable, location: str | Path, *, allow_duplicates: bo
         return table
     if not allow_duplicates:
         raise DuplicateKeyError(
-            f"{duplicates.describe()}. A table holds one value per region, level, year, month, "
-            f"dimension and variable; fix the file, or read it with allow_duplicates=True (CLI: "
-            f"--allow-duplicates) to look at the copies (the roll-up refuses to sum them)",
+            f"{duplicates.describe()}. A table holds one value per region, level, year, period, dimension "
+            f"and variable; fix the file, or read it with ",
+            Parameter(name="allow_duplicates", example="True"),
+            " to look at the copies (the roll-up refuses to sum them)",
             duplicates=duplicates,
             path=location,
         )

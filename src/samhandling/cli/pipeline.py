@@ -781,13 +781,12 @@ def export(
         protection = False if no_disclosure_control else DisclosureRules(threshold=threshold or 3)
     with _steps(quiet) as steps:
         with steps.step(f"reading {input_}"):
-            table = _at_levels(_load(input_), levels, input_)
+            table = _at_levels(_load(input_, allow_duplicates=allow_duplicates), levels, input_)
         if protection is not None:
             with steps.step("protecting for publication"):
                 from samhandling.exporters import for_publication
 
                 table = for_publication(table, protection)
-            table = _load(input_, allow_duplicates=allow_duplicates)
         with steps.step(f"writing {output} ({exporter.name})"):
             from samhandling.exporters import export as export_table
 

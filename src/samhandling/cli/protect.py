@@ -86,13 +86,13 @@ def protect(
             verdict.raise_for_failures()
         with steps.step(f"writing {_where(output)}"):
             if len(inputs) == 1:
-                _save(result.tables[0], output)
+                _save(result.tables[0], output, [*inputs, *contexts])
             else:
                 folder = Path(output)
                 folder.mkdir(parents=True, exist_ok=True)
                 for location, table in zip(inputs, result.tables, strict=True):
                     name = "table" if location == STDIO else Path(location).stem
-                    _save(table, str(folder / f"{name}.parquet"))
+                    _save(table, str(folder / f"{name}.parquet"), [*inputs, *contexts])
     if not quiet:
         console = Console(stderr=True, highlight=False, soft_wrap=True)
         for line in result.summary.describe():
