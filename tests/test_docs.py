@@ -47,7 +47,7 @@ CORE_MODULES = (
     "samhandling.testing",
 )
 #: Pages whose ```python blocks are complete programs that run against the core alone.
-RUNNABLE_PAGES = ("concepts/stattable.md", "concepts/units.md")
+RUNNABLE_PAGES = ("concepts/stattable.md", "concepts/units.md", "concepts/disclosure.md")
 
 _FENCE = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
