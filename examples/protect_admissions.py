@@ -34,7 +34,8 @@ def output_folder() -> Path:
 
 def main() -> None:
     inputs = demo_inputs(YEAR, geography=Geography.for_year(YEAR))
-    assert inputs.admissions is not None and inputs.population is not None
+    assert inputs.admissions is not None
+    assert inputs.population is not None
     admissions = inputs.admissions.where(year=YEAR)
     print(f"admissions are protected: {admissions.variable('admissions').counts_people}")
 
