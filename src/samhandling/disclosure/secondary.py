@@ -1,23 +1,25 @@
 """Secondary suppression: hide enough other cells that no small count can be worked out.
 
-The method is the *hypercube* method of Repsilber (used by Statistics Germany and in τ-ARGUS as
-"HYPERCUBE"/GHMITER), made exact for this library's tables by checking every choice against all the
-sums of the publication.  For every primary cell ``p`` it builds a *certificate*: a change ``z`` of the
-atom cells — in each dimension either "one more here, one less at a partner" (``e_a - e_b``) or "one
-more here" (``e_a``) — multiplied across the dimensions.  Every cell whose sum ``z`` changes is
-*visible* and must be suppressed; every other cell, published or not, keeps its value.  Moving the
-true table by ``t·z`` therefore keeps every published number, and ``t`` can grow until a suppressed
-cell that ``z`` lowers would fall below what an outsider knows about it (1 for a whole count, since
-zeros are published).  The certificate is accepted only if ``p`` can grow to at least the threshold
-this way: an outsider who knows every published number, every sum and that counts are never negative
-cannot then prove that ``p`` is a small count, nor pin any suppressed cell of the certificate.
+The method is the *hypercube* method (Repsilber's GHMITER, τ-ARGUS's "GH"), made exact for this
+library's tables by checking every choice against all the sums of the publication.  For every primary
+cell ``p`` it builds a *certificate*: a change ``z`` of the atom cells — in each dimension either "one
+more here, one less at a partner" (``e_a - e_b``) or "one more here" (``e_a``) — multiplied across the
+dimensions.  Every cell whose sum ``z`` changes is *visible* and must be suppressed; every other cell,
+published or not, keeps its value.  Moving the true table by ``t·z`` therefore keeps every published
+number, and ``t`` can grow until a suppressed cell that ``z`` lowers would fall below what an outsider
+knows about it (1 for a whole count, since zeros are published).  The certificate is accepted only if
+``p`` can grow to at least the threshold this way: an outsider who knows every published number, every
+sum and that counts are never negative cannot then prove that ``p`` is a small count, nor pin any
+suppressed cell of the certificate.
 
 Among the certificates that work, the one that suppresses the smallest total of not-yet-suppressed
-values is taken (cost = value, as in τ-ARGUS), preferring partners that every total sums together (two
-municipalities of the same county, health trust and DPS), so that totals stay published.  Certificates
-only ever add suppressions, so one that holds when it is made holds for the final table; a certificate
-made for one primary cell often covers others at its corners.  When no small certificate exists, the
-fallback moves one atom under ``p`` and suppresses everything above it, which always works.
+values is taken (cost = value, as in τ-ARGUS), trying first partners that every total sums together
+(two municipalities of the same county, health trust and DPS), then the nearest others, so that totals
+stay published.  If that quick search finds nothing, a wide one tries more partners and every
+combination; the fallback moves one atom under ``p`` and suppresses everything above it, which always
+works.  Certificates only ever add suppressions, so one that holds when it is made holds for the final
+table, and one made for a primary cell often covers others at its corners.  A last pass publishes again
+every secondary cell whose certificates all prove only what other certificates prove too.
 """
 
 from __future__ import annotations
@@ -153,11 +155,6 @@ class _Search:
 
     def code(self, nodes: Sequence[int]) -> int:
         return sum(n * s for n, s in zip(nodes, self.strides, strict=True))
-
-    def price(self, cells: np.ndarray) -> np.ndarray:
-        """What suppressing each cell costs now: its value, or 0 if hidden already or not published."""
-        fresh = self.block.published[cells] & self.known[cells] & ~self.suppressed[cells]
-        return np.where(fresh, self.value[cells], 0.0)
 
     # -- options per dimension ----------------------------------------------------------------------
     def options(self, p: int, k: int, limit: int) -> list[_Option]:
