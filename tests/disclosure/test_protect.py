@@ -289,3 +289,53 @@ def test_an_unprotected_table_says_so_and_is_logged(caplog: pytest.LogCaptureFix
     assert "internal working table" in marked.meta.extra["disclosure"]["note"]
     assert "OFF" in caplog.text
     assert cells(marked) == cells(table)
+
+
+def test_a_unit_and_its_unit_type_as_two_columns_with_subtotals() -> None:
+    units = {"U1": "DPS", "U2": "DPS", "U3": "TSB", "U4": "BUP"}
+    values = [5, 1, 7, 3, 9, 4, 2, 8, 6, 3, 4, 11, 0, 6, 2, 9]
+    rows: dict[str, list[object]] = {"region": [], "unit": [], "unit_type": [], "value": []}
+    for i, (region, (unit, unit_type)) in enumerate(
+        (r, u) for r in ("3301", "3303", "3305", "3310") for u in units.items()
+    ):
+        rows["region"].append(region)
+        rows["unit"].append(unit)
+        rows["unit_type"].append(unit_type)
+        rows["value"].append(float(values[i]))
+    n = len(rows["region"])
+    common = {"level": ["municipality"] * n, "year": [2024] * n, "variable": ["admissions"] * n}
+    units_table = StatTable.from_pydict({**rows, **common}, geography_year=2024, variables=[ADMISSIONS])
+    plain = pa.table({"region": rows["region"], "unit_type": rows["unit_type"], "value": rows["value"]})
+    by_type = plain.group_by(["region", "unit_type"]).aggregate([("value", "sum")])
+    m = by_type.num_rows
+    subtotals = StatTable.from_pydict(
+        {
+            "region": by_type["region"],
+            "unit_type": by_type["unit_type"],
+            "unit": ["total"] * m,  # all units of the type
+            "level": ["municipality"] * m,
+            "year": [2024] * m,
+            "variable": ["admissions"] * m,
+            "value": by_type["value_sum"],
+        },
+        geography_year=2024,
+        variables=[ADMISSIONS],
+    )
+    both = StatTable.concat([units_table, subtotals])
+    protected = protect([both, roll_up(both, "county")])
+    assert verify(protected).ok
+    hidden = [r for r in protected[0].to_pylist() if r["status"] == ":"]
+    assert any(r["unit"] == "U2" and r["region"] == "3301" for r in hidden)  # 1 admission
+
+
+def test_a_municipality_shared_between_catchments_by_recorded_weights() -> None:
+    values = {("5037", "A"): 2.0, ("5037", "B"): 9.0, ("5038", "A"): 8.0, ("5038", "B"): 7.0}
+    values.update({("5035", "A"): 6.0, ("5035", "B"): 5.0, ("5036", "A"): 4.0, ("5036", "B"): 12.0})
+    counts = grid(values)
+    shares = pa.table(
+        {"region": ["5037", "5037"], "parent": ["dps-levanger", "dps-stjordal"], "weight": [0.6, 0.4]}
+    )
+    dps = roll_up(counts, "dps", weights=shares)
+    protected = protect([counts, dps])
+    assert ("5037", "A") in suppressed(protected[0])
+    assert verify(protected).ok
