@@ -303,7 +303,11 @@ def test_a_unit_and_its_unit_type_as_two_columns_with_subtotals() -> None:
         rows["unit_type"].append(unit_type)
         rows["value"].append(float(values[i]))
     n = len(rows["region"])
-    common = {"level": ["municipality"] * n, "year": [2024] * n, "variable": ["admissions"] * n}
+    common: dict[str, list[object]] = {
+        "level": ["municipality"] * n,
+        "year": [2024] * n,
+        "variable": ["admissions"] * n,
+    }
     units_table = StatTable.from_pydict({**rows, **common}, geography_year=2024, variables=[ADMISSIONS])
     plain = pa.table({"region": rows["region"], "unit_type": rows["unit_type"], "value": rows["value"]})
     by_type = plain.group_by(["region", "unit_type"]).aggregate([("value", "sum")])
