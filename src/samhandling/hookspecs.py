@@ -149,7 +149,9 @@ def samhandling_register_care_units(register: Registrar) -> None:
 def samhandling_register_variables(register: Registrar) -> None:
     """Add indicator variables (id, unit, additivity, parts of a rate) to the catalogue.
 
-    Called once per plugin manager, the first time its registry is used.
+    Called once per plugin manager, the first time its registry is used.  A variable that counts people
+    (users, patients, admissions …) must say so with ``counts_people=True``: every publication then
+    hides its small counts (see :mod:`samhandling.disclosure`), also in tables that forget the flag.
 
     :param register: call ``register(variable)`` with a :class:`samhandling.tables.Variable`.
 

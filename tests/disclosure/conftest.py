@@ -27,7 +27,7 @@ BUSKERUD = ("3301", "3303", "3305", "3310", "3312", "3314", "3316", "3318", "332
 
 
 def grid(
-    values: Mapping[tuple[str, str], float],
+    values: Mapping[Any, float],
     *,
     dimension: str = "unit",
     variable: Variable = ADMISSIONS,
@@ -50,7 +50,7 @@ def grid(
     )
 
 
-def with_totals(inner: Mapping[tuple[str, str], float]) -> dict[tuple[str, str | None], float]:
+def with_totals(inner: Mapping[Any, float]) -> dict[tuple[str, str | None], float]:
     """The inner cells with a total per region (category ``None``)."""
     out: dict[tuple[str, str | None], float] = dict(inner)
     for (region, _category), value in inner.items():
@@ -59,10 +59,10 @@ def with_totals(inner: Mapping[tuple[str, str], float]) -> dict[tuple[str, str |
 
 
 def publication(
-    inner: Mapping[tuple[str, str], float], *, levels: Sequence[str] = ("county",), totals: bool = True
+    inner: Mapping[Any, float], *, levels: Sequence[str] = ("county",), totals: bool = True
 ) -> list[StatTable]:
     """Municipality × unit counts (with a total per municipality) and their roll-ups to ``levels``."""
-    municipalities = grid(with_totals(inner) if totals else dict(inner))  # type: ignore[arg-type]
+    municipalities = grid(with_totals(inner) if totals else dict(inner))
     return [municipalities, *(roll_up(municipalities, level, partial="keep") for level in levels)]
 
 

@@ -128,7 +128,7 @@ def one_small_count(draw: st.DrawFn) -> dict[tuple[str, str], float]:
 def test_publishing_any_one_secondary_cell_again_is_caught(
     inner: dict[tuple[str, str], float], national: bool
 ) -> None:
-    counts = grid(with_totals(inner))  # type: ignore[arg-type]
+    counts = grid(with_totals(inner))
     tables = [counts, roll_up(counts, "national", partial="keep")] if national else [counts]
     result = protect_publication(tables)
     protected = list(result.tables)

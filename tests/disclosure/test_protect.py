@@ -40,6 +40,7 @@ def test_small_counts_get_a_colon_and_no_value_and_zeros_stay() -> None:
     assert found[("3305", "A")] == (0.0, None)
     for (region, unit), (value, status) in found.items():
         if status is None:
+            assert value is not None
             assert value == 0 or value >= 3, (region, unit, value)
 
 
@@ -122,7 +123,7 @@ def _rates(counts: StatTable) -> StatTable:
 
 
 def test_rates_are_suppressed_with_the_counts_they_are_computed_from() -> None:
-    counts = grid(with_totals(INNER))  # type: ignore[arg-type]
+    counts = grid(with_totals(INNER))
     rates = _rates(counts)
     protected_counts, protected_rates = protect([counts, rates])
     assert suppressed(protected_counts) == suppressed(protected_rates)
@@ -130,7 +131,7 @@ def test_rates_are_suppressed_with_the_counts_they_are_computed_from() -> None:
 
 
 def test_rates_alone_need_their_counts_as_context() -> None:
-    counts = grid(with_totals(INNER))  # type: ignore[arg-type]
+    counts = grid(with_totals(INNER))
     rates = _rates(counts)
     with pytest.raises(DisclosureError, match="context"):
         protect(rates)
@@ -142,7 +143,7 @@ def test_rates_alone_need_their_counts_as_context() -> None:
 
 def test_a_variable_marked_in_the_catalogue_is_protected_even_if_a_table_forgets_the_flag() -> None:
     unflagged = Variable(id="admissions", unit="opphold")  # the NIMES plugin's catalogue marks it
-    table = grid(with_totals(INNER), variable=unflagged)  # type: ignore[arg-type]
+    table = grid(with_totals(INNER), variable=unflagged)
     assert ("3301", "B") in suppressed(protect(table))
 
 
@@ -158,7 +159,7 @@ def test_totals_smaller_than_their_parts_are_refused() -> None:
     values = with_totals(INNER)
     values[("3303", None)] = 3.0  # its parts sum to 16
     with pytest.raises(DisclosureError, match="sum of its parts"):
-        protect(grid(values))  # type: ignore[arg-type]
+        protect(grid(values))
 
 
 def test_a_total_whose_missing_part_is_a_small_count_is_refused() -> None:
@@ -181,7 +182,7 @@ def test_two_tables_that_disagree_on_a_cell_are_refused() -> None:
 
 
 def test_a_cell_shared_by_two_tables_is_suppressed_in_both() -> None:
-    counts = grid(with_totals(INNER))  # type: ignore[arg-type]
+    counts = grid(with_totals(INNER))
     county_a = roll_up(counts, "county", partial="keep")
     county_b = roll_up(counts, "county", partial="keep")  # the same county cells, published twice
     protected = protect([counts, county_a, county_b])
@@ -218,7 +219,7 @@ def test_a_municipality_split_between_catchments_is_left_out_as_the_roll_up_reco
 
 
 def test_an_event_count_with_too_few_people_behind_it_is_suppressed() -> None:
-    counts = grid(with_totals(INNER))  # type: ignore[arg-type]
+    counts = grid(with_totals(INNER))
     patients = grid({("3303", "A"): 1.0, ("3303", "B"): 6.0}, variable=PATIENTS)  # 9 stays of one patient
     with_rule = protect_publication([counts], context=[patients])
     without = protect_publication([counts], context=[patients], rules=DisclosureRules(contributors={}))
@@ -288,3 +289,57 @@ def test_an_unprotected_table_says_so_and_is_logged(caplog: pytest.LogCaptureFix
     assert "internal working table" in marked.meta.extra["disclosure"]["note"]
     assert "OFF" in caplog.text
     assert cells(marked) == cells(table)
+
+
+def test_a_unit_and_its_unit_type_as_two_columns_with_subtotals() -> None:
+    units = {"U1": "DPS", "U2": "DPS", "U3": "TSB", "U4": "BUP"}
+    values = [5, 1, 7, 3, 9, 4, 2, 8, 6, 3, 4, 11, 0, 6, 2, 9]
+    rows: dict[str, list[object]] = {"region": [], "unit": [], "unit_type": [], "value": []}
+    for i, (region, (unit, unit_type)) in enumerate(
+        (r, u) for r in ("3301", "3303", "3305", "3310") for u in units.items()
+    ):
+        rows["region"].append(region)
+        rows["unit"].append(unit)
+        rows["unit_type"].append(unit_type)
+        rows["value"].append(float(values[i]))
+    n = len(rows["region"])
+    common: dict[str, list[object]] = {
+        "level": ["municipality"] * n,
+        "year": [2024] * n,
+        "variable": ["admissions"] * n,
+    }
+    units_table = StatTable.from_pydict({**rows, **common}, geography_year=2024, variables=[ADMISSIONS])
+    plain = pa.table({"region": rows["region"], "unit_type": rows["unit_type"], "value": rows["value"]})
+    by_type = plain.group_by(["region", "unit_type"]).aggregate([("value", "sum")])
+    m = by_type.num_rows
+    subtotals = StatTable.from_pydict(
+        {
+            "region": by_type["region"],
+            "unit_type": by_type["unit_type"],
+            "unit": ["total"] * m,  # all units of the type
+            "level": ["municipality"] * m,
+            "year": [2024] * m,
+            "variable": ["admissions"] * m,
+            "value": by_type["value_sum"],
+        },
+        geography_year=2024,
+        variables=[ADMISSIONS],
+    )
+    both = StatTable.concat([units_table, subtotals])
+    protected = protect([both, roll_up(both, "county")])
+    assert verify(protected).ok
+    hidden = [r for r in protected[0].to_pylist() if r["status"] == ":"]
+    assert any(r["unit"] == "U2" and r["region"] == "3301" for r in hidden)  # 1 admission
+
+
+def test_a_municipality_shared_between_catchments_by_recorded_weights() -> None:
+    values = {("5037", "A"): 2.0, ("5037", "B"): 9.0, ("5038", "A"): 8.0, ("5038", "B"): 7.0}
+    values.update({("5035", "A"): 6.0, ("5035", "B"): 5.0, ("5036", "A"): 4.0, ("5036", "B"): 12.0})
+    counts = grid(values)
+    shares = pa.table(
+        {"region": ["5037", "5037"], "parent": ["dps-levanger", "dps-stjordal"], "weight": [0.6, 0.4]}
+    )
+    dps = roll_up(counts, "dps", weights=shares)
+    protected = protect([counts, dps])
+    assert ("5037", "A") in suppressed(protected[0])
+    assert verify(protected).ok

@@ -26,7 +26,7 @@ def _run(*args: str) -> Result:
 @pytest.fixture
 def counts(tmp_path: Path) -> Path:
     path = tmp_path / "counts.parquet"
-    sh.export(grid(with_totals(INNER)), path)  # type: ignore[arg-type]
+    sh.export(grid(with_totals(INNER)), path)
     return path
 
 
@@ -69,7 +69,7 @@ def test_publishing_without_protection_is_explicit_logged_and_recorded(
 
 
 def test_rates_for_publication_take_their_counts_as_context(tmp_path: Path) -> None:
-    table = grid(with_totals(INNER))  # type: ignore[arg-type]
+    table = grid(with_totals(INNER))
     sh.export(_rates(table), tmp_path / "rates.csv", publish=True, context=[table])
     assert ("3301", "B") in suppressed(sh.read(tmp_path / "rates.csv"))
 
@@ -95,7 +95,7 @@ def test_the_protect_command_protects_several_tables_as_one_publication(tmp_path
 
 
 def test_the_protect_command_reads_counts_behind_rates_as_context(tmp_path: Path) -> None:
-    table = grid(with_totals(INNER))  # type: ignore[arg-type]
+    table = grid(with_totals(INNER))
     sh.export(table, tmp_path / "counts.parquet")
     sh.export(_rates(table), tmp_path / "rates.parquet")
     failed = _run("protect", str(tmp_path / "rates.parquet"), "-o", str(tmp_path / "x.parquet"))

@@ -36,7 +36,7 @@ INNER = {("3301", "A"): 12.0, ("3301", "B"): 1.0, ("3303", "A"): 9.0, ("3303", "
 
 
 def test_a_small_count_hidden_alone_is_worked_out_from_its_total() -> None:
-    table = _hide(grid(with_totals(INNER)), {("3301", "B")})  # type: ignore[arg-type]
+    table = _hide(grid(with_totals(INNER)), {("3301", "B")})
     result = verify(table)
     assert not result.ok
     assert result.checked == 1
@@ -47,7 +47,7 @@ def test_a_small_count_hidden_alone_is_worked_out_from_its_total() -> None:
 
 def test_two_ones_hidden_together_are_found_out_because_counts_are_at_least_one() -> None:
     inner = {("3301", "A"): 1.0, ("3301", "B"): 1.0, ("3303", "A"): 9.0, ("3303", "B"): 7.0}
-    table = _hide(grid(with_totals(inner)), {("3301", "A"), ("3301", "B")})  # type: ignore[arg-type]
+    table = _hide(grid(with_totals(inner)), {("3301", "A"), ("3301", "B")})
     result = verify(table)
     assert not result.ok  # the total is 2, and neither can be 0 (zeros are published)
     assert all("must be 1" in f for f in result.failures)
@@ -55,7 +55,7 @@ def test_two_ones_hidden_together_are_found_out_because_counts_are_at_least_one(
 
 def test_a_cell_that_can_only_be_small_is_reported() -> None:
     inner = {("3301", "A"): 1.0, ("3301", "B"): 2.0, ("3303", "A"): 9.0, ("3303", "B"): 7.0}
-    table = _hide(grid(with_totals(inner)), {("3301", "A"), ("3301", "B")})  # type: ignore[arg-type]
+    table = _hide(grid(with_totals(inner)), {("3301", "A"), ("3301", "B")})
     result = verify(table)
     assert any("small count: at most 2" in f for f in result.failures)
 
@@ -76,7 +76,7 @@ def test_a_stricter_width_can_be_asked_for() -> None:
 
 
 def test_a_rate_next_to_a_hidden_count_gives_it_away() -> None:
-    counts = grid(with_totals(INNER))  # type: ignore[arg-type]
+    counts = grid(with_totals(INNER))
     from .test_protect import _rates
 
     rates = _rates(counts)

@@ -2,7 +2,8 @@
 
 >>> import samhandling as sh
 >>> published = sh.protect(admissions)                  # doctest: +SKIP
->>> sh.disclosure.verify(published).ok                  # doctest: +SKIP
+>>> from samhandling.disclosure import verify
+>>> verify(published).ok                                # doctest: +SKIP
 True
 
 :func:`protect` suppresses counts of people below the threshold (primary), then enough other cells that
@@ -36,8 +37,8 @@ _LAZY = {
     "mark_unprotected": "samhandling.disclosure.protection",
     "protect": "samhandling.disclosure.protection",
     "protect_publication": "samhandling.disclosure.protection",
-    "Verification": "samhandling.disclosure.verify",
-    "verify": "samhandling.disclosure.verify",
+    "Verification": "samhandling.disclosure.verifier",
+    "verify": "samhandling.disclosure.verifier",
 }
 
 
@@ -62,5 +63,5 @@ if TYPE_CHECKING:
     from samhandling.disclosure.protection import protect_publication as protect_publication
     from samhandling.disclosure.rules import DEFAULT_THRESHOLD as DEFAULT_THRESHOLD
     from samhandling.disclosure.rules import DisclosureRules as DisclosureRules
-    from samhandling.disclosure.verify import Verification as Verification
-    from samhandling.disclosure.verify import verify as verify
+    from samhandling.disclosure.verifier import Verification as Verification
+    from samhandling.disclosure.verifier import verify as verify

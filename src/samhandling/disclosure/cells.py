@@ -18,7 +18,6 @@ and protection stops rather than build on a wrong model.
 
 from __future__ import annotations
 
-import itertools
 import math
 import typing
 from collections.abc import Iterable, Mapping, Sequence
@@ -39,15 +38,20 @@ if typing.TYPE_CHECKING:
 __all__ = [
     "ALL",
     "REGION",
+    "TOLERANCE",
     "TOTAL_CODES",
     "Block",
     "Dimension",
     "Publication",
     "RowLink",
+    "ancestor_grid",
     "build_publication",
     "counts_people",
+    "declared_variables",
     "dimension_names",
+    "lookup_variable",
     "parts_sum",
+    "variable_kind",
 ]
 
 #: The node label of "all values" in a dimension (a null or ``"total"`` value in the table).
@@ -818,8 +822,3 @@ def parts_sum(block: Block) -> np.ndarray:
     np.add.at(out, target[known], (weights * np.nan_to_num(values))[known])
     out[np.unique(target[unknown])] = math.nan
     return out
-
-
-def product(lists: Sequence[Sequence[Any]]) -> Iterable[tuple[Any, ...]]:
-    """Every combination of one item from each list (``itertools.product``)."""
-    return itertools.product(*lists)

@@ -1,23 +1,25 @@
 """Secondary suppression: hide enough other cells that no small count can be worked out.
 
-The method is the *hypercube* method of Repsilber (used by Statistics Germany and in τ-ARGUS as
-"HYPERCUBE"/GHMITER), made exact for this library's tables by checking every choice against all the
-sums of the publication.  For every primary cell ``p`` it builds a *certificate*: a change ``z`` of the
-atom cells — in each dimension either "one more here, one less at a partner" (``e_a - e_b``) or "one
-more here" (``e_a``) — multiplied across the dimensions.  Every cell whose sum ``z`` changes is
-*visible* and must be suppressed; every other cell, published or not, keeps its value.  Moving the
-true table by ``t·z`` therefore keeps every published number, and ``t`` can grow until a suppressed
-cell that ``z`` lowers would fall below what an outsider knows about it (1 for a whole count, since
-zeros are published).  The certificate is accepted only if ``p`` can grow to at least the threshold
-this way: an outsider who knows every published number, every sum and that counts are never negative
-cannot then prove that ``p`` is a small count, nor pin any suppressed cell of the certificate.
+The method is the *hypercube* method (Repsilber's GHMITER, τ-ARGUS's "GH"), made exact for this
+library's tables by checking every choice against all the sums of the publication.  For every primary
+cell ``p`` it builds a *certificate*: a change ``z`` of the atom cells — in each dimension either "one
+more here, one less at a partner" (``e_a - e_b``) or "one more here" (``e_a``) — multiplied across the
+dimensions.  Every cell whose sum ``z`` changes is *visible* and must be suppressed; every other cell,
+published or not, keeps its value.  Moving the true table by ``t·z`` therefore keeps every published
+number, and ``t`` can grow until a suppressed cell that ``z`` lowers would fall below what an outsider
+knows about it (1 for a whole count, since zeros are published).  The certificate is accepted only if
+``p`` can grow to at least the threshold this way: an outsider who knows every published number, every
+sum and that counts are never negative cannot then prove that ``p`` is a small count, nor pin any
+suppressed cell of the certificate.
 
 Among the certificates that work, the one that suppresses the smallest total of not-yet-suppressed
-values is taken (cost = value, as in τ-ARGUS), preferring partners that every total sums together (two
-municipalities of the same county, health trust and DPS), so that totals stay published.  Certificates
-only ever add suppressions, so one that holds when it is made holds for the final table; a certificate
-made for one primary cell often covers others at its corners.  When no small certificate exists, the
-fallback moves one atom under ``p`` and suppresses everything above it, which always works.
+values is taken (cost = value, as in τ-ARGUS), trying first partners that every total sums together
+(two municipalities of the same county, health trust and DPS), then the nearest others, so that totals
+stay published.  If that quick search finds nothing, a wide one tries more partners and every
+combination; the fallback moves one atom under ``p`` and suppresses everything above it, which always
+works.  Certificates only ever add suppressions, so one that holds when it is made holds for the final
+table, and one made for a primary cell often covers others at its corners.  A last pass publishes again
+every secondary cell whose certificates all prove only what other certificates prove too.
 """
 
 from __future__ import annotations
@@ -36,11 +38,15 @@ __all__ = ["Certificate", "SecondaryResult", "protect_block"]
 
 _TOL = 1e-9
 #: Options kept per dimension when searching for the cheapest certificate.
-_OPTIONS = {1: 12, 2: 8, 3: 5, 4: 4}
+_OPTIONS = {1: 12, 2: 8, 3: 3, 4: 3}
 #: How many valid certificates are compared before the cheapest is taken.
 _ENOUGH = 3
 #: How many parts of a total are tried as the atom a certificate moves.
 _ATOMS = 3
+#: How many atoms of other classes are tried as partners (the nearest ones).
+_NEAR = 24
+#: Parts per dimension in the wide search, when the quick one finds nothing.
+_WIDE = 8
 
 
 @typing.final
@@ -119,12 +125,26 @@ class _Search:
             dim.atom_node * stride for dim, stride in zip(block.dims, self.strides, strict=True)
         ]
         self.limit = _OPTIONS.get(len(block.dims), 3)
+        # Per dimension, the atoms of each class (summed together by every total of the dimension).
+        self.peers: list[dict[int, list[int]]] = []
+        for dim in block.dims:
+            grouped: dict[int, list[int]] = {}
+            for atom, cls in enumerate(dim.classes.tolist()):
+                grouped.setdefault(cls, []).append(atom)
+            self.peers.append(grouped)
+        # Per dimension and atom, the other atoms of other classes nearest to it (fewest totals that sum
+        # one and not the other), at most _NEAR of them: the partners worth trying beyond the peers.
+        self.near: list[list[list[int]]] = [_nearest(dim, _NEAR) for dim in block.dims]
+        self.all_near: list[list[list[int]]] = [_nearest(dim, None) for dim in block.dims]
         self._visible: dict[tuple[int, int, int], tuple[tuple[int, ...], tuple[float, ...]]] = {}
         self.values = self.value.tolist()
         self.slacks = self.slack.tolist()
         self.knowns = self.known.tolist()
         self.zeros = self.zero_published.tolist()
         self.publisheds = (block.published & self.known).tolist()
+        self.hidden = self.suppressed.tolist()  # a list mirror of ``suppressed``: fast to read one by one
+        self.primary_list = np.asarray(primary).tolist()
+        self.offset_lists = [a.tolist() for a in self.atom_offsets]
         self.certificates: list[Certificate] = []
         self.fallbacks = 0
 
@@ -136,14 +156,9 @@ class _Search:
     def code(self, nodes: Sequence[int]) -> int:
         return sum(n * s for n, s in zip(nodes, self.strides, strict=True))
 
-    def price(self, cells: np.ndarray) -> np.ndarray:
-        """What suppressing each cell costs now: its value, or 0 if hidden already or not published."""
-        fresh = self.block.published[cells] & self.known[cells] & ~self.suppressed[cells]
-        return np.where(fresh, self.value[cells], 0.0)
-
     # -- options per dimension ----------------------------------------------------------------------
-    def options(self, p: int, k: int) -> list[_Option]:
-        """Candidate parts of a certificate in dimension ``k`` for primary cell ``p``, best first."""
+    def options(self, p: int, k: int, limit: int) -> list[_Option]:
+        """Up to ``limit`` candidate parts of a certificate in dimension ``k`` for primary cell ``p``."""
         block = self.block
         dim = block.dims[k]
         node = int(block.nodes[p, k])
@@ -161,9 +176,9 @@ class _Search:
             single = self._option(k, a, -1, base, node, gap)
             if single is not None:
                 found.append(single)
-            found.extend(self._pairs(dim, k, a, weight, base, node, gap))
+            found.extend(self._pairs(dim, k, a, weight, base, node, gap, limit))
         found.sort(key=lambda o: (o.face, len(o.offsets)))
-        return found[: self.limit]
+        return found[:limit]
 
     def _visible_of(self, k: int, a: int, b: int) -> tuple[tuple[int, ...], tuple[float, ...]]:
         """Visible nodes (offsets) and their change for ``e_a - e_b`` (``b = -1``: ``e_a``) in dimension k."""
@@ -205,33 +220,52 @@ class _Search:
                 not self.knowns[cell] or self.slacks[cell] < gap * abs(coef) / abs(factor) - _TOL
             ):
                 return None
-            if self.publisheds[cell] and not self.suppressed[cell]:
+            if self.publisheds[cell] and not self.hidden[cell]:
                 face += self.values[cell]
-        atoms = self.atom_offsets[k]
-        support = (int(atoms[a]),) if b < 0 else (int(atoms[a]), int(atoms[b]))
+        atoms = self.offset_lists[k]
+        support = (atoms[a],) if b < 0 else (atoms[a], atoms[b])
         return _Option(offsets=offsets, coefs=coefs, support=support, factor=factor, face=face)
 
     def _pairs(
-        self, dim: Dimension, k: int, a: int, weight: float, base: int, node: int, gap: float
+        self, dim: Dimension, k: int, a: int, weight: float, base: int, node: int, gap: float, limit: int
     ) -> list[_Option]:
-        partners = np.flatnonzero(dim.weights[node, :] != weight)
-        if not partners.size:
-            return []
-        # Partners whose own cell next to p exists, is known and can give the slack p needs.
-        cells = self.block.cells_of(base + self.atom_offsets[k][partners])
-        keep = cells >= 0
-        partners, cells = partners[keep], cells[keep]
-        if not partners.size:
-            return []
-        usable = self.known[cells] & ~self.zero_published[cells] & (self.slack[cells] >= gap - _TOL)
-        partners, cells = partners[usable], cells[usable]
-        if not partners.size:
-            return []
-        same = dim.classes[partners] == dim.classes[a]
-        order = np.lexsort((self.price(cells), ~same))
+        """Parts ``e_a - e_b``: partners that every total sums with ``a`` first, then any other."""
         out: list[_Option] = []
-        for i in order[: self.limit + 1].tolist():
-            option = self._option(k, a, int(partners[i]), base, node, gap)
+        peers: list[int] = []
+        if int(dim.atom_node[a]) == node:  # p's own atom: its peers leave every total unchanged
+            peers = [b for b in self.peers[k][int(dim.classes[a])] if b != a]
+            found = []
+            offsets = self.offset_lists[k]
+            index = self.code_index
+            for b in peers:
+                cell = index.get(base + offsets[b], -1)
+                if cell < 0 or not self.knowns[cell] or self.zeros[cell] or self.slacks[cell] < gap - _TOL:
+                    continue
+                fresh = self.publisheds[cell] and not self.hidden[cell]
+                found.append((self.values[cell] if fresh else 0.0, b))
+            own = offsets[a]
+            for price, b in sorted(found)[:limit]:
+                # Two atoms of one class: only their own cells change (the checks are the ones above).
+                pair = (own, offsets[b])
+                out.append(_Option(offsets=pair, coefs=(1.0, -1.0), support=pair, factor=1.0, face=price))
+            if len(out) >= limit:
+                return out
+        # Then the nearest other atoms (fewest totals between them), whose own cell next to p exists,
+        # is known and can give the slack p needs.
+        offsets = self.offset_lists[k]
+        index = self.code_index
+        weights = dim.weights[node]
+        found = []
+        for b in self.near[k][a] if limit <= self.limit else self.all_near[k][a]:
+            if weights[b] == weight:
+                continue
+            cell = index.get(base + offsets[b], -1)
+            if cell < 0 or not self.knowns[cell] or self.zeros[cell] or self.slacks[cell] < gap - _TOL:
+                continue
+            fresh = self.publisheds[cell] and not self.hidden[cell]
+            found.append((self.values[cell] if fresh else 0.0, b))
+        for _price, b in sorted(found)[: limit + 1 - len(out)]:
+            option = self._option(k, a, b, base, node, gap)
             if option is not None:
                 out.append(option)
         return out
@@ -242,9 +276,7 @@ class _Search:
         index = self.code_index
         factor = math.prod(part.factor for part in parts)
         sign = 1.0 if factor > 0 else -1.0
-        for combo in _product([part.support for part in parts]):
-            if sum(combo) not in index:
-                return None  # an atom the publication does not hold: its value is unknown
+        support = {sum(combo) for combo in _product([part.support for part in parts])}
         cells: list[int] = []
         coefs: list[float] = []
         up = math.inf
@@ -258,6 +290,8 @@ class _Search:
                 coef *= c
             cell = index.get(code, -1)
             if cell < 0:
+                if code in support:
+                    return None  # an atom the publication does not hold: its value is unknown
                 continue
             if self.zeros[cell]:
                 return None
@@ -267,7 +301,7 @@ class _Search:
                 up = min(up, self.slacks[cell] / -coef)
             cells.append(cell)
             coefs.append(coef)
-            if self.publisheds[cell] and not self.suppressed[cell]:
+            if self.publisheds[cell] and not self.hidden[cell]:
                 cost += self.values[cell]
         if self.values[p] + abs(factor) * up < self.threshold - 1e-6:
             return None
@@ -317,22 +351,34 @@ class _Search:
         return found[1]
 
     # -- the search ---------------------------------------------------------------------------------
-    def protect(self, p: int) -> None:
-        """Find and apply the cheapest certificate for primary cell ``p``."""
-        per_dim = [self.options(p, k) for k in range(len(self.block.dims))]
+    def search(self, p: int, limit: int, enough: int) -> tuple[float, Certificate] | None:
+        """The cheapest of the first ``enough`` certificates that work, from ``limit`` parts per dimension."""
+        per_dim = [self.options(p, k, limit) for k in range(len(self.block.dims))]
         chosen: tuple[float, Certificate] | None = None
-        if all(per_dim):
-            combos = sorted(_product(per_dim), key=lambda parts: sum(o.face for o in parts))
-            valid = 0
-            for parts in combos:
-                found = self.evaluate(p, parts)
-                if found is None:
-                    continue
-                valid += 1
-                if chosen is None or found[0] < chosen[0] - _TOL:
-                    chosen = found
-                if valid >= _ENOUGH or chosen[0] <= _TOL:
-                    break
+        if not all(per_dim):
+            return None
+        combos = sorted(_product(per_dim), key=lambda parts: sum(o.face for o in parts))
+        valid = 0
+        for parts in combos:
+            found = self.evaluate(p, parts)
+            if found is None:
+                continue
+            valid += 1
+            if chosen is None or found[0] < chosen[0] - _TOL:
+                chosen = found
+            if valid >= enough or chosen[0] <= _TOL:
+                break
+        return chosen
+
+    def protect(self, p: int) -> None:
+        """Find and apply the cheapest certificate for primary cell ``p``.
+
+        A quick search first; if nothing works, a wide one (more partners, every combination); only
+        then the fallback, which suppresses every total above one atom.
+        """
+        chosen = self.search(p, self.limit, _ENOUGH)
+        if chosen is None:
+            chosen = self.search(p, _WIDE, _WIDE**2)
         if chosen is None:
             certificate = self.fallback(p)
             self.fallbacks += 1
@@ -342,14 +388,18 @@ class _Search:
 
     def apply(self, certificate: Certificate) -> None:
         """Suppress the certificate's visible cells and mark every primary cell it proves safe."""
-        cells = certificate.cells
-        published = self.block.published[cells] & self.known[cells]
-        self.suppressed[cells[published]] = True
-        reach = np.maximum(certificate.coef * certificate.up, certificate.coef * certificate.down)
-        reach = np.nan_to_num(reach, nan=0.0, posinf=math.inf)
-        proves = cells[self.primary[cells] & (self.value[cells] + reach >= self.threshold - 1e-6)]
-        self.certified[proves] = True
-        self.certificates.append(attrs.evolve(certificate, proves=tuple(proves.tolist())))
+        proves = []
+        up, down = certificate.up, certificate.down
+        for cell, coef in zip(certificate.cells.tolist(), certificate.coef.tolist(), strict=True):
+            if self.publisheds[cell] and not self.hidden[cell]:
+                self.hidden[cell] = True
+                self.suppressed[cell] = True
+            if self.primary_list[cell]:
+                reach = coef * up if coef > 0 else coef * down
+                if self.values[cell] + reach >= self.threshold - 1e-6:
+                    proves.append(cell)
+                    self.certified[cell] = True
+        self.certificates.append(attrs.evolve(certificate, proves=tuple(proves)))
 
     def release(self) -> None:
         """Publish again every secondary cell whose certificates are all redundant.
@@ -388,7 +438,20 @@ class _Search:
                         continue
                     if not any(active[j] for j in containing[cell]):
                         self.suppressed[cell] = False
+                        self.hidden[cell] = False
         self.certificates = [c for c, keep in zip(certificates, active, strict=True) if keep]
+
+
+def _nearest(dim: Dimension, most: int | None) -> list[list[int]]:
+    """For every atom, up to ``most`` atoms of other classes (all if ``None``), the nearest first."""
+    pattern = (dim.weights != 0).astype(np.float64)
+    count = pattern.sum(axis=0)
+    shared = pattern.T @ pattern
+    apart = count[:, None] + count[None, :] - 2 * shared  # nodes that sum one atom and not the other
+    same = dim.classes[:, None] == dim.classes[None, :]
+    apart[same] = np.inf
+    order = np.argsort(apart, axis=1, kind="stable")[:, :most]
+    return [[int(b) for b in row if np.isfinite(apart[a, b])] for a, row in enumerate(order.tolist())]
 
 
 def _product(lists: Sequence[Sequence[typing.Any]]) -> typing.Iterator[tuple[typing.Any, ...]]:
