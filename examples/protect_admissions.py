@@ -2,6 +2,9 @@
 
 How-to: docs/howto/protect.md.  Run it with ``python examples/protect_admissions.py``.
 
+Needs: what the README's quick start installs (the core; the Excel file needs openpyxl, which the
+plugins bring).
+
 The input is the library's synthetic demo data for 2024 (made-up admissions of realistic size per
 municipality, city district and unit type on the real 2024 map; see docs/concepts/demo-data.md).  With
 real data, read a NIMES table instead::

@@ -112,7 +112,7 @@ def verify(
             failures.append(
                 f"{block.describe(cell)} is suppressed in one row but shown in another (a count and its rate)"
             )
-        found = _block_intervals(block, shown[b], chosen)
+        found = _block_intervals(block, shown[b], hidden[b], chosen)
         for cell, low, high in found:
             name = block.describe(cell)
             intervals.append(CellInterval(cell=name, low=low, high=high))
@@ -158,14 +158,19 @@ def _shown(publication: Publication) -> tuple[list[np.ndarray], list[np.ndarray]
 
 
 def _block_intervals(
-    block: Block, shown: np.ndarray, rules: DisclosureRules
+    block: Block, shown: np.ndarray, suppressed: np.ndarray, rules: DisclosureRules
 ) -> list[tuple[int, float, float]]:
-    """``(cell, low, high)`` for every published cell of the block that is not shown."""
+    """``(cell, low, high)`` for every suppressed (``:``) cell of the block that is not shown.
+
+    Other cells without a number (``..``: a total whose parts are not all in the table, a value not
+    available) are unknowns of the linear program but not checked: they were not hidden to protect
+    anyone, and a partial total is not the sum of the parts the table holds.
+    """
     from scipy import sparse
     from scipy.optimize import linprog
     from scipy.sparse.csgraph import connected_components
 
-    targets = np.flatnonzero(block.published & ~shown)
+    targets = np.flatnonzero(block.published & ~shown & suppressed)
     if not targets.size:
         return []
     atoms = np.flatnonzero(block.atom)
