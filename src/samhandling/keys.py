@@ -1,8 +1,8 @@
 """The key of an observation and duplicate keys.
 
 A StatTable holds one value per key: region, level, year, month, quarter or week (when sub-yearly), the
-dimension columns and the variable.  Two values for one key — a municipality listed twice in a file, two files read
-together that overlap — would be summed by a roll-up into a number that is silently wrong.
+dimension columns and the variable.  Two values for one key — a municipality listed twice in a file,
+two files read together that overlap — would be summed by a roll-up into a number that is silently wrong.
 :func:`samhandling.read` therefore checks every table it reads, once, with :func:`find_duplicate_keys`;
 a table read with ``allow_duplicates=True`` carries what was found in its metadata
 (:data:`DUPLICATES_KEY` in ``meta.extra``) and the roll-up refuses it.
