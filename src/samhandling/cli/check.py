@@ -134,34 +134,6 @@ FULL_TABLE_WIDTH = 120
 _SYMBOLS = {"error": "✖", "warning": "▲", "info": "·"}
 
 
-def _write_csv(findings: list[Finding], names: _Names, destination: Path) -> None:
-    from samhandling.atomic import atomic_path
-    from samhandling.exporters.formulas import neutralise_text
-
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    # UTF-8 with a byte-order mark, so that Excel shows æ, ø and å; written atomically, and text that
-    # Excel would run as a formula (a message quoting a label such as "=HYPERLINK(…)") as plain text.
-    with (
-        atomic_path(destination) as temporary,
-        temporary.open("w", encoding="utf-8-sig", newline="") as handle,
-    ):
-        writer = csv.writer(handle)
-        writer.writerow(_CSV_COLUMNS)
-        for finding in findings:
-            row = finding.to_dict()
-            row["name"] = names(finding.region, finding.year)
-            writer.writerow(
-                [
-                    ""
-                    if row.get(c) is None
-                    else neutralise_text(row[c])
-                    if isinstance(row[c], str)
-                    else row[c]
-                    for c in _CSV_COLUMNS
-                ]
-            )
-
-
 def _rows(findings: list[Finding], names: _Names, spell: Callable[[Parameter], str]) -> list[dict[str, Any]]:
     """Every finding as one flat row with the area's name, messages in the command line's terms."""
     rows = []
@@ -173,10 +145,19 @@ def _rows(findings: list[Finding], names: _Names, spell: Callable[[Parameter], s
 
 
 def _write_csv(rows: list[dict[str, Any]], handle: TextIO) -> None:
+    """The rows as CSV; text a spreadsheet would run as a formula (a message quoting a label such as
+    ``=HYPERLINK(…)``) is written as plain text."""
+    from samhandling.exporters.formulas import neutralise_text
+
     writer = csv.writer(handle)
     writer.writerow(_CSV_COLUMNS)
     for row in rows:
-        writer.writerow(["" if row[c] is None else row[c] for c in _CSV_COLUMNS])
+        writer.writerow(
+            [
+                "" if row[c] is None else neutralise_text(row[c]) if isinstance(row[c], str) else row[c]
+                for c in _CSV_COLUMNS
+            ]
+        )
 
 
 def _print(rows: list[dict[str, Any]], title: str, console: Console) -> None:
@@ -336,9 +317,14 @@ def check(
     elif fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
     if output is not None:
+        from samhandling.atomic import atomic_path
+
         output.parent.mkdir(parents=True, exist_ok=True)
-        # UTF-8 with a byte-order mark, so that Excel shows æ, ø and å.
-        with output.open("w", encoding="utf-8-sig", newline="") as handle:
+        # UTF-8 with a byte-order mark, so that Excel shows æ, ø and å; written atomically.
+        with (
+            atomic_path(output) as temporary,
+            temporary.open("w", encoding="utf-8-sig", newline="") as handle,
+        ):
             _write_csv(rows, handle)
     summary = _summary(findings) + (f"; written to {output}" if output is not None else "")
     click.echo(summary, err=fmt != "table")
