@@ -57,6 +57,8 @@ STAY_COLUMNS: Mapping[str, tuple[str, ...]] = {
         "tvungent_psykisk_helsevern",
     ),
 }
+#: Fields whose values are codes from a short list, read as dictionaries.
+_CODED = ("municipality", "unit", "acute", "involuntary")
 _REQUIRED = ("patient", "municipality", "unit", "admitted", "discharged")
 _NEEDS = {
     "acute_admissions": "acute",
@@ -187,7 +189,14 @@ def _open(
     if is_parquet:
         schema = ds.dataset(parquet_files, format="parquet").schema
         mapping = _match_columns(schema.names, columns, str(location), wanted)
-        dictionary_columns = [mapping[f] for f in ("municipality", "unit") if f in mapping]
+        # text columns of few distinct values are read as dictionaries: their strings are then looked at
+        # once per batch, never per row (a dictionary-encoded Parquet column is not even decoded)
+        dictionary_columns = [
+            mapping[f]
+            for f in _CODED
+            if f in mapping and pa.types.is_string(schema.field(mapping[f]).type)
+            or f in ("municipality", "unit") and f in mapping
+        ]
         fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=dictionary_columns))
         return ds.dataset(parquet_files, format=fmt), mapping, "parquet"
     import pyarrow.csv as pcsv

@@ -39,7 +39,7 @@ from samhandling_nimes.stays import (
     _meta,
     _provenance_meanwhile,
     _Reading,
-    _wide,
+    _UnitAxis,
 )
 from samhandling_nimes.variables import STAY_VARIABLES
 
@@ -118,7 +118,7 @@ def aggregate_stays_to(
     meta = _meta(counts, names, provenance)
     harmonising = harmonise_to is not None and harmonise_to != counts.geography_year
     plain = (
-        StatTable.from_arrow(_long(_wide(counts, names), names), meta=meta)
+        _long(counts, names, meta)
         if not harmonising and "municipality" in levels
         else None
     )
@@ -183,8 +183,7 @@ class _Dense:
     values: dict[str, npt.NDArray[np.float64]]
     present: dict[str, npt.NDArray[np.bool_]]
     first_month: int
-    units: pa.Array
-    unit_types: pa.Array
+    unit_axis: _UnitAxis
 
     @classmethod
     def of(cls, counts: _Counts, names: Sequence[str]) -> _Dense:
@@ -209,8 +208,7 @@ class _Dense:
             present=present,
             # the counts number months from January 1900, the long table from year 0
             first_month=counts.first_month + 1900 * 12,
-            units=counts.units,
-            unit_types=counts.unit_types,
+            unit_axis=counts.unit_axis,
         )
 
     def mapped(self, shape: StatTable, names: Sequence[str]) -> _Dense:
@@ -269,7 +267,7 @@ class _Dense:
 
     def table(self, meta: TableMeta, names: Sequence[str]) -> StatTable:
         """The long StatTable: one row per area × month × unit × variable where a value is present."""
-        n_units = max(len(self.units), 1)
+        n_units = max(len(self.unit_axis), 1)
         regions = pa.array(self.codes, pa.string())
         # the dimension columns are built in their canonical types, so that validating them is cheap
         level_names = sorted(set(self.levels))
@@ -280,7 +278,7 @@ class _Dense:
         for position, name in enumerate(names):
             area, cell = np.nonzero(self.present[name])
             absolute = self.first_month + cell // n_units
-            unit_index = pa.array((cell % n_units).astype(np.int32))
+            unit_index = (cell % n_units).astype(np.int32)
             count = area.size
             parts.append(
                 pa.table(
@@ -291,8 +289,7 @@ class _Dense:
                         ),
                         "year": pa.array((absolute // 12).astype(np.int16)),
                         "month": pa.array((absolute % 12 + 1).astype(np.int8)),
-                        "unit": pa.DictionaryArray.from_arrays(unit_index, self.units),
-                        "unit_type": pa.DictionaryArray.from_arrays(unit_index, self.unit_types),
+                        **self.unit_axis.arrays(unit_index),
                         "variable": pa.DictionaryArray.from_arrays(
                             pa.array(np.full(count, position, np.int32)), variable_dictionary
                         ),

@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 from samhandling.checks import Finding, Severity
 from samhandling.errors import ParseError, SamhandlingError, SchemaError
 from samhandling.model import CareUnit
-from samhandling.tables import Provenance, StatTable, TableMeta, level_type, variable_type
+from samhandling.tables import METADATA_KEY, Provenance, StatTable, TableMeta, status_type
 from samhandling_nimes._counting import (
     _CHANNELS,
     _ENDS,
@@ -167,18 +167,49 @@ class _Reading:
 
 
 @attrs.frozen
+class _UnitAxis:
+    """What the unit axis of the counts holds: per position, a value of each of its columns.
+
+    The axis is the units, or units × diagnosis groups where the groups are asked for; each column
+    (``unit``, ``unit_type``, ``diagnosis_group``) is its distinct values and, per position, an index.
+    """
+
+    columns: dict[str, tuple[npt.NDArray[np.int32], pa.Array]]
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()))[0]) if self.columns else 0
+
+    def arrays(self, unit_index: npt.NDArray[Any]) -> dict[str, pa.DictionaryArray]:
+        """The columns for rows at these positions of the axis, dictionary-encoded."""
+        return {
+            name: pa.DictionaryArray.from_arrays(pa.array(np.take(index, unit_index)), values)
+            for name, (index, values) in self.columns.items()
+        }
+
+    @classmethod
+    def of(cls, columns: Mapping[str, Sequence[str]]) -> _UnitAxis:
+        """From the value of each column at each position (the values are numbered by first sight)."""
+        out: dict[str, tuple[npt.NDArray[np.int32], pa.Array]] = {}
+        for name, values in columns.items():
+            numbers: dict[str, int] = {}
+            index = np.asarray([numbers.setdefault(v, len(numbers)) for v in values], np.int32)
+            out[name] = (index, pa.array(list(numbers), pa.string()))
+        return cls(columns=out)
+
+
+@attrs.frozen
 class _Counts:
     """The counts of an extract as dense arrays, before they become a table.
 
     ``counts`` holds one 32-bit array per variable (and ``_admissions``), shaped months × units ×
-    areas: month ``first_month + i`` (months since January 1900), unit ``units[j]``, area ``areas[k]``.
+    areas: month ``first_month + i`` (months since January 1900), position ``j`` of ``unit_axis``,
+    area ``areas[k]``.
     """
 
     counts: dict[str, npt.NDArray[np.int32]]
     first_month: int
     areas: list[str]
-    units: pa.Array
-    unit_types: pa.Array
+    unit_axis: _UnitAxis
     findings: tuple[Finding, ...]
     stays: int
     geography_year: int
@@ -432,8 +463,7 @@ def _resolve(
         counts=grid.counts,
         first_month=grid.first_month,
         areas=list(areas),
-        units=unit_array,
-        unit_types=type_array,
+        unit_axis=_UnitAxis.of({"unit": codes, "unit_type": type_array.to_pylist()}),
         findings=tuple(found),
         stays=stays,
         geography_year=geo_year,
@@ -459,14 +489,12 @@ def _wide(counts: _Counts, names: Sequence[str]) -> StayAggregate:
     region_dictionary = pa.array(counts.areas, pa.string())
     level_dictionary = pa.array(counts.levels(), pa.string())
     area_codes = pa.array(area_index.astype(np.int32, copy=False))
-    unit_codes = pa.array(unit_index.astype(np.int32, copy=False))
     columns: dict[str, Any] = {
         "region": pa.DictionaryArray.from_arrays(area_codes, region_dictionary),
         "level": pa.DictionaryArray.from_arrays(area_codes, level_dictionary),
         "year": pa.array((absolute // 12 + 1900).astype(np.int16)),
         "month": pa.array((absolute % 12 + 1).astype(np.int8)),
-        "unit": pa.DictionaryArray.from_arrays(unit_codes, counts.units),
-        "unit_type": pa.DictionaryArray.from_arrays(unit_codes, counts.unit_types),
+        **counts.unit_axis.arrays(unit_index),
     }
     for name in names:
         columns[name] = pa.array(np.take(grid[name].reshape(-1), flat).astype(np.float64))
@@ -489,42 +517,55 @@ def _known_codes(year: int) -> frozenset[str] | None:
         return None
 
 
-def _long(aggregate: StayAggregate, names: Sequence[str]) -> pa.Table:
-    """Long form: one row per key and variable, rows only where the value is not zero."""
-    wide = aggregate.wide
-    keys = ["region", "level", "year", "month", "unit", "unit_type"]
-    parts = []
-    variable_dictionary = pa.array(list(names), pa.string())
+def _long(counts: _Counts, names: Sequence[str], meta: TableMeta) -> StatTable:
+    """The long StatTable: one row per area × month × unit × variable where the count is not zero.
+
+    Built straight from the counts in the canonical column types (no wide table in between, nothing
+    to convert or check afterwards): every value is a count, no row has a status.
+    """
+    grid = counts.counts
+    t, u, m = grid["_admissions"].shape
+    index_type: type[np.integer[Any]] = np.int32 if t * u * m < 2**31 else np.int64
+    flats: list[npt.NDArray[Any]] = []
+    values: list[npt.NDArray[np.float64]] = []
+    variable_index: list[npt.NDArray[np.int32]] = []
     for position, name in enumerate(names):
-        values = wide.column(name)
-        keep = pc.not_equal(values, 0.0)
-        part = wide.select(keys).filter(keep)
-        count = part.num_rows
-        part = part.append_column(
-            "variable",
-            pa.DictionaryArray.from_arrays(
-                pa.array(np.full(count, position, dtype=np.int32)), variable_dictionary
+        counted = grid[name].reshape(-1)
+        flat = np.flatnonzero(counted)
+        values.append(np.take(counted, flat).astype(np.float64))
+        flats.append(flat.astype(index_type, copy=False))
+        variable_index.append(np.full(flat.size, position, np.int32))
+    flat = np.concatenate(flats)
+    del flats
+    month_index, rest = np.divmod(flat, index_type(u * m))
+    del flat
+    unit_index, area_index = np.divmod(rest, index_type(m))
+    del rest
+    absolute = counts.first_month + month_index
+    levels = counts.levels()
+    level_names = sorted(set(levels))
+    level_of_area = np.asarray([level_names.index(level) for level in levels], np.int8)
+    area_codes = area_index.astype(np.int32, copy=False)
+    rows = area_codes.size
+    table = pa.table(
+        {
+            "region": pa.DictionaryArray.from_arrays(
+                pa.array(area_codes), pa.array(counts.areas, pa.string())
             ),
-        )
-        part = part.append_column("value", values.filter(keep))
-        part = part.append_column("status", pa.nulls(count, pa.dictionary(pa.int8(), pa.string())))
-        parts.append(part)
-    table = pa.concat_tables(parts).unify_dictionaries()
-    return table.cast(
-        pa.schema(
-            [
-                ("region", pa.dictionary(pa.int32(), pa.string())),
-                ("level", level_type()),
-                ("year", pa.int16()),
-                ("month", pa.int8()),
-                ("unit", pa.dictionary(pa.int32(), pa.string())),
-                ("unit_type", pa.dictionary(pa.int32(), pa.string())),
-                ("variable", variable_type()),
-                ("value", pa.float64()),
-                ("status", pa.dictionary(pa.int8(), pa.string())),
-            ]
-        )
+            "level": pa.DictionaryArray.from_arrays(
+                pa.array(np.take(level_of_area, area_codes)), pa.array(level_names, pa.string())
+            ),
+            "year": pa.array((absolute // 12 + 1900).astype(np.int16)),
+            "month": pa.array((absolute % 12 + 1).astype(np.int8)),
+            **counts.unit_axis.arrays(unit_index),
+            "variable": pa.DictionaryArray.from_arrays(
+                pa.array(np.concatenate(variable_index)), pa.array(list(names), pa.string())
+            ),
+            "value": pa.array(np.concatenate(values)),
+            "status": pa.nulls(rows, status_type()),
+        }
     )
+    return StatTable(table.replace_schema_metadata({METADATA_KEY: meta.to_json()}), meta)
 
 
 def _provenance_meanwhile(path: Path) -> Future[Provenance]:
@@ -599,21 +640,23 @@ def aggregate_stays(
     """
     names = tuple(variables) if variables is not None else tuple(v.id for v in STAY_VARIABLES)
     provenance = _provenance_meanwhile(Path(location))
-    aggregate = aggregate_stays_wide(
+    counts = _count_extract(
         location,
-        columns=columns,
-        variables=names,
-        geography_year=geography_year,
-        observed_until=observed_until,
-        readmission_days=readmission_days,
-        batch_size=batch_size,
-        encoding=encoding,
-        delimiter=delimiter,
-        units=units,
-        plugin_manager=plugin_manager,
+        _Reading(
+            names=names,
+            columns=columns,
+            geography_year=geography_year,
+            observed_until=observed_until,
+            readmission_days=readmission_days,
+            batch_size=batch_size,
+            encoding=encoding,
+            delimiter=delimiter,
+            units=units,
+            plugin_manager=plugin_manager,
+        ),
     )
-    table = StatTable.from_arrow(_long(aggregate, names), meta=_meta(aggregate, names, provenance))
-    if harmonise_to is not None and harmonise_to != aggregate.geography_year:
+    table = _long(counts, names, _meta(counts, names, provenance))
+    if harmonise_to is not None and harmonise_to != counts.geography_year:
         from samhandling.geography import harmonise
 
         table = harmonise(table, harmonise_to)
