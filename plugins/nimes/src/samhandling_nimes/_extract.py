@@ -47,7 +47,18 @@ STAY_COLUMNS: Mapping[str, tuple[str, ...]] = {
         "admission",
     ),
     "discharged": ("discharged", "discharge_date", "utskrivningsdato", "utdato", "discharge"),
-    "acute": ("acute", "akutt", "hastegrad", "emergency", "acute_planned", "akutt_planlagt"),
+    "acute": (
+        "acute",
+        "akutt",
+        "hastegrad",
+        "emergency",
+        "acute_planned",
+        "akutt_planlagt",
+        "urgency",
+        "innmatehast",
+        "innmatehastegrad",
+        "innmåtehastegrad",
+    ),
     "involuntary": (
         "involuntary",
         "tph",
@@ -55,47 +66,37 @@ STAY_COLUMNS: Mapping[str, tuple[str, ...]] = {
         "tvungen",
         "involuntary_care",
         "tvungent_psykisk_helsevern",
+        "legal_basis",
+        "lovgrunnlag",
+        "juridisk_status",
+    ),
+    "care_level": (
+        "care_level",
+        "level_of_care",
+        "omsorgsnivå",
+        "omsorgsniva",
+        "omsorgsnivaa",
+        "behandlingsnivå",
+        "behandlingsniva",
+    ),
+    "diagnosis": (
+        "diagnosis",
+        "main_diagnosis",
+        "hoveddiagnose",
+        "hovedtilstand",
+        "hovedtilstand1",
+        "icd10",
+        "diagnose",
     ),
 }
+#: The code list (``data/npr_codes.csv``) each coded field is read with.
+CODE_LIST_OF = {"acute": "urgency", "involuntary": "legal_basis", "care_level": "care_level"}
 #: Fields whose values are codes from a short list, read as dictionaries.
-_CODED = ("municipality", "unit", "acute", "involuntary")
+_CODED = ("municipality", "unit", "acute", "involuntary", "care_level", "diagnosis")
 _REQUIRED = ("patient", "municipality", "unit", "admitted", "discharged")
 _NEEDS = {
     "acute_admissions": "acute",
     "involuntary_stays": "involuntary",
-}
-_TRUE = {
-    "1",
-    "true",
-    "t",
-    "ja",
-    "j",
-    "yes",
-    "y",
-    "x",
-    "akutt",
-    "acute",
-    "øh",
-    "ø-hjelp",
-    "øyeblikkelig hjelp",
-    "tph",
-    "tvang",
-    "tvungen",
-    "involuntary",
-}
-_FALSE = {
-    "0",
-    "false",
-    "f",
-    "nei",
-    "n",
-    "no",
-    "planlagt",
-    "planned",
-    "elektiv",
-    "elective",
-    "frivillig",
-    "voluntary",
 }
 _CODE = re.compile(r"\d{4}|\d{6}")
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%Y%m%d", "%d/%m/%Y")
@@ -109,7 +110,11 @@ def _fold(name: str) -> str:
 
 
 def _match_columns(
-    names: Sequence[str], columns: Mapping[str, str] | None, where: str, wanted: Sequence[str]
+    names: Sequence[str],
+    columns: Mapping[str, str] | None,
+    where: str,
+    wanted: Sequence[str],
+    optional: Sequence[str] = (),
 ) -> dict[str, str]:
     given = dict(columns or {})
     unknown_fields = [k for k in given if k not in STAY_COLUMNS]
@@ -119,6 +124,13 @@ def _match_columns(
         )
     folded = {_fold(n): n for n in names}
     found: dict[str, str] = {}
+    for field in optional:
+        if field in given and given[field] in names:
+            found[field] = given[field]
+        elif field not in given:
+            alias = next((folded[a] for a in STAY_COLUMNS[field] if a in folded), None)
+            if alias is not None:
+                found[field] = alias
     for field in wanted:
         if field in given:
             if given[field] not in names:
@@ -176,6 +188,7 @@ def _open(
     wanted: Sequence[str],
     encoding: str | None,
     delimiter: str | None,
+    optional: Sequence[str] = (),
 ) -> tuple[ds.Dataset, dict[str, str], str]:
     """The dataset, field → column name, and ``"csv"`` or ``"parquet"``."""
     if not location.exists():
@@ -188,7 +201,7 @@ def _open(
     }
     if is_parquet:
         schema = ds.dataset(parquet_files, format="parquet").schema
-        mapping = _match_columns(schema.names, columns, str(location), wanted)
+        mapping = _match_columns(schema.names, columns, str(location), wanted, optional)
         # text columns of few distinct values are read as dictionaries: their strings are then looked at
         # once per batch, never per row (a dictionary-encoded Parquet column is not even decoded)
         dictionary_columns = [
@@ -205,10 +218,10 @@ def _open(
     if not files:
         raise ParseError("no CSV or Parquet files in the folder", path=location)
     names, encoding, delimiter = _csv_header(Path(files[0]), encoding, delimiter)
-    mapping = _match_columns(names, columns, files[0], wanted)
+    mapping = _match_columns(names, columns, files[0], wanted, optional)
     text_dictionary = pa.dictionary(pa.int32(), pa.string())
     column_types: dict[str, pa.DataType] = {mapping["patient"]: pa.string()} if "patient" in mapping else {}
-    for field in ("municipality", "unit", "admitted", "discharged", "acute", "involuntary"):
+    for field in ("municipality", "unit", "admitted", "discharged", *_CODED):
         if field in mapping:
             column_types[mapping[field]] = text_dictionary
     fmt = ds.CsvFileFormat(
@@ -229,8 +242,17 @@ class _Where:
     path: str
     kind: str
     offset: int
+    #: where the rows of a part of the batch are in the batch (``None``: the whole batch)
+    rows: npt.NDArray[np.intp] | None = attrs.field(default=None, eq=False)
+
+    def part(self, mask: npt.NDArray[np.bool_]) -> _Where:
+        """Where the rows picked by ``mask`` are (errors in the part name the row of the file)."""
+        rows = np.flatnonzero(mask)
+        return attrs.evolve(self, rows=rows if self.rows is None else self.rows[rows])
 
     def error(self, message: str, index: int, column: str) -> ParseError:
+        if self.rows is not None:
+            index = int(self.rows[index])
         if self.kind == "csv":
             return ParseError(message, path=self.path, line=self.offset + index + 2, column=column)
         return ParseError(f"row {self.offset + index + 1}: {message}", path=self.path, column=column)
@@ -333,40 +355,109 @@ def _parse_date(raw: str | None, encoded: pa.DictionaryArray, where: _Where, col
     )
 
 
-def _flags(array: pa.Array, where: _Where, column: str) -> npt.NDArray[np.bool_]:
-    typ = array.type
+#: Yes/no flags that mean the same in every coded column (the field's own codes come from its code list).
+_YES = frozenset({"1", "true", "t", "ja", "j", "yes", "y", "x"})
+_NO = frozenset({"0", "false", "f", "nei", "n", "no"})
+
+
+def _coded(
+    array: pa.Array,
+    where: _Where,
+    column: str,
+    table: Mapping[str, int],
+    expected: str,
+    *,
+    flags: tuple[int, int] | None = None,
+) -> npt.NDArray[np.int8]:
+    """Per row, the number of the meaning of a coded value (looked up on the batch's dictionary).
+
+    :param table: folded value → number of its meaning (see :func:`samhandling_nimes.codes.meanings`).
+    :param flags: the numbers a plain no/yes flag (0/1, nei/ja, booleans) stands for, if it may be one.
+    :raises ParseError: an empty value, or one that is neither in ``table`` nor a flag (row and column).
+    """
     if array.null_count:
         raise where.error(
-            "empty value; expected acute/planned or a yes/no flag",
-            _first(array.is_null().to_numpy(zero_copy_only=False)),
-            column,
+            f"empty value; expected {expected}", _first(array.is_null().to_numpy(zero_copy_only=False)), column
         )
+    typ = array.type
     if pa.types.is_boolean(typ):
-        return np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.bool_)
-    if pa.types.is_integer(typ):
-        values = array.to_numpy(zero_copy_only=False)
-        bad = (values != 0) & (values != 1)
-        if bad.any():
-            raise where.error(f"expected 0 or 1, found {values[_first(bad)]}", _first(bad), column)
-        flags: npt.NDArray[np.bool_] = values.astype(np.bool_)
-        return flags
-    encoded = _dictionary(array)
-    lut = np.zeros(len(encoded.dictionary), dtype=np.bool_)
+        if flags is None:
+            raise where.error(f"expected {expected}, found true/false", 0, column)
+        values = np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.bool_)
+        result: npt.NDArray[np.int8] = np.where(values, np.int8(flags[1]), np.int8(flags[0]))
+        return result
+    encoded = array if pa.types.is_dictionary(typ) else pc.dictionary_encode(array)
     indices = encoded.indices.to_numpy(zero_copy_only=False)
+    lut = np.zeros(max(len(encoded.dictionary), 1), np.int8)
     for position, raw in enumerate(encoded.dictionary.to_pylist()):
-        text = str(raw).strip().casefold()
-        if text in _TRUE:
-            lut[position] = True
-        elif text not in _FALSE:
+        text = " ".join(str(raw).strip().casefold().split())
+        found = table.get(text)
+        if found is None and flags is not None:
+            found = flags[1] if text in _YES else flags[0] if text in _NO else None
+        if found is None:
             used = indices == position
             if used.any():
-                raise where.error(
-                    f"{raw!r} is neither yes (1, ja, akutt, tph) nor no (0, nei, planlagt, frivillig)",
-                    _first(used),
-                    column,
-                )
-    result: npt.NDArray[np.bool_] = np.take(lut, indices)
-    return result
+                what = f"neither {expected} nor a yes/no flag (1/0, ja/nei)" if flags else f"not {expected}"
+                raise where.error(f"{raw!r} is {what}", _first(used), column)
+            continue
+        lut[position] = found
+    coded: npt.NDArray[np.int8] = np.take(lut, indices)
+    return coded
+
+
+def _flags(
+    array: pa.Array, where: _Where, column: str, field: str, extra: Mapping[str, str] | None = None
+) -> npt.NDArray[np.bool_]:
+    """The acute or involuntary flag of each row: a yes/no flag, or a code or name from the field's list."""
+    from samhandling_nimes.codes import meanings
+
+    code_list = CODE_LIST_OF[field]
+    expected = (
+        "an urgency (hastegrad 1-5, akutt, planlagt)"
+        if field == "acute"
+        else "a legal basis (frivillig, tvungen observasjon § 3-2, tvungent psykisk helsevern § 3-3, TPH; "
+        "NPR's numeric codes for it are not in the library's code list, give them with "
+        "codes={'legal_basis': {...}})"
+    )
+    coded = _coded(array, where, column, meanings(code_list, extra), expected, flags=(0, 1))
+    return coded.view(np.bool_)
+
+
+def _care_levels(
+    array: pa.Array, where: _Where, column: str, extra: Mapping[str, str] | None = None
+) -> npt.NDArray[np.int8]:
+    """The level of care of each row as the number of its meaning in ``CARE_LEVELS``."""
+    from samhandling_nimes.codes import meanings
+
+    return _coded(
+        array,
+        where,
+        column,
+        meanings("care_level", extra),
+        "a level of care (omsorgsnivå 1 døgnopphold, 2 dagbehandling, 3 poliklinisk, or its name)",
+    )
+
+
+def _diagnosis_groups(array: pa.Array, where: _Where, column: str) -> npt.NDArray[np.int8]:
+    """The diagnosis group of each row's main diagnosis (an empty one is group ``none``)."""
+    from samhandling_nimes.codes import DIAGNOSIS_GROUPS, diagnosis_group_index, lookup_table
+
+    encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(array.cast(pa.string()))
+    lut, bad = lookup_table(encoded.dictionary, diagnosis_group_index)
+    indices = encoded.indices
+    if bad is not None:
+        used = indices.fill_null(-1).to_numpy(zero_copy_only=False) == bad
+        raise where.error(
+            f"{encoded.dictionary[bad].as_py()!r} is not an ICD-10 code (expected a letter and two digits, "
+            "such as F20 or F20.0)",
+            _first(used) if used.any() else 0,
+            column,
+        )
+    groups: npt.NDArray[np.int8] = np.take(lut, indices.fill_null(0).to_numpy(zero_copy_only=False))
+    if indices.null_count:
+        groups = groups.copy()
+        groups[indices.is_null().to_numpy(zero_copy_only=False)] = np.int8(DIAGNOSIS_GROUPS.index("none"))
+    return groups
 
 
 def _patient_ids(array: pa.Array, where: _Where, column: str) -> npt.NDArray[np.int64] | pa.Array:

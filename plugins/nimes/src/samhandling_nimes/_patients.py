@@ -111,13 +111,22 @@ def _stable_order(numbers: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:
 
 
 def _per_patient(
-    stays: _Stays, grid: _Grid, open_until: int, readmission_days: int, names: Sequence[str]
+    stays: _Stays,
+    grid: _Grid,
+    open_until: int,
+    readmission_days: int,
+    names: Sequence[str],
+    *,
+    patients: str = "patients",
 ) -> None:
     """Readmissions, and the stays that repeat a patient in a month × unit × area, from the kept stays.
 
     One stable sort by patient puts each patient's stays in admission order.  ``patients`` is left as
     minus the repeats: the caller adds the admissions, so that distinct patients = admissions − repeats
     without a count over every stay.
+
+    :param patients: the counts the repeats are taken from (``day_patients`` or ``outpatient_patients``
+        for the contacts of another level of care).
     """
     if not stays.admit:
         return
@@ -165,7 +174,7 @@ def _per_patient(
         del gap
         np.add.at(grid.flat("readmissions_30d"), key[readmitted], _ONE)
         del readmitted
-    if "patients" in names:
+    if patients in names:
         # a repeat shares patient and month with a neighbour (the stays of a month are next to each other)
         same_month = same_patient  # (same_patient is not used after this)
         same_month[1:] &= month[1:] == month[:-1]
@@ -177,7 +186,7 @@ def _per_patient(
             pair_patient, pair_key = pair_patient[ordered], pair_key[ordered]
             repeat = np.zeros(pair_key.size, np.bool_)
             repeat[1:] = (pair_patient[1:] == pair_patient[:-1]) & (pair_key[1:] == pair_key[:-1])
-            np.subtract.at(grid.flat("patients"), pair_key[repeat], _ONE)
+            np.subtract.at(grid.flat(patients), pair_key[repeat], _ONE)
 
 
 #: No earlier stay (the latest discharge of a patient not seen yet).

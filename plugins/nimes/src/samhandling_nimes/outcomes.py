@@ -141,8 +141,8 @@ def before_after(
             continue
         admit = _days(batch.column(mapping["admitted"]), where, mapping["admitted"], nullable=False)
         discharge = _days(batch.column(mapping["discharged"]), where, mapping["discharged"], nullable=True)
-        acute = _flags(batch.column(mapping["acute"]), where, mapping["acute"])
-        tph = _flags(batch.column(mapping["involuntary"]), where, mapping["involuntary"])
+        acute = _flags(batch.column(mapping["acute"]), where, mapping["acute"], "acute")
+        tph = _flags(batch.column(mapping["involuntary"]), where, mapping["involuntary"], "involuntary")
         latest = max(latest, int(admit.max()), int(discharge.max()))
         rows = np.flatnonzero(keep)
         admit, discharge, area, group, acute, tph = (

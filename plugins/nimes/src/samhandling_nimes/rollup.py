@@ -69,6 +69,8 @@ def aggregate_stays_to(
     delimiter: str | None = None,
     units: Sequence[CareUnit] = (),
     plugin_manager: PluginManager | None = None,
+    diagnosis_groups: bool = False,
+    codes: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, StatTable]:
     """Aggregate a stay-level extract, harmonise it and roll it up, without the long intermediate table.
 
@@ -98,12 +100,12 @@ def aggregate_stays_to(
     wrong = [level for level in levels if level not in _LEVELS]
     if wrong or not levels:
         raise SchemaError(f"aggregate_stays_to: levels must be among {list(_LEVELS)}, found {levels}")
-    names = tuple(variables) if variables is not None else tuple(v.id for v in STAY_VARIABLES)
+    asked = tuple(variables) if variables is not None else None
     provenance = _provenance_meanwhile(Path(location))
     counts = _count_extract(
         location,
         _Reading(
-            names=names,
+            names=asked,
             columns=columns,
             geography_year=geography_year,
             observed_until=observed_until,
@@ -113,8 +115,11 @@ def aggregate_stays_to(
             delimiter=delimiter,
             units=units,
             plugin_manager=plugin_manager,
+            diagnosis_groups=diagnosis_groups,
+            codes=dict(codes or {}),
         ),
     )
+    names = counts.names
     meta = _meta(counts, names, provenance)
     harmonising = harmonise_to is not None and harmonise_to != counts.geography_year
     plain = (
