@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,40 +18,9 @@ from samhandling_nimes.codes import DIAGNOSIS_GROUPS, code_list, diagnosis_group
 
 from samhandling.errors import ParseError, SchemaError
 
-_DIAGNOSES = ["F10.2", "F200", "F32.1", "F41", "F60.3", "F84.0", "F99", "Z03.2", "X61", "F05", "F50.0", None]
-
-
-def _episodes(n: int, *, seed: int = 3, int_ids: bool = False, sort: bool = True) -> pa.Table:
-    """Episodes of every level of care with NPR's codes: omsorgsnivå 1/2/3, hastegrad 1-5, ICD-10."""
-    rng = np.random.default_rng(seed)
-    areas = np.array(["0605", "0301", "3305", "1103", "030101"])
-    units = np.array(["RDPS", "LIER", "ARA", "dps-asker", "BUPA"])
-    patients = rng.integers(1, max(2, n // 4), n)
-    start = (dt.date(2023, 11, 10) - dt.date(1970, 1, 1)).days
-    admitted = rng.integers(0, 500, n) + start
-    if sort:
-        admitted.sort()
-    level = rng.choice([1, 2, 3], n, p=[0.3, 0.15, 0.55])
-    length = np.where(level == 1, rng.geometric(1 / 20, n) - 1, 0)
-    length[(level == 1) & (rng.random(n) < 0.04)] += 300
-    discharged = (admitted + length).astype("datetime64[D]").astype(object)
-    open_rows = (level == 1) & (rng.random(n) < 0.02)
-    diagnosis = [_DIAGNOSES[i] for i in rng.integers(0, len(_DIAGNOSES), n)]
-    return pa.table(
-        {
-            "lopenr": pa.array(patients.astype(np.int64))
-            if int_ids
-            else pa.array([f"P{p:05d}" for p in patients]),
-            "bostedskommune": pa.array(areas[rng.integers(0, len(areas), n)]),
-            "behandlingssted": pa.array(units[rng.integers(0, len(units), n)]),
-            "inndato": pa.array(admitted.astype("datetime64[D]")),
-            "utdato": pa.array([None if o else d for o, d in zip(open_rows, discharged)], pa.date32()),
-            "omsorgsniva": pa.array([str(v) for v in level]),
-            "hastegrad": pa.array([str(v) for v in rng.integers(1, 6, n)]),
-            "tph": pa.array(np.where(rng.random(n) < 0.12, "1", "0")),
-            "hovedtilstand": pa.array(diagnosis, pa.string()),
-        }
-    )
+Episodes = Callable[..., pa.Table]
+#: The day stays still going on are observed until.
+UNTIL = dt.date(2025, 6, 1)
 
 
 def _group(code: str | None) -> str:
@@ -107,12 +77,11 @@ def _as_dict(table: Any, *, groups: bool = False) -> dict[tuple[Any, ...], float
     return {tuple(r[:-1]): r[-1] for r in rows}
 
 
-UNTIL = dt.date(2025, 6, 1)
-
-
 @pytest.mark.parametrize("int_ids", [False, True])
-def test_every_level_of_care_matches_an_episode_by_episode_count(tmp_path: Path, int_ids: bool) -> None:
-    table = _episodes(3000, int_ids=int_ids)
+def test_every_level_of_care_matches_an_episode_by_episode_count(
+    episodes: Episodes, tmp_path: Path, int_ids: bool
+) -> None:
+    table = episodes(3000, int_ids=int_ids)
     path = tmp_path / "episodes.parquet"
     pq.write_table(table, path, row_group_size=700)
     result = nimes.aggregate_stays(path, observed_until=UNTIL, batch_size=500)
@@ -127,16 +96,16 @@ def test_every_level_of_care_matches_an_episode_by_episode_count(tmp_path: Path,
     assert {k: v for k, v in _as_dict(result).items() if k[-1] in stay_ids} == _as_dict(alone)
 
 
-def test_unsorted_extract_counts_the_same(tmp_path: Path) -> None:
-    table = _episodes(2000, sort=False, seed=11, int_ids=True)
+def test_unsorted_extract_counts_the_same(episodes: Episodes, tmp_path: Path) -> None:
+    table = episodes(2000, sort=False, seed=11, int_ids=True)
     path = tmp_path / "episodes.parquet"
     pq.write_table(table, path)
     result = nimes.aggregate_stays(path, observed_until=UNTIL, batch_size=300)
     assert _as_dict(result) == _reference(table, until=UNTIL)
 
 
-def test_diagnosis_groups_split_every_count(tmp_path: Path) -> None:
-    table = _episodes(2500, seed=5)
+def test_diagnosis_groups_split_every_count(episodes: Episodes, tmp_path: Path) -> None:
+    table = episodes(2500, seed=5)
     path = tmp_path / "episodes.parquet"
     pq.write_table(table, path)
     result = nimes.aggregate_stays(path, observed_until=UNTIL, diagnosis_groups=True)
@@ -158,7 +127,9 @@ def test_diagnosis_groups_split_every_count(tmp_path: Path) -> None:
 def _write(table: pa.Table, path: Path, kind: str) -> Path:
     if kind == "dictionary parquet":
         columns = {
-            name: table.column(name).dictionary_encode() if pa.types.is_string(table.column(name).type) else col
+            name: table.column(name).dictionary_encode()
+            if pa.types.is_string(table.column(name).type)
+            else col
             for name, col in zip(table.column_names, table.columns)
         }
         pq.write_table(pa.table(columns), path.with_suffix(".parquet"))
@@ -171,8 +142,10 @@ def _write(table: pa.Table, path: Path, kind: str) -> Path:
 
 
 @pytest.mark.parametrize("int_ids", [False, True])
-def test_dictionary_plain_parquet_and_csv_give_identical_tables(tmp_path: Path, int_ids: bool) -> None:
-    table = _episodes(2000, seed=9, int_ids=int_ids)
+def test_dictionary_plain_parquet_and_csv_give_identical_tables(
+    episodes: Episodes, tmp_path: Path, int_ids: bool
+) -> None:
+    table = episodes(2000, seed=9, int_ids=int_ids)
     tables = {}
     for kind in ("dictionary parquet", "plain parquet", "csv"):
         path = _write(table, tmp_path / kind.replace(" ", "_"), kind)
@@ -181,9 +154,9 @@ def test_dictionary_plain_parquet_and_csv_give_identical_tables(tmp_path: Path, 
     first = tables["dictionary parquet"]
     for kind, other in tables.items():
         assert other.equals(first), kind
-    assert _as_dict(nimes.aggregate_stays(path, observed_until=UNTIL, diagnosis_groups=True), groups=True) == (
-        _reference(table, until=UNTIL, groups=True)
-    )
+    assert _as_dict(
+        nimes.aggregate_stays(path, observed_until=UNTIL, diagnosis_groups=True), groups=True
+    ) == (_reference(table, until=UNTIL, groups=True))
 
 
 @pytest.mark.parametrize(
@@ -195,8 +168,10 @@ def test_dictionary_plain_parquet_and_csv_give_identical_tables(tmp_path: Path, 
         ("hovedtilstand", "F2O", r"row 5: 'F2O' is not an ICD-10 code"),
     ],
 )
-def test_unknown_codes_name_file_row_and_column(tmp_path: Path, column: str, value: str, message: str) -> None:
-    table = _episodes(20, seed=2)
+def test_unknown_codes_name_file_row_and_column(
+    episodes: Episodes, tmp_path: Path, column: str, value: str, message: str
+) -> None:
+    table = episodes(20, seed=2)
     values = table.column(column).to_pylist()
     values[4] = value
     # the row must be one the code is read for: a stay for the urgency and the legal basis
@@ -218,8 +193,8 @@ def test_unknown_codes_name_file_row_and_column(tmp_path: Path, column: str, val
         nimes.aggregate_stays(csv_path, observed_until=UNTIL, diagnosis_groups=True)
 
 
-def test_the_extracts_own_codes_are_given_not_guessed(tmp_path: Path) -> None:
-    table = _episodes(200, seed=4)
+def test_the_extracts_own_codes_are_given_not_guessed(episodes: Episodes, tmp_path: Path) -> None:
+    table = episodes(200, seed=4)
     numbers = pa.array(np.where(np.asarray(table.column("tph").to_pylist()) == "1", "3", "1"))
     table = table.set_column(table.column_names.index("tph"), "lovgrunnlag", numbers)
     path = tmp_path / "coded.parquet"
@@ -229,16 +204,19 @@ def test_the_extracts_own_codes_are_given_not_guessed(tmp_path: Path) -> None:
     result = nimes.aggregate_stays(
         path, observed_until=UNTIL, codes={"legal_basis": {"1": "voluntary", "3": "involuntary"}}
     )
-    expected = _reference(table.rename_columns([*table.column_names[:7], "tph", "hovedtilstand"]).set_column(
-        7, "tph", pa.array(np.where(np.asarray(numbers.to_pylist()) == "3", "1", "0"))
-    ), until=UNTIL)
+    expected = _reference(
+        table.rename_columns([*table.column_names[:7], "tph", "hovedtilstand"]).set_column(
+            7, "tph", pa.array(np.where(np.asarray(numbers.to_pylist()) == "3", "1", "0"))
+        ),
+        until=UNTIL,
+    )
     assert _as_dict(result) == expected
     with pytest.raises(SchemaError, match="the meanings of legal_basis"):
         nimes.aggregate_stays(path, codes={"legal_basis": {"3": "maybe"}})
 
 
-def test_level_variables_need_a_care_level_column(tmp_path: Path) -> None:
-    table = _episodes(50).drop_columns(["omsorgsniva"])
+def test_level_variables_need_a_care_level_column(episodes: Episodes, tmp_path: Path) -> None:
+    table = episodes(50).drop_columns(["omsorgsniva"])
     path = tmp_path / "stays.parquet"
     pq.write_table(table, path)
     assert "outpatient_contacts" not in nimes.aggregate_stays(path).variable_ids()
@@ -246,10 +224,11 @@ def test_level_variables_need_a_care_level_column(tmp_path: Path) -> None:
         nimes.aggregate_stays(path, variables=["outpatient_contacts"])
 
 
-def test_code_lists_cite_their_source() -> None:
+def test_code_lists_cite_their_source(episodes: Episodes) -> None:
     for field in ("care_level", "urgency", "legal_basis"):
         values = code_list(field)
-        assert values and all(v.source for v in values)
+        assert values
+        assert all(v.source for v in values)
     care = {v.code: v.meaning for v in code_list("care_level")}
     assert (care["1"], care["2"], care["3"]) == ("inpatient", "day_treatment", "outpatient")
     urgency = {v.code: v.meaning for v in code_list("urgency")}

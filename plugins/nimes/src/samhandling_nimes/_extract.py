@@ -207,8 +207,8 @@ def _open(
         dictionary_columns = [
             mapping[f]
             for f in _CODED
-            if f in mapping and pa.types.is_string(schema.field(mapping[f]).type)
-            or f in ("municipality", "unit") and f in mapping
+            if (f in mapping and pa.types.is_string(schema.field(mapping[f]).type))
+            or (f in ("municipality", "unit") and f in mapping)
         ]
         fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=dictionary_columns))
         return ds.dataset(parquet_files, format=fmt), mapping, "parquet"
@@ -377,7 +377,9 @@ def _coded(
     """
     if array.null_count:
         raise where.error(
-            f"empty value; expected {expected}", _first(array.is_null().to_numpy(zero_copy_only=False)), column
+            f"empty value; expected {expected}",
+            _first(array.is_null().to_numpy(zero_copy_only=False)),
+            column,
         )
     typ = array.type
     if pa.types.is_boolean(typ):

@@ -170,4 +170,3 @@ def lookup_table(
             return table, position
         table[position] = found
     return table, None
-

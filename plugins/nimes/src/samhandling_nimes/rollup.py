@@ -41,7 +41,6 @@ from samhandling_nimes.stays import (
     _Reading,
     _UnitAxis,
 )
-from samhandling_nimes.variables import STAY_VARIABLES
 
 if TYPE_CHECKING:
     from samhandling.plugins import PluginManager
@@ -122,11 +121,7 @@ def aggregate_stays_to(
     names = counts.names
     meta = _meta(counts, names, provenance)
     harmonising = harmonise_to is not None and harmonise_to != counts.geography_year
-    plain = (
-        _long(counts, names, meta)
-        if not harmonising and "municipality" in levels
-        else None
-    )
+    plain = _long(counts, names, meta) if not harmonising and "municipality" in levels else None
     source_year = counts.geography_year
     dense = _Dense.of(counts, names)
     del counts  # the counts go one by one into the dense matrices

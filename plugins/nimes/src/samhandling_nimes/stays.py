@@ -30,7 +30,6 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from samhandling.checks import Finding, Severity
 from samhandling.errors import ParseError, SamhandlingError, SchemaError
@@ -50,17 +49,17 @@ from samhandling_nimes._counting import (
 from samhandling_nimes._days import _DAY_TO_MONTH_WRAPPED, _month_of_days
 from samhandling_nimes._extract import (
     _CODE,
-    CODE_LIST_OF,
-    _care_levels,
-    _diagnosis_groups,
     _NEEDS,
     _REQUIRED,
+    CODE_LIST_OF,
     STAY_COLUMNS,
     _batches,
+    _care_levels,
     _codes,
     _csv_header,
     _date_bounds,
     _days,
+    _diagnosis_groups,
     _files,
     _first,
     _flags,
@@ -79,8 +78,8 @@ from samhandling_nimes._patients import (
     _Unsorted,
 )
 from samhandling_nimes.catalogue import unit_lookup
-from samhandling_nimes.findings import FINDINGS_KEY, findings_to_extra
 from samhandling_nimes.codes import DIAGNOSIS_GROUPS
+from samhandling_nimes.findings import FINDINGS_KEY, findings_to_extra
 from samhandling_nimes.variables import LEVEL_VARIABLES, STAY_VARIABLES, variables_for
 
 if TYPE_CHECKING:
@@ -333,9 +332,7 @@ def _count_extract(location: str | Path, reading: _Reading) -> _Counts:
                 )
                 inpatient = level == 0
                 if not inpatient.all():
-                    ids = (
-                        _patient_ids(col["patient"], where, mapping["patient"]) if contacts_of else None
-                    )
+                    ids = _patient_ids(col["patient"], where, mapping["patient"]) if contacts_of else None
                     for number, contacts, _ in levels:
                         chosen = level == number
                         if not chosen.any():
