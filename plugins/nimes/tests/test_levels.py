@@ -239,3 +239,22 @@ def test_code_lists_cite_their_source(episodes: Episodes) -> None:
     assert diagnosis_group_index("Z76") == DIAGNOSIS_GROUPS.index("other")
     assert diagnosis_group_index("") == DIAGNOSIS_GROUPS.index("none")
     assert diagnosis_group_index("F2") is None
+
+
+@pytest.mark.parametrize("where", [3, 39_000])
+def test_an_impossible_iso_date_in_csv_names_its_line(episodes: Episodes, tmp_path: Path, where: int) -> None:
+    """ISO dates are parsed by Arrow while the CSV is read; a bad one (first block or far into the
+    file) sends the reading the careful way, which names the line."""
+    table = episodes(40_000, seed=6)
+    path = tmp_path / "dates.csv"
+    pcsv.write_csv(table, path)
+    good = nimes.aggregate_stays(path, observed_until=UNTIL)
+    parquet = _write(table, tmp_path / "p", "plain parquet")
+    assert _as_dict(good) == _as_dict(nimes.aggregate_stays(parquet, observed_until=UNTIL))
+    lines = path.read_text().splitlines()
+    cells = lines[where].split(",")
+    cells[3] = '"2024-02-30"'
+    lines[where] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ParseError, match=f"line {where + 1}, column 'inndato': '2024-02-30' is not a date"):
+        nimes.aggregate_stays(path, observed_until=UNTIL)

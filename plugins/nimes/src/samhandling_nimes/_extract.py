@@ -10,6 +10,7 @@ batch, never per row.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -189,8 +190,15 @@ def _open(
     encoding: str | None,
     delimiter: str | None,
     optional: Sequence[str] = (),
+    *,
+    native_dates: bool = False,
 ) -> tuple[ds.Dataset, dict[str, str], str]:
-    """The dataset, field → column name, and ``"csv"`` or ``"parquet"``."""
+    """The dataset, field → column name, and ``"csv"`` or ``"parquet"``.
+
+    :param native_dates: read the dates of a CSV extract as ISO dates with Arrow's own parser, in the
+        reader's threads (fast; a file with other dates fails with :class:`pyarrow.ArrowInvalid`, and is
+        then to be read again without it, which names the line of a bad date).
+    """
     if not location.exists():
         raise ParseError("no such file or folder", path=location)
     parquet_files = _files(location, (".parquet", ".parq", ".pq"))
@@ -224,6 +232,9 @@ def _open(
     for field in ("municipality", "unit", "admitted", "discharged", *_CODED):
         if field in mapping:
             column_types[mapping[field]] = text_dictionary
+    if native_dates:
+        for field in ("admitted", "discharged"):
+            column_types[mapping[field]] = pa.date32()
     fmt = ds.CsvFileFormat(
         parse_options=pcsv.ParseOptions(delimiter=delimiter),
         # 1 MiB blocks: the CSV reader reads blocks ahead of the batches asked for, so larger blocks hold
@@ -302,10 +313,13 @@ def _days(array: pa.Array, where: _Where, column: str, nullable: bool) -> npt.ND
     typ = array.type
     if pa.types.is_dictionary(typ) or pa.types.is_string(typ) or pa.types.is_large_string(typ):
         encoded = _dictionary(array)
-        parsed = []
-        for raw in encoded.dictionary.to_pylist():
-            parsed.append(_parse_date(raw, encoded, where, column))
-        lut = np.asarray(parsed, dtype=np.int32)
+        try:  # ISO dates, parsed (and checked: no 31 February) by Arrow on the dictionary at once
+            lut = encoded.dictionary.cast(pa.date32()).view(pa.int32()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            parsed = []
+            for raw in encoded.dictionary.to_pylist():
+                parsed.append(_parse_date(raw, encoded, where, column))
+            lut = np.asarray(parsed, dtype=np.int32)
         days = (
             lut[encoded.indices.fill_null(0).to_numpy(zero_copy_only=False)]
             if len(lut)
@@ -337,15 +351,24 @@ def _days(array: pa.Array, where: _Where, column: str, nullable: bool) -> npt.ND
     return days
 
 
-def _parse_date(raw: str | None, encoded: pa.DictionaryArray, where: _Where, column: str) -> int:
-    if raw is None:
-        return 0
-    text = raw.strip()
+@functools.lru_cache(maxsize=1 << 16)
+def _day_number(text: str) -> int | None:
+    """The day number of a date in one of the accepted formats (remembered: an extract repeats its dates
+    in every batch), or ``None``."""
     for form in _DATE_FORMATS:
         try:
             return (dt.datetime.strptime(text, form).date() - dt.date(1970, 1, 1)).days
         except ValueError:
             continue
+    return None
+
+
+def _parse_date(raw: str | None, encoded: pa.DictionaryArray, where: _Where, column: str) -> int:
+    if raw is None:
+        return 0
+    found = _day_number(raw.strip())
+    if found is not None:
+        return found
     position = encoded.dictionary.to_pylist().index(raw)
     used = encoded.indices.to_numpy(zero_copy_only=False) == position
     raise where.error(

@@ -174,6 +174,9 @@ class _Reading:
     diagnosis_groups: bool = False
     #: the extract's own codes: code list → {value: meaning} (see :mod:`samhandling_nimes.codes`)
     codes: Mapping[str, Mapping[str, str]] = attrs.field(factory=dict)
+    #: read the dates of a CSV extract with Arrow's ISO parser; an extract it fails on is read again
+    #: without it (dates in other formats, or a bad date whose line the careful way names)
+    native_dates: bool = True
     #: count patients and readmissions while streaming where the extract allows (see ``_patients``); an
     #: extract found not to be sorted by admission date is read again with this ``False``
     stream_patients: bool = True
@@ -269,9 +272,20 @@ def _count_extract(location: str | Path, reading: _Reading) -> _Counts:
         wanted.append("care_level")
     if reading.diagnosis_groups:
         wanted.append("diagnosis")
-    dataset, mapping, kind = _open(
-        path, reading.columns, wanted, reading.encoding, reading.delimiter, optional=("care_level",)
-    )
+    try:
+        dataset, mapping, kind = _open(
+            path,
+            reading.columns,
+            wanted,
+            reading.encoding,
+            reading.delimiter,
+            optional=("care_level",),
+            native_dates=reading.native_dates,
+        )
+    except pa.ArrowInvalid:  # the first block of a CSV extract has dates that are not ISO
+        if not reading.native_dates:
+            raise
+        return _count_extract(location, attrs.evolve(reading, native_dates=False))
     has_levels = "care_level" in mapping
     names = _names(asked, has_levels)
     keep_stays = "patients" in names or "readmissions_30d" in names
@@ -423,6 +437,8 @@ def _count_extract(location: str | Path, reading: _Reading) -> _Counts:
     except _Unsorted:
         return _count_extract(location, attrs.evolve(reading, stream_patients=False))
     except pa.ArrowInvalid as exc:
+        if kind == "csv" and reading.native_dates:  # dates that are not ISO, or a bad one: the careful way
+            return _count_extract(location, attrs.evolve(reading, native_dates=False))
         raise ParseError(f"cannot read the extract: {exc}", path=path) from None
     except UnicodeDecodeError as exc:
         raise ParseError(f"cannot decode the extract: {exc}; pass encoding=...", path=path) from None
@@ -642,6 +658,28 @@ def _known_codes(year: int) -> frozenset[str] | None:
         return None
 
 
+def _cells(counts: _Counts, names: Sequence[str]) -> tuple[npt.NDArray[Any], dict[str, npt.NDArray[Any]]]:
+    """The cells where anything was counted (flat positions, in order) and their month, unit and area.
+
+    The month of a cell comes from how many cells each month has (a ``numpy.repeat``), the unit and area
+    from one division: the cells are taken apart once for all variables.
+    """
+    grid = counts.counts
+    t, u, m = grid["_admissions"].shape
+    used = _activity(grid) != 0
+    if "bed_days" in names:
+        used |= grid["bed_days"] != 0
+    index_type: type[np.integer[Any]] = np.int32 if t * u * m < 2**31 else np.int64
+    per_month = used.reshape(t, -1).sum(axis=1)
+    flat = np.flatnonzero(used).astype(index_type)
+    del used
+    month_index = np.repeat(np.arange(t, dtype=index_type), per_month)
+    rest = flat - month_index * index_type(u * m)
+    unit_index = rest // index_type(m)
+    rest -= unit_index * index_type(m)
+    return flat, {"month": month_index, "unit": unit_index, "area": rest}
+
+
 def _long(counts: _Counts, names: Sequence[str], meta: TableMeta) -> StatTable:
     """The long StatTable: one row per area × month × unit × variable where the count is not zero.
 
@@ -649,45 +687,38 @@ def _long(counts: _Counts, names: Sequence[str], meta: TableMeta) -> StatTable:
     to convert or check afterwards): every value is a count, no row has a status.
     """
     grid = counts.counts
-    t, u, m = grid["_admissions"].shape
-    index_type: type[np.integer[Any]] = np.int32 if t * u * m < 2**31 else np.int64
-    flats: list[npt.NDArray[Any]] = []
+    t = grid["_admissions"].shape[0]
+    flat, cell = _cells(counts, names)
+    # per variable, the cells where it is not zero
+    picks: list[npt.NDArray[np.intp]] = []
     values: list[npt.NDArray[np.float64]] = []
-    variable_index: list[npt.NDArray[np.int32]] = []
-    for position, name in enumerate(names):
-        counted = grid[name].reshape(-1)
-        flat = np.flatnonzero(counted)
-        values.append(np.take(counted, flat).astype(np.float64))
-        flats.append(flat.astype(index_type, copy=False))
-        variable_index.append(np.full(flat.size, position, np.int32))
-    flat = np.concatenate(flats)
-    del flats
-    month_index, rest = np.divmod(flat, index_type(u * m))
-    del flat
-    unit_index, area_index = np.divmod(rest, index_type(m))
-    del rest
-    absolute = counts.first_month + month_index
+    for name in names:
+        counted = np.take(grid[name].reshape(-1), flat)
+        pick = np.flatnonzero(counted)
+        picks.append(pick)
+        values.append(np.take(counted, pick).astype(np.float64))
+    rows = np.concatenate(picks)
+    months = counts.first_month + np.arange(t)
     levels = counts.levels()
     level_names = sorted(set(levels))
     level_of_area = np.asarray([level_names.index(level) for level in levels], np.int8)
-    area_codes = area_index.astype(np.int32, copy=False)
-    rows = area_codes.size
+    area = np.take(cell["area"], rows).astype(np.int32, copy=False)
+    month = np.take(cell["month"], rows)
     table = pa.table(
         {
-            "region": pa.DictionaryArray.from_arrays(
-                pa.array(area_codes), pa.array(counts.areas, pa.string())
-            ),
+            "region": pa.DictionaryArray.from_arrays(pa.array(area), pa.array(counts.areas, pa.string())),
             "level": pa.DictionaryArray.from_arrays(
-                pa.array(np.take(level_of_area, area_codes)), pa.array(level_names, pa.string())
+                pa.array(np.take(level_of_area, area)), pa.array(level_names, pa.string())
             ),
-            "year": pa.array((absolute // 12 + 1900).astype(np.int16)),
-            "month": pa.array((absolute % 12 + 1).astype(np.int8)),
-            **counts.unit_axis.arrays(unit_index),
+            "year": pa.array(np.take((months // 12 + 1900).astype(np.int16), month)),
+            "month": pa.array(np.take((months % 12 + 1).astype(np.int8), month)),
+            **counts.unit_axis.arrays(np.take(cell["unit"], rows)),
             "variable": pa.DictionaryArray.from_arrays(
-                pa.array(np.concatenate(variable_index)), pa.array(list(names), pa.string())
+                pa.array(np.repeat(np.arange(len(names), dtype=np.int32), [p.size for p in picks])),
+                pa.array(list(names), pa.string()),
             ),
             "value": pa.array(np.concatenate(values)),
-            "status": pa.nulls(rows, status_type()),
+            "status": pa.nulls(rows.size, status_type()),
         }
     )
     return StatTable(table.replace_schema_metadata({METADATA_KEY: meta.to_json()}), meta)
