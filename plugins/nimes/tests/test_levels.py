@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
@@ -88,7 +89,7 @@ def test_every_level_of_care_matches_an_episode_by_episode_count(
     assert set(result.variable_ids()) == {v.id for v in nimes.VARIABLES}
     assert _as_dict(result) == _reference(table, until=UNTIL)
     # outpatient and day-treatment rows are not stays: the stays alone give the same stay counts
-    stays_only = table.filter(pa.compute.equal(table.column("omsorgsniva"), "1"))
+    stays_only = table.filter(pc.equal(table.column("omsorgsniva"), "1"))
     only = tmp_path / "stays.parquet"
     pq.write_table(stays_only.drop_columns(["omsorgsniva"]), only)
     alone = nimes.aggregate_stays(only, observed_until=UNTIL)
@@ -258,3 +259,20 @@ def test_an_impossible_iso_date_in_csv_names_its_line(episodes: Episodes, tmp_pa
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(ParseError, match=f"line {where + 1}, column 'inndato': '2024-02-30' is not a date"):
         nimes.aggregate_stays(path, observed_until=UNTIL)
+
+
+def test_before_after_counts_the_stays_of_an_extract_of_every_level(
+    episodes: Episodes, tmp_path: Path
+) -> None:
+    table = episodes(1500, seed=12, int_ids=True)
+    every = tmp_path / "every.parquet"
+    pq.write_table(table, every)
+    stays = tmp_path / "stays.parquet"
+    pq.write_table(
+        table.filter(pc.equal(table.column("omsorgsniva"), "1")).drop_columns(["omsorgsniva"]), stays
+    )
+    options: dict[str, Any] = {"start": "2024-06-01", "months_before": 6, "months_after": 6}
+    options["observed_until"] = UNTIL
+    first, second = nimes.before_after(every, **options), nimes.before_after(stays, **options)
+    assert sorted(map(str, first.arrow.to_pylist())) == sorted(map(str, second.arrow.to_pylist()))
+    assert first.meta.extra["group_sizes"] == second.meta.extra["group_sizes"]
