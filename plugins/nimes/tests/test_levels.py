@@ -12,9 +12,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 import samhandling_nimes as nimes
+from samhandling_nimes._extract import _row_groups_in_order
 from samhandling_nimes.codes import DIAGNOSIS_GROUPS, code_list, diagnosis_group_index
 
 from samhandling.errors import ParseError, SchemaError
@@ -99,10 +101,15 @@ def test_every_level_of_care_matches_an_episode_by_episode_count(
 
 def test_unsorted_extract_counts_the_same(episodes: Episodes, tmp_path: Path) -> None:
     table = episodes(2000, sort=False, seed=11, int_ids=True)
-    path = tmp_path / "episodes.parquet"
-    pq.write_table(table, path)
-    result = nimes.aggregate_stays(path, observed_until=UNTIL, batch_size=300)
-    assert _as_dict(result) == _reference(table, until=UNTIL)
+    one, many = tmp_path / "one.parquet", tmp_path / "many.parquet"
+    pq.write_table(table, one)
+    pq.write_table(table, many, row_group_size=300)  # the statistics already say it is not sorted
+    expected = _reference(table, until=UNTIL)
+    for path in (one, many):
+        assert _as_dict(nimes.aggregate_stays(path, observed_until=UNTIL, batch_size=300)) == expected
+    dataset = ds.dataset(many, format="parquet")
+    assert not _row_groups_in_order(dataset, "inndato")
+    assert _row_groups_in_order(ds.dataset(one, format="parquet"), "inndato")
 
 
 def test_diagnosis_groups_split_every_count(episodes: Episodes, tmp_path: Path) -> None:

@@ -577,6 +577,32 @@ def _integer_bounds(dataset: ds.Dataset, column: str, kind: str) -> tuple[int, i
     return None if found is None else (int(found[0]), int(found[1]), found[2])
 
 
+def _row_groups_in_order(dataset: ds.Dataset, column: str) -> bool:
+    """Whether the row groups of a Parquet extract follow each other in the order of ``column``, by
+    their statistics (no row group begins before the one before it ends).  ``True`` where the
+    statistics cannot tell: the rows themselves are checked while they stream.
+    """
+    previous: Any = None
+    try:
+        for fragment in dataset.get_fragments():
+            metadata = fragment.metadata
+            for group in range(metadata.num_row_groups):
+                row_group = metadata.row_group(group)
+                for position in range(row_group.num_columns):
+                    chunk = row_group.column(position)
+                    if chunk.path_in_schema != column:
+                        continue
+                    stats = chunk.statistics
+                    if stats is None or not stats.has_min_max:
+                        return True
+                    if previous is not None and stats.min < previous:
+                        return False
+                    previous = stats.max
+    except (AttributeError, TypeError, pa.ArrowException, OSError):
+        return True
+    return True
+
+
 def _until(observed_until: dt.date | str | None, latest: int) -> int:
     if observed_until is None:
         return latest + 1

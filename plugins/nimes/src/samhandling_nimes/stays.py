@@ -67,6 +67,7 @@ from samhandling_nimes._extract import (
     _match_columns,
     _open,
     _patient_ids,
+    _row_groups_in_order,
     _until,
 )
 from samhandling_nimes._patients import (
@@ -320,7 +321,10 @@ def _count_extract(location: str | Path, reading: _Reading) -> _Counts:
             reading.readmission_days,
             _until(reading.observed_until, 0) if reading.observed_until is not None else None,
         )
-        if keep_stays and reading.stream_patients
+        # an extract whose row groups are out of date order is not streamed (nothing read twice)
+        if keep_stays
+        and reading.stream_patients
+        and (kind != "parquet" or _row_groups_in_order(dataset, mapping["admitted"]))
         else None
     )
     open_stays: list[tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32]]] = []
