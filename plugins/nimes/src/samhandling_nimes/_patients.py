@@ -142,7 +142,11 @@ def _per_patient(
     if stays.sorted_by_date:
         order = _stable_order(patient)
     else:
-        by_date = np.argsort(admit, kind="stable")
+        low = int(admit.min())
+        if int(admit.max()) - low < 1 << 16:  # days as 16-bit numbers: sorted by radix, in linear time
+            by_date = np.argsort((admit - low).astype(np.uint16), kind="stable")
+        else:
+            by_date = np.argsort(admit, kind="stable")
         order = by_date[_stable_order(patient[by_date])]
         del by_date
     patient = np.take(patient, order)
