@@ -283,3 +283,25 @@ def test_before_after_counts_the_stays_of_an_extract_of_every_level(
     first, second = nimes.before_after(every, **options), nimes.before_after(stays, **options)
     assert sorted(map(str, first.arrow.to_pylist())) == sorted(map(str, second.arrow.to_pylist()))
     assert first.meta.extra["group_sizes"] == second.meta.extra["group_sizes"]
+
+
+def test_rolled_up_in_one_step_with_levels_and_groups(episodes: Episodes, tmp_path: Path) -> None:
+    import samhandling as sh
+
+    table = episodes(1500, seed=14)
+    # codes of the 2024 map only: 3301 Drammen stands in for 0605, which 2024 does not have
+    areas = pc.replace_substring(table.column("bostedskommune"), "0605", "3301")
+    table = table.set_column(table.column_names.index("bostedskommune"), "bostedskommune", areas)
+    path = tmp_path / "episodes.parquet"
+    pq.write_table(table, path)
+    counts = ["admissions", "bed_days", "day_treatments", "outpatient_contacts"]
+    options: dict[str, Any] = {
+        "geography_year": 2024,
+        "observed_until": UNTIL,
+        "variables": counts,
+        "diagnosis_groups": True,
+    }
+    fast = nimes.aggregate_stays_to(path, ["county"], unassigned="exclude", **options)["county"]
+    generic = sh.roll_up(nimes.aggregate_stays(path, **options), "county", unassigned="exclude")
+    assert "diagnosis_group" in fast.columns
+    assert sorted(map(str, fast.arrow.to_pylist())) == sorted(map(str, generic.arrow.to_pylist()))
