@@ -116,17 +116,12 @@ def _per_patient(
     open_until: int,
     readmission_days: int,
     names: Sequence[str],
-    *,
-    patients: str = "patients",
 ) -> None:
     """Readmissions, and the stays that repeat a patient in a month × unit × area, from the kept stays.
 
     One stable sort by patient puts each patient's stays in admission order.  ``patients`` is left as
     minus the repeats: the caller adds the admissions, so that distinct patients = admissions − repeats
     without a count over every stay.
-
-    :param patients: the counts the repeats are taken from (``day_patients`` or ``outpatient_patients``
-        for the contacts of another level of care).
     """
     if not stays.admit:
         return
@@ -178,7 +173,7 @@ def _per_patient(
         del gap
         np.add.at(grid.flat("readmissions_30d"), key[readmitted], _ONE)
         del readmitted
-    if patients in names:
+    if "patients" in names:
         # a repeat shares patient and month with a neighbour (the stays of a month are next to each other)
         same_month = same_patient  # (same_patient is not used after this)
         same_month[1:] &= month[1:] == month[:-1]
@@ -190,7 +185,38 @@ def _per_patient(
             pair_patient, pair_key = pair_patient[ordered], pair_key[ordered]
             repeat = np.zeros(pair_key.size, np.bool_)
             repeat[1:] = (pair_patient[1:] == pair_patient[:-1]) & (pair_key[1:] == pair_key[:-1])
-            np.subtract.at(grid.flat(patients), pair_key[repeat], _ONE)
+            np.subtract.at(grid.flat("patients"), pair_key[repeat], _ONE)
+
+
+def _distinct_per_cell(contacts: _Stays, grid: _Grid, target: str) -> None:
+    """Distinct patients per month × unit × area, counted into ``target`` from the kept contacts.
+
+    Contacts need no order in time (there are no readmissions to find): their (patient, cell) pairs are
+    sorted by four 16-bit radix passes, and each pair is counted once.
+    """
+    if not contacts.admit:
+        return
+    patient = contacts.patient_numbers()
+    admit = np.concatenate(contacts.admit)
+    contacts.admit.clear()
+    contacts.discharge.clear()
+    unit_area = np.concatenate(contacts.unit_area)
+    contacts.unit_area.clear()
+    _, u, m = grid.shape()
+    cell = (_month_of_days(admit) - np.int32(grid.first_month)).astype(np.int64)
+    del admit
+    cell *= u * m
+    cell += (unit_area >> 16).astype(np.int64) * m
+    cell += unit_area & 0xFFFF
+    del unit_area
+    order = _stable_order(cell)
+    order = np.take(order, _stable_order(np.take(patient, order)))
+    patient = np.take(patient, order)
+    cell = np.take(cell, order)
+    del order
+    first = np.ones(cell.size, np.bool_)
+    first[1:] = (patient[1:] != patient[:-1]) | (cell[1:] != cell[:-1])
+    np.add.at(grid.flat(target), cell[first], _ONE)
 
 
 #: No earlier stay (the latest discharge of a patient not seen yet).

@@ -73,6 +73,7 @@ from samhandling_nimes._extract import (
 from samhandling_nimes._patients import (
     MAX_AREAS,
     MAX_UNITS,
+    _distinct_per_cell,
     _patient_stream,
     _per_patient,
     _Stays,
@@ -344,6 +345,14 @@ def _count_extract(location: str | Path, reading: _Reading) -> _Counts:
                 unit += _diagnosis_groups(col["diagnosis"], where, mapping["diagnosis"])
             admit = _days(col["admitted"], where, mapping["admitted"], nullable=False)
             axis = len(unit_codes) * groups
+            # patients and readmissions keep unit and area packed in 32 bits per stay or contact
+            if (keep_stays or contacts_of) and (axis > MAX_UNITS or len(areas) > MAX_AREAS):
+                raise ParseError(
+                    f"more than {MAX_UNITS} units or {MAX_AREAS} home municipalities: found {axis} units "
+                    f"and {len(areas)} municipalities by row {offset + rows}; distinct patients and "
+                    "readmissions cannot be counted (leave them out with variables=)",
+                    path=where.path,
+                )
             if has_levels:
                 level = _care_levels(
                     col["care_level"], where, mapping["care_level"], reading.codes.get("care_level")
@@ -423,14 +432,6 @@ def _count_extract(location: str | Path, reading: _Reading) -> _Counts:
                 open_stays.append((admit[is_open], unit[is_open], area[is_open]))
             if keep_stays:
                 patient = _patient_ids(col["patient"], where, mapping["patient"])
-                if axis > MAX_UNITS or len(areas) > MAX_AREAS:
-                    raise ParseError(
-                        f"more than {MAX_UNITS} units or {MAX_AREAS} home municipalities: found "
-                        f"{axis} units and {len(areas)} municipalities by row "
-                        f"{offset + rows}; patients and readmissions cannot be counted "
-                        "(leave them out with variables=)",
-                        path=where.path,
-                    )
                 if stream is not None:
                     stream.add(grid, patient, admit, discharge, month, unit, area)
                 else:
@@ -475,10 +476,9 @@ def _count_extract(location: str | Path, reading: _Reading) -> _Counts:
         _add_bed_days(grid, admit, discharge, grid.unit_area(unit, area))
     if keep_stays and stream is None:
         _per_patient(stays, grid, until, reading.readmission_days, names)
-    for number, contacts, patients in levels:
+    for number, _, patients in levels:
         if number in contacts_of:
-            _per_patient(contacts_of[number], grid, until, 1, (patients,), patients=patients)
-            grid.counts[patients] += grid.counts[contacts]  # contacts − repeats
+            _distinct_per_cell(contacts_of[number], grid, patients)
     # the headroom the counts grew with is not carried into the finishing steps
     grid.trim(last_month - grid.first_month + 1, len(unit_codes) * groups, len(areas))
     if flagged:
