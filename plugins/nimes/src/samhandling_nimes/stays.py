@@ -688,43 +688,49 @@ def _long(counts: _Counts, names: Sequence[str], meta: TableMeta) -> StatTable:
     """The long StatTable: one row per area × month × unit × variable where the count is not zero.
 
     Built straight from the counts in the canonical column types (no wide table in between, nothing
-    to convert or check afterwards): every value is a count, no row has a status.
+    to convert or check afterwards): every value is a count, no row has a status.  Each column is made
+    from 32-bit positions and its temporary arrays let go before the next, so that the table's own
+    size is most of the memory it takes.
     """
     grid = counts.counts
     t = grid["_admissions"].shape[0]
     flat, cell = _cells(counts, names)
-    # per variable, the cells where it is not zero
-    picks: list[npt.NDArray[np.intp]] = []
-    values: list[npt.NDArray[np.float64]] = []
-    for name in names:
-        counted = np.take(grid[name].reshape(-1), flat)
-        pick = np.flatnonzero(counted)
-        picks.append(pick)
-        values.append(np.take(counted, pick).astype(np.float64))
+    # per variable, the cells where it is not zero (32-bit positions among the cells)
+    picks = [np.flatnonzero(np.take(grid[name].reshape(-1), flat)).astype(np.int32) for name in names]
+    sizes = [pick.size for pick in picks]
+    value = np.empty(sum(sizes), np.float64)
+    start = 0
+    for name, pick in zip(names, picks):
+        value[start : start + pick.size] = np.take(grid[name].reshape(-1), np.take(flat, pick))
+        start += pick.size
     rows = np.concatenate(picks)
+    del picks, flat
     months = counts.first_month + np.arange(t)
     levels = counts.levels()
     level_names = sorted(set(levels))
     level_of_area = np.asarray([level_names.index(level) for level in levels], np.int8)
-    area = np.take(cell["area"], rows).astype(np.int32, copy=False)
-    month = np.take(cell["month"], rows)
-    table = pa.table(
-        {
-            "region": pa.DictionaryArray.from_arrays(pa.array(area), pa.array(counts.areas, pa.string())),
-            "level": pa.DictionaryArray.from_arrays(
-                pa.array(np.take(level_of_area, area)), pa.array(level_names, pa.string())
-            ),
-            "year": pa.array(np.take((months // 12 + 1900).astype(np.int16), month)),
-            "month": pa.array(np.take((months % 12 + 1).astype(np.int8), month)),
-            **counts.unit_axis.arrays(np.take(cell["unit"], rows)),
-            "variable": pa.DictionaryArray.from_arrays(
-                pa.array(np.repeat(np.arange(len(names), dtype=np.int32), [p.size for p in picks])),
-                pa.array(list(names), pa.string()),
-            ),
-            "value": pa.array(np.concatenate(values)),
-            "status": pa.nulls(rows.size, status_type()),
-        }
+    area = np.take(cell.pop("area"), rows).astype(np.int32, copy=False)
+    columns: dict[str, Any] = {
+        "region": pa.DictionaryArray.from_arrays(pa.array(area), pa.array(counts.areas, pa.string())),
+        "level": pa.DictionaryArray.from_arrays(
+            pa.array(np.take(level_of_area, area)), pa.array(level_names, pa.string())
+        ),
+    }
+    del area
+    month = np.take(cell.pop("month"), rows)
+    columns["year"] = pa.array(np.take((months // 12 + 1900).astype(np.int16), month))
+    columns["month"] = pa.array(np.take((months % 12 + 1).astype(np.int8), month))
+    del month
+    unit = np.take(cell.pop("unit"), rows)
+    del rows
+    columns.update(counts.unit_axis.arrays(unit))
+    del unit
+    columns["variable"] = pa.DictionaryArray.from_arrays(
+        pa.array(np.repeat(np.arange(len(names), dtype=np.int32), sizes)), pa.array(list(names), pa.string())
     )
+    columns["value"] = pa.array(value)
+    columns["status"] = pa.nulls(value.size, status_type())
+    table = pa.table(columns)
     return StatTable(table.replace_schema_metadata({METADATA_KEY: meta.to_json()}), meta)
 
 
