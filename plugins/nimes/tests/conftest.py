@@ -86,7 +86,44 @@ def _brute_force(table: pa.Table, *, until: dt.date, window: int = 30) -> dict[t
     return {k: v for k, v in out.items() if v}
 
 
+_DIAGNOSES = ["F10.2", "F200", "F32.1", "F41", "F60.3", "F84.0", "F99", "Z03.2", "X61", "F05", "F50.0", None]
+
+
+def _episodes(n: int, *, seed: int = 3, int_ids: bool = False, sort: bool = True) -> pa.Table:
+    """Episodes of every level of care with NPR's codes: omsorgsnivå 1/2/3, hastegrad 1-5, ICD-10."""
+    rng = np.random.default_rng(seed)
+    areas = np.array(["0605", "0301", "3305", "1103", "030101"])
+    units = np.array(["RDPS", "LIER", "ARA", "dps-asker", "BUPA"])
+    patients = rng.integers(1, max(2, n // 4), n)
+    start = (dt.date(2023, 11, 10) - dt.date(1970, 1, 1)).days
+    admitted = rng.integers(0, 500, n) + start
+    if sort:
+        admitted.sort()
+    level = rng.choice([1, 2, 3], n, p=[0.3, 0.15, 0.55])
+    length = np.where(level == 1, rng.geometric(1 / 20, n) - 1, 0)
+    length[(level == 1) & (rng.random(n) < 0.04)] += 300
+    discharged = (admitted + length).astype("datetime64[D]").astype(object)
+    open_rows = (level == 1) & (rng.random(n) < 0.02)
+    diagnosis = [_DIAGNOSES[i] for i in rng.integers(0, len(_DIAGNOSES), n)]
+    return pa.table(
+        {
+            "lopenr": pa.array(patients.astype(np.int64))
+            if int_ids
+            else pa.array([f"P{p:05d}" for p in patients]),
+            "bostedskommune": pa.array(areas[rng.integers(0, len(areas), n)]),
+            "behandlingssted": pa.array(units[rng.integers(0, len(units), n)]),
+            "inndato": pa.array(admitted.astype("datetime64[D]")),
+            "utdato": pa.array([None if o else d for o, d in zip(open_rows, discharged)], pa.date32()),
+            "omsorgsniva": pa.array([str(v) for v in level]),
+            "hastegrad": pa.array([str(v) for v in rng.integers(1, 6, n)]),
+            "tph": pa.array(np.where(rng.random(n) < 0.12, "1", "0")),
+            "hovedtilstand": pa.array(diagnosis, pa.string()),
+        }
+    )
+
+
 MakeStays = Callable[..., pa.Table]
+Episodes = Callable[..., pa.Table]
 BruteForce = Callable[..., dict[tuple[Any, ...], float]]
 
 
@@ -106,3 +143,9 @@ def brute_force() -> BruteForce:
 def data_dir() -> Path:
     """The folder of fixture files."""
     return DATA
+
+
+@pytest.fixture
+def episodes() -> Episodes:
+    """Build an extract of every level of care with NPR's codes: ``episodes(n, seed=…, int_ids=…)``."""
+    return _episodes

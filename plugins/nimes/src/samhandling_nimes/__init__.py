@@ -7,9 +7,12 @@ Two kinds of files, two sources:
     municipality, one row per unit, a column per month and a total column.  Totals are checked; a
     mismatch becomes a finding (:func:`findings`), never an error and never a silent correction.
 ``nimes-stays``
-    stay-level extracts (CSV, Parquet, or a folder of them), one row per stay, aggregated batch by batch
-    to admissions, bed-days, patients, acute admissions, involuntary stays and 30-day readmissions per
-    municipality × month × unit.
+    patient-level extracts (CSV, Parquet, or a folder of them), one row per stay or contact, aggregated
+    batch by batch to admissions, bed-days, patients, acute admissions, involuntary stays and 30-day
+    readmissions per municipality × month × unit, and — where the extract has a care-level column
+    (omsorgsnivå) — day treatments, outpatient contacts and their patients; optionally split by the
+    diagnosis group of the main diagnosis.  A partitioned extract is aggregated partition by partition
+    and combined (:func:`aggregate_partitions`, :func:`combine_aggregates`).
 
 plus a unit catalogue (:func:`unit_lookup`, extended through ``samhandling_register_care_units``) and a
 before/after outcome series for evaluating a cooperation team (:func:`before_after`)::
@@ -41,9 +44,11 @@ from samhandling_nimes.catalogue import (
     load_care_units,
     unit_lookup,
 )
+from samhandling_nimes.codes import CARE_LEVELS, DIAGNOSIS_GROUPS, code_list, diagnosis_groups
 from samhandling_nimes.findings import RULES, StoredFindingsCheck, findings
 from samhandling_nimes.monthly import looks_like_monthly_table, read_monthly
 from samhandling_nimes.outcomes import before_after, summarise_before_after
+from samhandling_nimes.partitions import aggregate_partitions, combine_aggregates, partitions_of
 from samhandling_nimes.rollup import aggregate_stays_to
 from samhandling_nimes.stays import (
     STAY_COLUMNS,
@@ -52,9 +57,12 @@ from samhandling_nimes.stays import (
     aggregate_stays_wide,
     looks_like_stay_extract,
 )
-from samhandling_nimes.variables import STAY_VARIABLES, VARIABLES
+from samhandling_nimes.variables import LEVEL_VARIABLES, STAY_VARIABLES, VARIABLES
 
 __all__ = [
+    "CARE_LEVELS",
+    "DIAGNOSIS_GROUPS",
+    "LEVEL_VARIABLES",
     "RULES",
     "STAY_COLUMNS",
     "STAY_VARIABLES",
@@ -66,13 +74,18 @@ __all__ = [
     "StayExtractSource",
     "StoredFindingsCheck",
     "UnitLookup",
+    "aggregate_partitions",
     "aggregate_stays",
     "aggregate_stays_to",
     "aggregate_stays_wide",
     "before_after",
     "builtin_care_units",
+    "code_list",
+    "combine_aggregates",
+    "diagnosis_groups",
     "findings",
     "load_care_units",
+    "partitions_of",
     "read_monthly",
     "summarise_before_after",
     "unit_lookup",
@@ -166,7 +179,7 @@ def samhandling_register_care_units(register: Registrar) -> None:
 
 @hookimpl
 def samhandling_register_variables(register: Registrar) -> None:
-    """Register admissions, bed-days, patients, acute admissions, involuntary stays, readmissions."""
+    """Register the stay variables and those of day treatment and outpatient care."""
     for variable in VARIABLES:
         register(variable)
 

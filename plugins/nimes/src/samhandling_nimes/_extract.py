@@ -10,6 +10,7 @@ batch, never per row.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -47,7 +48,18 @@ STAY_COLUMNS: Mapping[str, tuple[str, ...]] = {
         "admission",
     ),
     "discharged": ("discharged", "discharge_date", "utskrivningsdato", "utdato", "discharge"),
-    "acute": ("acute", "akutt", "hastegrad", "emergency", "acute_planned", "akutt_planlagt"),
+    "acute": (
+        "acute",
+        "akutt",
+        "hastegrad",
+        "emergency",
+        "acute_planned",
+        "akutt_planlagt",
+        "urgency",
+        "innmatehast",
+        "innmatehastegrad",
+        "innmåtehastegrad",
+    ),
     "involuntary": (
         "involuntary",
         "tph",
@@ -55,45 +67,37 @@ STAY_COLUMNS: Mapping[str, tuple[str, ...]] = {
         "tvungen",
         "involuntary_care",
         "tvungent_psykisk_helsevern",
+        "legal_basis",
+        "lovgrunnlag",
+        "juridisk_status",
+    ),
+    "care_level": (
+        "care_level",
+        "level_of_care",
+        "omsorgsnivå",
+        "omsorgsniva",
+        "omsorgsnivaa",
+        "behandlingsnivå",
+        "behandlingsniva",
+    ),
+    "diagnosis": (
+        "diagnosis",
+        "main_diagnosis",
+        "hoveddiagnose",
+        "hovedtilstand",
+        "hovedtilstand1",
+        "icd10",
+        "diagnose",
     ),
 }
+#: The code list (``data/npr_codes.csv``) each coded field is read with.
+CODE_LIST_OF = {"acute": "urgency", "involuntary": "legal_basis", "care_level": "care_level"}
+#: Fields whose values are codes from a short list, read as dictionaries.
+_CODED = ("municipality", "unit", "acute", "involuntary", "care_level", "diagnosis")
 _REQUIRED = ("patient", "municipality", "unit", "admitted", "discharged")
 _NEEDS = {
     "acute_admissions": "acute",
     "involuntary_stays": "involuntary",
-}
-_TRUE = {
-    "1",
-    "true",
-    "t",
-    "ja",
-    "j",
-    "yes",
-    "y",
-    "x",
-    "akutt",
-    "acute",
-    "øh",
-    "ø-hjelp",
-    "øyeblikkelig hjelp",
-    "tph",
-    "tvang",
-    "tvungen",
-    "involuntary",
-}
-_FALSE = {
-    "0",
-    "false",
-    "f",
-    "nei",
-    "n",
-    "no",
-    "planlagt",
-    "planned",
-    "elektiv",
-    "elective",
-    "frivillig",
-    "voluntary",
 }
 _CODE = re.compile(r"\d{4}|\d{6}")
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%Y%m%d", "%d/%m/%Y")
@@ -107,7 +111,11 @@ def _fold(name: str) -> str:
 
 
 def _match_columns(
-    names: Sequence[str], columns: Mapping[str, str] | None, where: str, wanted: Sequence[str]
+    names: Sequence[str],
+    columns: Mapping[str, str] | None,
+    where: str,
+    wanted: Sequence[str],
+    optional: Sequence[str] = (),
 ) -> dict[str, str]:
     given = dict(columns or {})
     unknown_fields = [k for k in given if k not in STAY_COLUMNS]
@@ -117,6 +125,13 @@ def _match_columns(
         )
     folded = {_fold(n): n for n in names}
     found: dict[str, str] = {}
+    for field in optional:
+        if field in given and given[field] in names:
+            found[field] = given[field]
+        elif field not in given:
+            alias = next((folded[a] for a in STAY_COLUMNS[field] if a in folded), None)
+            if alias is not None:
+                found[field] = alias
     for field in wanted:
         if field in given:
             if given[field] not in names:
@@ -174,8 +189,16 @@ def _open(
     wanted: Sequence[str],
     encoding: str | None,
     delimiter: str | None,
+    optional: Sequence[str] = (),
+    *,
+    native_dates: bool = False,
 ) -> tuple[ds.Dataset, dict[str, str], str]:
-    """The dataset, field → column name, and ``"csv"`` or ``"parquet"``."""
+    """The dataset, field → column name, and ``"csv"`` or ``"parquet"``.
+
+    :param native_dates: read the dates of a CSV extract as ISO dates with Arrow's own parser, in the
+        reader's threads (fast; a file with other dates fails with :class:`pyarrow.ArrowInvalid`, and is
+        then to be read again without it, which names the line of a bad date).
+    """
     if not location.exists():
         raise ParseError("no such file or folder", path=location)
     parquet_files = _files(location, (".parquet", ".parq", ".pq"))
@@ -186,8 +209,15 @@ def _open(
     }
     if is_parquet:
         schema = ds.dataset(parquet_files, format="parquet").schema
-        mapping = _match_columns(schema.names, columns, str(location), wanted)
-        dictionary_columns = [mapping[f] for f in ("municipality", "unit") if f in mapping]
+        mapping = _match_columns(schema.names, columns, str(location), wanted, optional)
+        # text columns of few distinct values are read as dictionaries: their strings are then looked at
+        # once per batch, never per row (a dictionary-encoded Parquet column is not even decoded)
+        dictionary_columns = [
+            mapping[f]
+            for f in _CODED
+            if (f in mapping and pa.types.is_string(schema.field(mapping[f]).type))
+            or (f in ("municipality", "unit") and f in mapping)
+        ]
         fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=dictionary_columns))
         return ds.dataset(parquet_files, format=fmt), mapping, "parquet"
     import pyarrow.csv as pcsv
@@ -196,12 +226,15 @@ def _open(
     if not files:
         raise ParseError("no CSV or Parquet files in the folder", path=location)
     names, encoding, delimiter = _csv_header(Path(files[0]), encoding, delimiter)
-    mapping = _match_columns(names, columns, files[0], wanted)
+    mapping = _match_columns(names, columns, files[0], wanted, optional)
     text_dictionary = pa.dictionary(pa.int32(), pa.string())
     column_types: dict[str, pa.DataType] = {mapping["patient"]: pa.string()} if "patient" in mapping else {}
-    for field in ("municipality", "unit", "admitted", "discharged", "acute", "involuntary"):
+    for field in ("municipality", "unit", "admitted", "discharged", *_CODED):
         if field in mapping:
             column_types[mapping[field]] = text_dictionary
+    if native_dates:
+        for field in ("admitted", "discharged"):
+            column_types[mapping[field]] = pa.date32()
     fmt = ds.CsvFileFormat(
         parse_options=pcsv.ParseOptions(delimiter=delimiter),
         # 1 MiB blocks: the CSV reader reads blocks ahead of the batches asked for, so larger blocks hold
@@ -220,8 +253,17 @@ class _Where:
     path: str
     kind: str
     offset: int
+    #: where the rows of a part of the batch are in the batch (``None``: the whole batch)
+    rows: npt.NDArray[np.intp] | None = attrs.field(default=None, eq=False)
+
+    def part(self, mask: npt.NDArray[np.bool_]) -> _Where:
+        """Where the rows picked by ``mask`` are (errors in the part name the row of the file)."""
+        rows = np.flatnonzero(mask)
+        return attrs.evolve(self, rows=rows if self.rows is None else self.rows[rows])
 
     def error(self, message: str, index: int, column: str) -> ParseError:
+        if self.rows is not None:
+            index = int(self.rows[index])
         if self.kind == "csv":
             return ParseError(message, path=self.path, line=self.offset + index + 2, column=column)
         return ParseError(f"row {self.offset + index + 1}: {message}", path=self.path, column=column)
@@ -271,10 +313,13 @@ def _days(array: pa.Array, where: _Where, column: str, nullable: bool) -> npt.ND
     typ = array.type
     if pa.types.is_dictionary(typ) or pa.types.is_string(typ) or pa.types.is_large_string(typ):
         encoded = _dictionary(array)
-        parsed = []
-        for raw in encoded.dictionary.to_pylist():
-            parsed.append(_parse_date(raw, encoded, where, column))
-        lut = np.asarray(parsed, dtype=np.int32)
+        try:  # ISO dates, parsed (and checked: no 31 February) by Arrow on the dictionary at once
+            lut = encoded.dictionary.cast(pa.date32()).view(pa.int32()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            parsed = []
+            for raw in encoded.dictionary.to_pylist():
+                parsed.append(_parse_date(raw, encoded, where, column))
+            lut = np.asarray(parsed, dtype=np.int32)
         days = (
             lut[encoded.indices.fill_null(0).to_numpy(zero_copy_only=False)]
             if len(lut)
@@ -306,15 +351,24 @@ def _days(array: pa.Array, where: _Where, column: str, nullable: bool) -> npt.ND
     return days
 
 
-def _parse_date(raw: str | None, encoded: pa.DictionaryArray, where: _Where, column: str) -> int:
-    if raw is None:
-        return 0
-    text = raw.strip()
+@functools.lru_cache(maxsize=1 << 16)
+def _day_number(text: str) -> int | None:
+    """The day number of a date in one of the accepted formats (remembered: an extract repeats its dates
+    in every batch), or ``None``."""
     for form in _DATE_FORMATS:
         try:
             return (dt.datetime.strptime(text, form).date() - dt.date(1970, 1, 1)).days
         except ValueError:
             continue
+    return None
+
+
+def _parse_date(raw: str | None, encoded: pa.DictionaryArray, where: _Where, column: str) -> int:
+    if raw is None:
+        return 0
+    found = _day_number(raw.strip())
+    if found is not None:
+        return found
     position = encoded.dictionary.to_pylist().index(raw)
     used = encoded.indices.to_numpy(zero_copy_only=False) == position
     raise where.error(
@@ -324,40 +378,111 @@ def _parse_date(raw: str | None, encoded: pa.DictionaryArray, where: _Where, col
     )
 
 
-def _flags(array: pa.Array, where: _Where, column: str) -> npt.NDArray[np.bool_]:
-    typ = array.type
+#: Yes/no flags that mean the same in every coded column (the field's own codes come from its code list).
+_YES = frozenset({"1", "true", "t", "ja", "j", "yes", "y", "x"})
+_NO = frozenset({"0", "false", "f", "nei", "n", "no"})
+
+
+def _coded(
+    array: pa.Array,
+    where: _Where,
+    column: str,
+    table: Mapping[str, int],
+    expected: str,
+    *,
+    flags: tuple[int, int] | None = None,
+) -> npt.NDArray[np.int8]:
+    """Per row, the number of the meaning of a coded value (looked up on the batch's dictionary).
+
+    :param table: folded value → number of its meaning (see :func:`samhandling_nimes.codes.meanings`).
+    :param flags: the numbers a plain no/yes flag (0/1, nei/ja, booleans) stands for, if it may be one.
+    :raises ParseError: an empty value, or one that is neither in ``table`` nor a flag (row and column).
+    """
     if array.null_count:
         raise where.error(
-            "empty value; expected acute/planned or a yes/no flag",
+            f"empty value; expected {expected}",
             _first(array.is_null().to_numpy(zero_copy_only=False)),
             column,
         )
+    typ = array.type
     if pa.types.is_boolean(typ):
-        return np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.bool_)
-    if pa.types.is_integer(typ):
-        values = array.to_numpy(zero_copy_only=False)
-        bad = (values != 0) & (values != 1)
-        if bad.any():
-            raise where.error(f"expected 0 or 1, found {values[_first(bad)]}", _first(bad), column)
-        flags: npt.NDArray[np.bool_] = values.astype(np.bool_)
-        return flags
-    encoded = _dictionary(array)
-    lut = np.zeros(len(encoded.dictionary), dtype=np.bool_)
+        if flags is None:
+            raise where.error(f"expected {expected}, found true/false", 0, column)
+        values = np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.bool_)
+        result: npt.NDArray[np.int8] = np.where(values, np.int8(flags[1]), np.int8(flags[0]))
+        return result
+    encoded = array if pa.types.is_dictionary(typ) else pc.dictionary_encode(array)
     indices = encoded.indices.to_numpy(zero_copy_only=False)
+    lut = np.zeros(max(len(encoded.dictionary), 1), np.int8)
     for position, raw in enumerate(encoded.dictionary.to_pylist()):
-        text = str(raw).strip().casefold()
-        if text in _TRUE:
-            lut[position] = True
-        elif text not in _FALSE:
+        text = " ".join(str(raw).strip().casefold().split())
+        found = table.get(text)
+        if found is None and flags is not None:
+            found = flags[1] if text in _YES else flags[0] if text in _NO else None
+        if found is None:
             used = indices == position
             if used.any():
-                raise where.error(
-                    f"{raw!r} is neither yes (1, ja, akutt, tph) nor no (0, nei, planlagt, frivillig)",
-                    _first(used),
-                    column,
-                )
-    result: npt.NDArray[np.bool_] = np.take(lut, indices)
-    return result
+                what = f"neither {expected} nor a yes/no flag (1/0, ja/nei)" if flags else f"not {expected}"
+                raise where.error(f"{raw!r} is {what}", _first(used), column)
+            continue
+        lut[position] = found
+    coded: npt.NDArray[np.int8] = np.take(lut, indices)
+    return coded
+
+
+def _flags(
+    array: pa.Array, where: _Where, column: str, field: str, extra: Mapping[str, str] | None = None
+) -> npt.NDArray[np.bool_]:
+    """The acute or involuntary flag of each row: a yes/no flag, or a code or name from the field's list."""
+    from samhandling_nimes.codes import meanings
+
+    code_list = CODE_LIST_OF[field]
+    expected = (
+        "an urgency (hastegrad 1-5, akutt, planlagt)"
+        if field == "acute"
+        else "a legal basis (frivillig, tvungen observasjon § 3-2, tvungent psykisk helsevern § 3-3, TPH; "
+        "NPR's numeric codes for it are not in the library's code list, give them with "
+        "codes={'legal_basis': {...}})"
+    )
+    coded = _coded(array, where, column, meanings(code_list, extra), expected, flags=(0, 1))
+    return coded.view(np.bool_)
+
+
+def _care_levels(
+    array: pa.Array, where: _Where, column: str, extra: Mapping[str, str] | None = None
+) -> npt.NDArray[np.int8]:
+    """The level of care of each row as the number of its meaning in ``CARE_LEVELS``."""
+    from samhandling_nimes.codes import meanings
+
+    return _coded(
+        array,
+        where,
+        column,
+        meanings("care_level", extra),
+        "a level of care (omsorgsnivå 1 døgnopphold, 2 dagbehandling, 3 poliklinisk, or its name)",
+    )
+
+
+def _diagnosis_groups(array: pa.Array, where: _Where, column: str) -> npt.NDArray[np.int8]:
+    """The diagnosis group of each row's main diagnosis (an empty one is group ``none``)."""
+    from samhandling_nimes.codes import DIAGNOSIS_GROUPS, diagnosis_group_index, lookup_table
+
+    encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(array.cast(pa.string()))
+    lut, bad = lookup_table(encoded.dictionary, diagnosis_group_index)
+    indices = encoded.indices
+    if bad is not None:
+        used = indices.fill_null(-1).to_numpy(zero_copy_only=False) == bad
+        raise where.error(
+            f"{encoded.dictionary[bad].as_py()!r} is not an ICD-10 code (expected a letter and two digits, "
+            "such as F20 or F20.0)",
+            _first(used) if used.any() else 0,
+            column,
+        )
+    groups: npt.NDArray[np.int8] = np.take(lut, indices.fill_null(0).to_numpy(zero_copy_only=False))
+    if indices.null_count:
+        groups = groups.copy()
+        groups[indices.is_null().to_numpy(zero_copy_only=False)] = np.int8(DIAGNOSIS_GROUPS.index("none"))
+    return groups
 
 
 def _patient_ids(array: pa.Array, where: _Where, column: str) -> npt.NDArray[np.int64] | pa.Array:
@@ -450,6 +575,32 @@ def _integer_bounds(dataset: ds.Dataset, column: str, kind: str) -> tuple[int, i
         return None
     found = _statistics(dataset, [column])
     return None if found is None else (int(found[0]), int(found[1]), found[2])
+
+
+def _row_groups_in_order(dataset: ds.Dataset, column: str) -> bool:
+    """Whether the row groups of a Parquet extract follow each other in the order of ``column``, by
+    their statistics (no row group begins before the one before it ends).  ``True`` where the
+    statistics cannot tell: the rows themselves are checked while they stream.
+    """
+    previous: Any = None
+    try:
+        for fragment in dataset.get_fragments():
+            metadata = fragment.metadata
+            for group in range(metadata.num_row_groups):
+                row_group = metadata.row_group(group)
+                for position in range(row_group.num_columns):
+                    chunk = row_group.column(position)
+                    if chunk.path_in_schema != column:
+                        continue
+                    stats = chunk.statistics
+                    if stats is None or not stats.has_min_max:
+                        return True
+                    if previous is not None and stats.min < previous:
+                        return False
+                    previous = stats.max
+    except (AttributeError, TypeError, pa.ArrowException, OSError):
+        return True
+    return True
 
 
 def _until(observed_until: dt.date | str | None, latest: int) -> int:

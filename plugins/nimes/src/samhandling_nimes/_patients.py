@@ -111,7 +111,11 @@ def _stable_order(numbers: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:
 
 
 def _per_patient(
-    stays: _Stays, grid: _Grid, open_until: int, readmission_days: int, names: Sequence[str]
+    stays: _Stays,
+    grid: _Grid,
+    open_until: int,
+    readmission_days: int,
+    names: Sequence[str],
 ) -> None:
     """Readmissions, and the stays that repeat a patient in a month × unit × area, from the kept stays.
 
@@ -133,7 +137,11 @@ def _per_patient(
     if stays.sorted_by_date:
         order = _stable_order(patient)
     else:
-        by_date = np.argsort(admit, kind="stable")
+        low = int(admit.min())
+        if int(admit.max()) - low < 1 << 16:  # days as 16-bit numbers: sorted by radix, in linear time
+            by_date = np.argsort((admit - low).astype(np.uint16), kind="stable")
+        else:
+            by_date = np.argsort(admit, kind="stable")
         order = by_date[_stable_order(patient[by_date])]
         del by_date
     patient = np.take(patient, order)
@@ -178,6 +186,37 @@ def _per_patient(
             repeat = np.zeros(pair_key.size, np.bool_)
             repeat[1:] = (pair_patient[1:] == pair_patient[:-1]) & (pair_key[1:] == pair_key[:-1])
             np.subtract.at(grid.flat("patients"), pair_key[repeat], _ONE)
+
+
+def _distinct_per_cell(contacts: _Stays, grid: _Grid, target: str) -> None:
+    """Distinct patients per month × unit × area, counted into ``target`` from the kept contacts.
+
+    Contacts need no order in time (there are no readmissions to find): their (patient, cell) pairs are
+    sorted by four 16-bit radix passes, and each pair is counted once.
+    """
+    if not contacts.admit:
+        return
+    patient = contacts.patient_numbers()
+    admit = np.concatenate(contacts.admit)
+    contacts.admit.clear()
+    contacts.discharge.clear()
+    unit_area = np.concatenate(contacts.unit_area)
+    contacts.unit_area.clear()
+    _, u, m = grid.shape()
+    cell = (_month_of_days(admit) - np.int32(grid.first_month)).astype(np.int64)
+    del admit
+    cell *= u * m
+    cell += (unit_area >> 16).astype(np.int64) * m
+    cell += unit_area & 0xFFFF
+    del unit_area
+    order = _stable_order(cell)
+    order = np.take(order, _stable_order(np.take(patient, order)))
+    patient = np.take(patient, order)
+    cell = np.take(cell, order)
+    del order
+    first = np.ones(cell.size, np.bool_)
+    first[1:] = (patient[1:] != patient[:-1]) | (cell[1:] != cell[:-1])
+    np.add.at(grid.flat(target), cell[first], _ONE)
 
 
 #: No earlier stay (the latest discharge of a patient not seen yet).

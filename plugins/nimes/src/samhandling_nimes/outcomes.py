@@ -22,7 +22,17 @@ from samhandling.errors import ParseError, SchemaError
 from samhandling.tables import Provenance, StatTable, TableMeta
 from samhandling_nimes._counting import _add_bed_days, _finish_bed_days, _Grid
 from samhandling_nimes._days import _month_of_days
-from samhandling_nimes._extract import _CODE, _REQUIRED, _batches, _codes, _days, _flags, _open, _until
+from samhandling_nimes._extract import (
+    _CODE,
+    _REQUIRED,
+    _batches,
+    _care_levels,
+    _codes,
+    _days,
+    _flags,
+    _open,
+    _until,
+)
 from samhandling_nimes.variables import ACUTE_ADMISSIONS, ADMISSIONS, BED_DAYS, INVOLUNTARY_STAYS
 
 if TYPE_CHECKING:
@@ -91,7 +101,7 @@ def before_after(
     start_month = int(_month_of_days(np.asarray([_start_day(start)], dtype=np.int32))[0])
     window = (start_month - months_before, start_month + months_after - 1)
     wanted = [*_REQUIRED, "acute", "involuntary"]
-    dataset, mapping, kind = _open(path, columns, wanted, encoding, delimiter)
+    dataset, mapping, kind = _open(path, columns, wanted, encoding, delimiter, optional=("care_level",))
     group_field = None
     if group_column is not None:
         if group_column not in dataset.schema.names:
@@ -117,6 +127,12 @@ def before_after(
     latest = -(2**31)
     scan_columns = list(mapping.values()) + ([group_field] if group_field else [])
     for batch, where in _batches(dataset, list(dict.fromkeys(scan_columns)), kind, batch_size):
+        if "care_level" in mapping:  # inpatient stays only: day treatments and contacts are no admissions
+            inpatient = _care_levels(batch.column(mapping["care_level"]), where, mapping["care_level"]) == 0
+            if not inpatient.all():
+                batch, where = batch.filter(pa.array(inpatient)), where.part(inpatient)
+            if not batch.num_rows:
+                continue
         patient_column = batch.column(mapping["patient"])
         if patient_column.null_count:
             index = int(np.flatnonzero(patient_column.is_null().to_numpy(zero_copy_only=False))[0])
@@ -141,8 +157,8 @@ def before_after(
             continue
         admit = _days(batch.column(mapping["admitted"]), where, mapping["admitted"], nullable=False)
         discharge = _days(batch.column(mapping["discharged"]), where, mapping["discharged"], nullable=True)
-        acute = _flags(batch.column(mapping["acute"]), where, mapping["acute"])
-        tph = _flags(batch.column(mapping["involuntary"]), where, mapping["involuntary"])
+        acute = _flags(batch.column(mapping["acute"]), where, mapping["acute"], "acute")
+        tph = _flags(batch.column(mapping["involuntary"]), where, mapping["involuntary"], "involuntary")
         latest = max(latest, int(admit.max()), int(discharge.max()))
         rows = np.flatnonzero(keep)
         admit, discharge, area, group, acute, tph = (

@@ -39,9 +39,8 @@ from samhandling_nimes.stays import (
     _meta,
     _provenance_meanwhile,
     _Reading,
-    _wide,
+    _UnitAxis,
 )
-from samhandling_nimes.variables import STAY_VARIABLES
 
 if TYPE_CHECKING:
     from samhandling.plugins import PluginManager
@@ -69,6 +68,8 @@ def aggregate_stays_to(
     delimiter: str | None = None,
     units: Sequence[CareUnit] = (),
     plugin_manager: PluginManager | None = None,
+    diagnosis_groups: bool = False,
+    codes: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, StatTable]:
     """Aggregate a stay-level extract, harmonise it and roll it up, without the long intermediate table.
 
@@ -98,12 +99,12 @@ def aggregate_stays_to(
     wrong = [level for level in levels if level not in _LEVELS]
     if wrong or not levels:
         raise SchemaError(f"aggregate_stays_to: levels must be among {list(_LEVELS)}, found {levels}")
-    names = tuple(variables) if variables is not None else tuple(v.id for v in STAY_VARIABLES)
+    asked = tuple(variables) if variables is not None else None
     provenance = _provenance_meanwhile(Path(location))
     counts = _count_extract(
         location,
         _Reading(
-            names=names,
+            names=asked,
             columns=columns,
             geography_year=geography_year,
             observed_until=observed_until,
@@ -113,15 +114,14 @@ def aggregate_stays_to(
             delimiter=delimiter,
             units=units,
             plugin_manager=plugin_manager,
+            diagnosis_groups=diagnosis_groups,
+            codes=dict(codes or {}),
         ),
     )
+    names = counts.names
     meta = _meta(counts, names, provenance)
     harmonising = harmonise_to is not None and harmonise_to != counts.geography_year
-    plain = (
-        StatTable.from_arrow(_long(_wide(counts, names), names), meta=meta)
-        if not harmonising and "municipality" in levels
-        else None
-    )
+    plain = _long(counts, names, meta) if not harmonising and "municipality" in levels else None
     source_year = counts.geography_year
     dense = _Dense.of(counts, names)
     del counts  # the counts go one by one into the dense matrices
@@ -183,8 +183,7 @@ class _Dense:
     values: dict[str, npt.NDArray[np.float64]]
     present: dict[str, npt.NDArray[np.bool_]]
     first_month: int
-    units: pa.Array
-    unit_types: pa.Array
+    unit_axis: _UnitAxis
 
     @classmethod
     def of(cls, counts: _Counts, names: Sequence[str]) -> _Dense:
@@ -209,8 +208,7 @@ class _Dense:
             present=present,
             # the counts number months from January 1900, the long table from year 0
             first_month=counts.first_month + 1900 * 12,
-            units=counts.units,
-            unit_types=counts.unit_types,
+            unit_axis=counts.unit_axis,
         )
 
     def mapped(self, shape: StatTable, names: Sequence[str]) -> _Dense:
@@ -269,7 +267,7 @@ class _Dense:
 
     def table(self, meta: TableMeta, names: Sequence[str]) -> StatTable:
         """The long StatTable: one row per area × month × unit × variable where a value is present."""
-        n_units = max(len(self.units), 1)
+        n_units = max(len(self.unit_axis), 1)
         regions = pa.array(self.codes, pa.string())
         # the dimension columns are built in their canonical types, so that validating them is cheap
         level_names = sorted(set(self.levels))
@@ -280,7 +278,7 @@ class _Dense:
         for position, name in enumerate(names):
             area, cell = np.nonzero(self.present[name])
             absolute = self.first_month + cell // n_units
-            unit_index = pa.array((cell % n_units).astype(np.int32))
+            unit_index = (cell % n_units).astype(np.int32)
             count = area.size
             parts.append(
                 pa.table(
@@ -291,8 +289,7 @@ class _Dense:
                         ),
                         "year": pa.array((absolute // 12).astype(np.int16)),
                         "month": pa.array((absolute % 12 + 1).astype(np.int8)),
-                        "unit": pa.DictionaryArray.from_arrays(unit_index, self.units),
-                        "unit_type": pa.DictionaryArray.from_arrays(unit_index, self.unit_types),
+                        **self.unit_axis.arrays(unit_index),
                         "variable": pa.DictionaryArray.from_arrays(
                             pa.array(np.full(count, position, np.int32)), variable_dictionary
                         ),

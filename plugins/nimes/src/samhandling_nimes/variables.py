@@ -2,15 +2,16 @@
 
 Ids, units and additivity follow the shared contract of the samhandling sources, so the yearly report
 and the aggregation functions know them without asking this plugin.  Admissions, patients, acute
-admissions, involuntary stays and readmissions count people (``counts_people``), so every publication
-suppresses their small counts; bed-days measure length of stay and are not flagged.
+admissions, involuntary stays, readmissions, day treatments, outpatient contacts and the patients behind
+them count people (``counts_people``), so every publication suppresses their small counts; bed-days
+measure length of stay and are not flagged.
 """
 
 from __future__ import annotations
 
 from samhandling.tables import Variable
 
-__all__ = ["ADMISSIONS", "STAY_VARIABLES", "VARIABLES", "variables_for"]
+__all__ = ["ADMISSIONS", "LEVEL_VARIABLES", "STAY_VARIABLES", "VARIABLES", "variables_for"]
 
 ADMISSIONS = Variable(
     id="admissions",
@@ -70,6 +71,51 @@ READMISSIONS_30D = Variable(
     counts_people=True,
 )
 
+DAY_TREATMENTS = Variable(
+    id="day_treatments",
+    unit="opphold",
+    additive=True,
+    label="Dagbehandlinger",
+    description=(
+        "Day treatments (omsorgsnivå 2, dagbehandling) begun in the month, by the patient's home "
+        "municipality and unit."
+    ),
+    counts_people=True,
+)
+DAY_PATIENTS = Variable(
+    id="day_patients",
+    unit="pasient",
+    additive=False,
+    label="Pasienter i dagbehandling",
+    description=(
+        "Distinct patients with day treatment in the month at the unit.  Not additive: a patient treated "
+        "at two units or in two months is counted in each."
+    ),
+    counts_people=True,
+)
+OUTPATIENT_CONTACTS = Variable(
+    id="outpatient_contacts",
+    unit="konsultasjon",
+    additive=True,
+    label="Polikliniske konsultasjoner",
+    description=(
+        "Outpatient consultations and contacts (omsorgsnivå 3, poliklinisk konsultasjon/kontakt) in the "
+        "month, by the patient's home municipality and unit."
+    ),
+    counts_people=True,
+)
+OUTPATIENT_PATIENTS = Variable(
+    id="outpatient_patients",
+    unit="pasient",
+    additive=False,
+    label="Pasienter med poliklinisk kontakt",
+    description=(
+        "Distinct patients with at least one outpatient contact in the month at the unit.  Not additive: "
+        "a patient seen at two units or in two months is counted in each."
+    ),
+    counts_people=True,
+)
+
 #: The variables of stay-level extracts, in the order they are produced.
 STAY_VARIABLES: tuple[Variable, ...] = (
     ADMISSIONS,
@@ -79,8 +125,15 @@ STAY_VARIABLES: tuple[Variable, ...] = (
     INVOLUNTARY_STAYS,
     READMISSIONS_30D,
 )
+#: The variables of the other levels of care (omsorgsnivå), counted where the extract has a care-level column.
+LEVEL_VARIABLES: tuple[Variable, ...] = (
+    DAY_TREATMENTS,
+    DAY_PATIENTS,
+    OUTPATIENT_CONTACTS,
+    OUTPATIENT_PATIENTS,
+)
 #: Every variable the plugin registers in the catalogue.
-VARIABLES: tuple[Variable, ...] = STAY_VARIABLES
+VARIABLES: tuple[Variable, ...] = (*STAY_VARIABLES, *LEVEL_VARIABLES)
 
 
 def variables_for(ids: tuple[str, ...]) -> tuple[Variable, ...]:
