@@ -318,3 +318,27 @@ def test_check_command_reports_the_findings(tmp_path: Path, data_dir: Path) -> N
         else ""
     )
     assert "nimes_block_total" in result.output + text, result.output
+
+
+def test_a_workbook_with_an_xml_entity_attack_is_refused_before_parsing(tmp_path: Path) -> None:
+    import zipfile
+
+    from samhandling.errors import ParseError, SourceError
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Bostedskommune", "0605 Ringerike"])
+    plain = tmp_path / "plain.xlsx"
+    workbook.save(plain)
+    attack = tmp_path / "attack.xlsx"
+    doctype = '<!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(attack, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = doctype.encode() + data  # openpyxl writes no XML declaration
+
+            target.writestr(item, data)
+    with pytest.raises((ParseError, SourceError), match=r"declares a DTD"):
+        sh.read(attack, source="nimes-monthly")

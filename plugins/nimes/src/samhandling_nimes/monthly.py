@@ -207,6 +207,9 @@ def _xlsx_rows(path: Path, sheet: str | int | None) -> Iterator[_Row]:
         import openpyxl
     except ImportError as exc:  # pragma: no cover - openpyxl is a dependency of the plugin
         raise ParseError("reading XLSX needs openpyxl: pip install openpyxl", path=path) from exc
+    from samhandling.workbooks import check_workbook
+
+    check_workbook(path)  # a zip bomb or an XML entity attack is refused before openpyxl parses it
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:
