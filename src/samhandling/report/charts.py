@@ -141,6 +141,8 @@ class Panel:
 # -- text -------------------------------------------------------------------------------------------
 
 _NARROW_CHARACTERS = frozenset("iljtf.,:;'!|() ")
+#: Room to spare over the estimate (it is within a few per cent of common sans-serif fonts).
+_SPARE = 1.06
 _WIDE_CHARACTERS = frozenset("mwMW%@")
 
 
@@ -167,7 +169,7 @@ def _wrap(text: str, size: float, width: float, lines: int = 2) -> list[str]:
     A word longer than the width stays whole on its own line (the layout makes room for it): a name is
     never cut.
     """
-    if text_width(text, size) <= width:
+    if text_width(text, size) * _SPARE <= width:
         return [text]
     words = text.replace("-", "- ").split(" ")
     result: list[str] = []
@@ -177,13 +179,24 @@ def _wrap(text: str, size: float, width: float, lines: int = 2) -> list[str]:
             continue
         joiner = "" if current.endswith("-") or not current else " "
         candidate = current + joiner + word
-        if current and text_width(candidate, size) > width and len(result) < lines - 1:
+        if current and text_width(candidate, size) * _SPARE > width and len(result) < lines - 1:
             result.append(current)
             current = word
         else:
             current = candidate
     result.append(current)
     return result
+
+
+def _placed(x: float, text: str, size: float, width: float, gap: float) -> tuple[float, str]:
+    """Where to put a label beside a vertical line at ``x`` so that it stays inside ``0…width``: to the
+    right of the line when it fits there, else to its left, else against the nearer edge."""
+    needed = text_width(text, size) * 1.06
+    if x + gap + needed <= width:
+        return x + gap, "start"
+    if x - gap - needed >= 0:
+        return x - gap, "end"
+    return (width, "end") if x > width / 2 else (0.0, "start")
 
 
 def _escape(text: str) -> str:
@@ -485,7 +498,7 @@ def small_multiples(
         gap = size * 1.2
         panel_width = (frame.width - gap * (count - 1)) / count
         axis = _value_axis_width([format_number(ticks[-1], decimals)], size)
-        titles = [_wrap(p.title, size, panel_width - 2) for p in panels]
+        titles = [_wrap(p.title, size, panel_width - 2, lines=3) for p in panels]
         title_lines = max(len(t) for t in titles)
         plot_height = 78.0 if frame is WIDE else 70.0
         cell_height = title_lines * frame.row + plot_height + frame.row * 1.6
@@ -556,9 +569,8 @@ def _rows(frame: Frame, labels: Sequence[str], top: float, *, bars: int = 1, sha
     limit = frame.width * share
     widest = max((text_width(label, size) for label in labels), default=0.0)
     label_width = min(widest, limit)
-    lines = [_wrap(label, size, label_width) for label in labels]
-    # 6 % to spare: the estimate is within a few per cent of common sans-serif fonts, never cut a name.
-    label_width = 1.06 * max(
+    lines = [_wrap(label, size, label_width, lines=4) for label in labels]
+    label_width = _SPARE * max(
         [label_width, *(text_width(line, size) for label_lines in lines for line in label_lines)]
     )
     base = max(frame.row * 1.15, size * 0.95 * bars + size * 0.55)
@@ -607,7 +619,11 @@ def _value_axis(
             last_end = x + half
             shown.append(tick)
     if xlabel:
-        svg.text(x_of(ticks[0]), bottom + frame.row * 1.7, xlabel, fill=_MUTED)
+        x = x_of(ticks[0])
+        anchor = "start"
+        if x + text_width(xlabel, size) * _SPARE > frame.width:
+            x, anchor = frame.width, "end"
+        svg.text(x, bottom + frame.row * 1.7, xlabel, anchor=anchor, fill=_MUTED)
         return bottom + frame.row * 2.3
     return bottom + frame.row * 1.2
 
@@ -726,13 +742,8 @@ def grouped_bars(
             x = x_of(level)
             svg.line(x, top - frame.row * 0.3, x, bottom, stroke=_INK, width=1.2, dash="5 3")
             text = f"{label}: {format_number(level, places)}"
-            anchor = "end" if x + text_width(text, size) > frame.width else "start"
-            svg.text(
-                x + (size * 0.3 if anchor == "start" else -size * 0.3),
-                top - frame.row * 0.55,
-                text,
-                anchor=anchor,
-            )
+            where, anchor = _placed(x, text, size, frame.width, size * 0.3)
+            svg.text(where, top - frame.row * 0.55, text, anchor=anchor)
         return svg.finish(chart_id, end, description, stamp)
 
     return Chart(wide=draw(WIDE), narrow=draw(NARROW))
@@ -842,10 +853,8 @@ def dot_plot(
             svg.line(x, top - frame.row * 0.2, x, rows.bottom, stroke=colour, width=1.2, dash="5 3")
             text = f"{label}: {format_number(value, places)}"
             y = top - frame.row * (len(references) - number) + frame.row * 0.1
-            anchor = "end" if x + text_width(text, size) > frame.width else "start"
-            svg.text(
-                x + (size * 0.3 if anchor == "start" else -size * 0.3), y, text, anchor=anchor, fill=colour
-            )
+            where, anchor = _placed(x, text, size, frame.width, size * 0.3)
+            svg.text(where, y, text, anchor=anchor, fill=colour)
         for index, centre in enumerate(rows.centres):
             present = [
                 (g, v)
