@@ -104,14 +104,19 @@ class ReportContext:
     @property
     def national(self) -> str:
         """ "Hele landet" when the survey covers every municipality of the map, else what it covers."""
+        if "national" in self.cache:
+            return str(self.cache["national"])
         survey = self.inputs.survey
         assert survey is not None
         rows = plain(survey.where(level="municipality", year=self.year))
         have = set(pc.unique(rows.column("region")).to_pylist()) if rows.num_rows else set()
         every = set(self.codes("municipality"))
         if every <= have:
-            return msg("area.national")
-        return msg("area.partial_national", have=len(have & every), every=len(every))
+            text = msg("area.national")
+        else:
+            text = msg("area.partial_national", have=len(have & every), every=len(every))
+        self.cache["national"] = text
+        return text
 
     @property
     def extra(self) -> dict[str, Any]:

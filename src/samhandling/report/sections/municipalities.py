@@ -4,8 +4,8 @@ browser (the page reads the same without scripts)."""
 
 from __future__ import annotations
 
+import attrs
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from samhandling.levels import Level
 from samhandling.report.context import ReportContext
@@ -16,6 +16,7 @@ from samhandling.report.sections.competence import competence_parts, competence_
 from samhandling.report.sections.fte import ALL_GROUPS, fte_data
 from samhandling.report.survey import TARGET_GROUPS, fte_by_profession
 from samhandling.report.tabular import lookup, plain, sum_by
+from samhandling.tables import StatTable
 
 __all__ = ["municipality_section"]
 
@@ -30,7 +31,8 @@ def municipality_section(ctx: ReportContext) -> Section:
     rates = data.rates[Level.MUNICIPALITY]
     by_group = lookup(counts.where(year=year), ["region", "target_group"])
     rate_rows = lookup(rates.where(year=year), ["region", "target_group"])
-    by_profession = lookup(fte_by_profession(survey.where(year=year)), ["region", "profession"])
+    professions_now = fte_by_profession(survey.where(year=year))
+    by_profession = lookup(professions_now, ["region", "profession"])
     population = lookup(
         sum_by(plain(ctx.population("municipality").where(year=year)), ["region"]), ["region"]
     )
@@ -39,11 +41,12 @@ def municipality_section(ctx: ReportContext) -> Section:
         shares = competence_shares(competence_parts(ctx, survey))
     share_rows = lookup(shares.where(year=year), ["region", "variable"]) if shares is not None else {}
     has_further = shares is not None and "fte_share_relevant_further_education" in shares.variable_ids()
-    detail = survey.where(variable="fte", year=year)
-    if "service" in detail.columns:  # the service rows are in their own data file
-        detail = detail.filter(
-            pc.fill_null(pc.equal(detail.arrow.column("service").cast(pa.string()), "total"), True)
-        )
+    # What the table shows: FTEs by profession for both target groups together (the crossing with the
+    # target groups, where the survey has it, is in the profession-mix data file nationally).
+    detail = StatTable.from_arrow(
+        professions_now.append_column("variable", pa.array(["fte"] * professions_now.num_rows, pa.string())),
+        meta=attrs.evolve(survey.meta, variables=[survey.variable("fte")]),
+    )
     data_fte = ctx.add("fte_by_profession_municipality", msg("municipalities.data_fte", year=year), detail)
     data_counts = ctx.add("fte_municipality", msg("municipalities.data_counts"), counts)
     data_rates = ctx.add("fte_per_10000_municipality", msg("municipalities.data_rates"), rates)
