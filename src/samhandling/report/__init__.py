@@ -2,11 +2,11 @@
 
 >>> from samhandling.report import build_report, demo_inputs, load_inputs
 >>> build_report(demo_inputs(), "report")                                 # doctest: +SKIP
->>> inputs = load_inputs(2024, survey=["is-24-8-2024.xlsx"], kostra=["07459.csv"])  # doctest: +SKIP
->>> build_report(inputs, "report-2024")                                    # doctest: +SKIP
+>>> inputs = load_inputs(2023, survey=["is248-2023.xlsx"], kostra=["07459.csv"])    # doctest: +SKIP
+>>> build_report(inputs, "report-2023")                                    # doctest: +SKIP
 
-The command line does the same: ``samhandling report --demo --out report``.  Heavy modules (matplotlib,
-jinja2) load only when a report is built.
+The command line does the same: ``samhandling report --demo --out report``.  The template engine
+(jinja2) loads only when a report is built.
 """
 
 from __future__ import annotations

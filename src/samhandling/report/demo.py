@@ -67,6 +67,7 @@ __all__ = [
     "demo_register",
     "demo_survey",
     "demo_teams",
+    "published_fte",
 ]
 
 #: The seed every demo table is drawn from; changing it changes every synthetic number.
@@ -439,6 +440,14 @@ _SURVEY_VARIABLES = (
         description="Synthetic FTEs by profession, service kind and target group, as in the IS-24/8 survey.",
     ),
     Variable(
+        id="fte_by_service",
+        unit="årsverk",
+        additive=True,
+        label="Årsverk etter tiltak (syntetisk)",
+        description="Synthetic FTEs by service kind (column service) and target group; the same FTEs as "
+        "'fte', classified by what they are used for.",
+    ),
+    Variable(
         id="fte_relevant_further_education",
         unit="årsverk",
         additive=True,
@@ -478,8 +487,9 @@ def demo_survey(
     *,
     register: AgreementRegister | None = None,
 ) -> StatTable:
-    """Synthetic survey answers: FTEs by profession and by service kind for both target groups, FTEs
-    with further education, users by target group and yes/no answers.
+    """Synthetic survey answers: FTEs by profession (``fte``) and by service kind (``fte_by_service``,
+    column ``service``) for both target groups, FTEs with further education, users by target group and
+    yes/no answers.
 
     The national årsverk of every year match :data:`PUBLISHED_FTE`; municipalities differ by county
     (:data:`COUNTY_LEVELS`), size (smaller municipalities have more årsverk per inhabitant, as the
@@ -561,7 +571,8 @@ def demo_survey(
             exact = by_profession.sum(axis=1)
             add(year, group, professions, "total", "fte", by_profession)
             add(year, group, "total", "total", "fte", np.round(exact, 2))
-            add(year, group, "total", services[group], "fte", _parts(exact, service_shares[group]))
+            add(year, group, "total", services[group], "fte_by_service", _parts(exact, service_shares[group]))
+            add(year, group, "total", "total", "fte_by_service", np.round(exact, 2))
             add(
                 year,
                 group,

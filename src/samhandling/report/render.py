@@ -21,9 +21,7 @@ def _environment() -> Any:
     try:
         import jinja2
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "the report needs jinja2 and matplotlib: pip install 'samhandling[report]'"
-        ) from exc
+        raise ImportError("the report needs jinja2: pip install 'samhandling[report]'") from exc
     return jinja2.Environment(
         loader=jinja2.PackageLoader("samhandling.report", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"]),

@@ -20,6 +20,7 @@ from samhandling.tables import RESERVED_COLUMNS, StatTable
 
 __all__ = [
     "ALL",
+    "FTE_BY_SERVICE",
     "NOT_HIGHER_EDUCATION",
     "TARGET_AGES",
     "TARGET_GROUPS",
@@ -86,15 +87,24 @@ def fte_by_target_group(survey: StatTable) -> StatTable:
     return _stat(rows, survey, "fte")
 
 
+#: The variable of FTEs by service kind: the same årsverk as ``fte``, classified by what they are used for.
+FTE_BY_SERVICE = "fte_by_service"
+
+
 def fte_by_service(survey: StatTable) -> StatTable | None:
-    """FTEs per area, year, target group and service kind (``service``), or ``None`` when the survey
-    table has no service kinds."""
+    """FTEs per area, year, target group and service kind (column ``service``), or ``None`` when the
+    survey table has no service kinds.
+
+    Read from the variable ``fte_by_service`` (kept apart from ``fte``, so that a reader summing ``fte``
+    rows never counts the same årsverk twice), or from ``fte`` rows with a ``service`` column.
+    """
     if "service" not in survey.columns:
         return None
-    rows = pick(survey.where(variable="fte").arrow, {"target_group": TARGET_GROUPS, "service": None})
+    variable = FTE_BY_SERVICE if FTE_BY_SERVICE in survey.variable_ids() else "fte"
+    rows = pick(survey.where(variable=variable).arrow, {"target_group": TARGET_GROUPS, "service": None})
     if not rows.num_rows:
         return None
-    return _stat(rows, survey, "fte")
+    return _stat(rows, survey, variable)
 
 
 def fte_by_profession(survey: StatTable) -> pa.Table:
