@@ -22,7 +22,7 @@ from typing import Any
 
 from samhandling.errors import SamhandlingError
 
-__all__ = ["EDITION", "keys", "label", "labels", "msg", "placeholders"]
+__all__ = ["EDITION", "known_keys", "label", "labels", "msg", "placeholders"]
 
 #: The edition the report is written in.
 EDITION = "nb"
@@ -49,7 +49,7 @@ def _catalogue(edition: str = EDITION) -> dict[str, str]:
     return _flatten(tomllib.loads(raw))
 
 
-def keys(edition: str = EDITION) -> frozenset[str]:
+def known_keys(edition: str = EDITION) -> frozenset[str]:
     """Every key of the catalogue (for tests that check the code uses only known keys)."""
     return frozenset(_catalogue(edition))
 

@@ -19,7 +19,7 @@ from samhandling.checks import FINDINGS_SCHEMA
 from samhandling.report.context import ReportContext
 from samhandling.report.document import Cell, Column, Figure, Note, Section, Table
 from samhandling.report.formatting import format_number
-from samhandling.report.messages import keys, label, msg
+from samhandling.report.messages import known_keys, label, msg
 from samhandling.tables import StatTable
 
 __all__ = ["APPENDIX_ROWS", "CHECK_OPTIONS", "describe", "findings_section", "run_quality_checks"]
@@ -97,7 +97,7 @@ def _number(value: Any, key: str = "") -> str:
 def _variable(ctx: ReportContext, variable: str | None) -> str:
     if not variable:
         return ""
-    if f"label.variable.{variable}" in keys():
+    if f"label.variable.{variable}" in known_keys():
         return label("variable", variable)
     for table in ctx.inputs.tables().values():
         declared = table.meta.variables.get(variable)
@@ -113,7 +113,7 @@ def _dimensions(values: Mapping[str, Any]) -> str:
             code = str(values[name])
             parts.append(
                 label(f"finding_{name}", code)
-                if f"label.finding_{name}.{code}" in keys()
+                if f"label.finding_{name}.{code}" in known_keys()
                 else label(name, code)
             )
     return f" ({', '.join(parts)})" if parts else ""
@@ -151,10 +151,10 @@ def describe(ctx: ReportContext, role: str, finding: Any) -> str:
         )
     key = f"finding.{finding.rule}"
     variants = [f"{key}.{values['reason']}"] if values.get("reason") else []
-    variants += [f"{key}.{name}" for name in values if f"{key}.{name}" in keys()]
+    variants += [f"{key}.{name}" for name in values if f"{key}.{name}" in known_keys()]
     variants.append(key)
     for candidate in variants:
-        if candidate in keys():
+        if candidate in known_keys():
             try:
                 return msg(candidate, **fields)
             except Exception:
