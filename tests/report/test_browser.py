@@ -32,7 +32,7 @@ FLAGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 #: Desktop and phone widths (CSS pixels); every chart's text must be at least this large at both.
-DESKTOP, PHONE, NARROWEST = 1400, 390, 360
+DESKTOP, PHONE, NARROWEST, WIDEST_PHONE = 1400, 390, 360, 430
 SMALLEST_TEXT = 10.0
 
 _CHARTS = """Array.from(document.querySelectorAll('figure svg.chart')).map(svg => {
@@ -141,8 +141,10 @@ def test_every_chart_is_rendered_with_readable_text(page: tuple[Any, list[str], 
         assert "Syntetiske demodata" in chart["title"]
 
 
-def test_the_narrowest_phone_still_reads(browser: Any, demo_report: BuiltReport) -> None:
-    context, opened, problems = _open(browser, demo_report, NARROWEST)
+@pytest.mark.parametrize("width", [NARROWEST, WIDEST_PHONE])
+def test_every_phone_width_reads(browser: Any, demo_report: BuiltReport, width: int) -> None:
+    """From 360 to 430 px: no sideways scrolling, the phone drawings shown, their text at least 10 px."""
+    context, opened, problems = _open(browser, demo_report, width)
     try:
         widths = opened.evaluate(
             "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
@@ -150,6 +152,7 @@ def test_the_narrowest_phone_still_reads(browser: Any, demo_report: BuiltReport)
         assert widths[0] <= widths[1]
         shown = [c for c in opened.evaluate(_CHARTS) if c["visible"]]
         assert shown
+        assert all(c["id"].endswith("-narrow") for c in shown)
         assert min(c["smallest"] for c in shown) >= SMALLEST_TEXT
         assert problems == []
     finally:
