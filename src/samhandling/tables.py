@@ -182,27 +182,44 @@ class Variable:
 @typing.final
 @attrs.frozen(kw_only=True)
 class Provenance:
-    """Where a table's numbers came from: a file or URL, its checksum and when it was read."""
+    """Where a table's numbers came from: a file or URL, its checksum and when it was read.
+
+    ``synthetic`` marks numbers that were made up (demo and example data): the flag travels with the
+    provenance into every table built from them (:attr:`StatTable.synthetic`), so every output built from
+    synthetic inputs can say so.
+    """
 
     source: str
     location: str
     checksum: str | None = None
     retrieved: str = attrs.field(factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     note: str = ""
+    synthetic: bool = False
 
     @classmethod
-    def for_file(cls, source: str, path: str | Path, *, note: str = "") -> Provenance:
+    def for_file(
+        cls, source: str, path: str | Path, *, note: str = "", synthetic: bool = False
+    ) -> Provenance:
         """Provenance of a local file, with its SHA-256 checksum."""
         digest = hashlib.sha256()
         with open(path, "rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
-        return cls(source=source, location=str(path), checksum=f"sha256:{digest.hexdigest()}", note=note)
+        return cls(
+            source=source,
+            location=str(path),
+            checksum=f"sha256:{digest.hexdigest()}",
+            note=note,
+            synthetic=synthetic,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as JSON-ready values, leaving out empty optional ones (as stored in the metadata)."""
         required = ("source", "location")
-        return {k: v for k, v in attrs.asdict(self).items() if k in required or v not in (None, "")}
+        data = {k: v for k, v in attrs.asdict(self).items() if k in required or v not in (None, "")}
+        if not self.synthetic:
+            del data["synthetic"]  # absent means real data, as in metadata written before the flag
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Provenance:
@@ -706,6 +723,12 @@ class StatTable:
     def provenance(self) -> tuple[Provenance, ...]:
         """Every file or URL the numbers came from, with checksums and retrieval times."""
         return self.meta.provenance
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether any of the table's numbers are made up: a provenance entry says so, or the metadata
+        (``meta.extra["synthetic"]``, as tables written before the provenance flag say it)."""
+        return any(p.synthetic for p in self.meta.provenance) or bool(self.meta.extra.get("synthetic"))
 
     def variable_ids(self) -> list[str]:
         """The distinct ids in the ``variable`` column, in order of first appearance."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import attrs
 import pyarrow as pa
@@ -74,7 +75,13 @@ def test_suppressed_survey_value_stays_suppressed_in_tables_and_totals(
     assert inputs.survey is not None
     target = codes[3]
     survey = _suppress(
-        inputs.survey, target, year=str(YEAR), variable="fte", target_group="adults", profession="total"
+        inputs.survey,
+        target,
+        year=str(YEAR),
+        variable="fte",
+        target_group="adults",
+        profession="total",
+        service="total",
     )
     steps: list[str] = []
     result = build_report(
@@ -111,7 +118,9 @@ def test_missing_optional_inputs_are_said_not_hidden(
     core_plugin_manager: PluginManager,
 ) -> None:
     inputs, _codes = buskerud
-    bare = ReportInputs(year=YEAR, survey=inputs.survey, population=inputs.population)
+    assert inputs.survey is not None
+    real = inputs.survey.with_arrow(inputs.survey.arrow, provenance=(), extra={})  # as if read from a file
+    bare = ReportInputs(year=YEAR, survey=real, population=inputs.population)
     result = build_report(
         bare,
         tmp_path / "bare",  # type: ignore[operator]
@@ -218,3 +227,79 @@ def test_monthly_admissions_are_summed_per_year_and_a_partial_year_is_said(
     ).as_py()
     assert got == pytest.approx(pc.sum(yearly["value"]).as_py())  # the months, not the "total" rows
     assert codes[0] in set(counts.arrow["region"].to_pylist())
+
+
+def test_synthetic_inputs_label_every_output_even_without_the_demo_flag(
+    buskerud: tuple[ReportInputs, list[str]], tmp_path: Path, core_plugin_manager: PluginManager
+) -> None:
+    """The flag travels with the provenance: a synthetic table read back from a file labels the report."""
+    from samhandling.exporters import export
+    from samhandling.report import load_inputs
+
+    inputs, _codes = buskerud
+    assert inputs.survey is not None
+    assert inputs.population is not None
+    survey = export(inputs.survey, tmp_path / "kartlegging.csv", plugin_manager=core_plugin_manager)
+    population = export(
+        inputs.population, tmp_path / "folkemengde.parquet", plugin_manager=core_plugin_manager
+    )
+    loaded = load_inputs(YEAR, survey=[survey], kostra=[population], plugin_manager=core_plugin_manager)
+    assert loaded.survey is not None
+    assert loaded.survey.synthetic
+    assert loaded.is_synthetic
+    assert loaded.population is not None
+    assert not loaded.population.synthetic
+    result = build_report(loaded, tmp_path / "out", formats=("csv",), plugin_manager=core_plugin_manager)
+    assert result.document.demo
+    html = result.html.read_text(encoding="utf-8")
+    assert 'class="demo-banner"' in html
+    for path in result.data_files:
+        if path.suffix == ".csv":
+            lines = path.read_text(encoding="utf-8").splitlines()
+            assert "synthetic" in lines[0].replace('"', "").split(","), path.name
+            assert all("syntetiske demodata" in line for line in lines[1:]), path.name
+
+
+def _with_rows(table: StatTable, rows: pa.Table) -> StatTable:
+    return table.with_arrow(pa.concat_tables([table.arrow, rows.cast(table.arrow.schema)]))
+
+
+def test_errors_in_an_input_become_findings_not_an_aborted_report(
+    buskerud: tuple[ReportInputs, list[str]], tmp_path: Path, core_plugin_manager: PluginManager
+) -> None:
+    """An old municipality code and a row entered twice are set aside and reported; --strict stops."""
+    inputs, codes = buskerud
+    assert inputs.survey is not None
+    arrow = inputs.survey.where(
+        year=YEAR, target_group="adults", profession="total", service="total", variable="fte"
+    ).arrow
+    first = arrow.slice(0, 1)
+    old_code = first.set_column(
+        0,
+        "region",
+        pa.array(["0602"]).dictionary_encode()
+        if pa.types.is_dictionary(first.schema.field("region").type)
+        else pa.array(["0602"]),
+    )
+    survey = _with_rows(inputs.survey, pa.concat_tables([old_code, first]))
+    result = build_report(
+        attrs.evolve(inputs, survey=survey),
+        tmp_path / "report",
+        formats=("parquet",),
+        plugin_manager=core_plugin_manager,
+    )
+    set_aside = [f for _role, f in result.findings if f.rule == "set-aside"]
+    assert {f.values["reason"] for f in set_aside} == {"invalid-code", "duplicate"}
+    assert {f.region for f in set_aside} == {"0602", first.column("region")[0].as_py()}
+    html = result.html.read_text(encoding="utf-8")
+    assert "0602" in html
+    assert "holdt utenfor" in html
+    with pytest.raises(InputError, match="--strict"):
+        build_report(
+            attrs.evolve(inputs, survey=survey),
+            tmp_path / "strict",
+            formats=("parquet",),
+            plugin_manager=core_plugin_manager,
+            strict=True,
+        )
+    del codes

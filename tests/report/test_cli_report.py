@@ -193,3 +193,33 @@ def test_help_shows_the_main_job_example() -> None:
     assert "samhandling report --demo --out report" in output
     for option in ("--survey", "--kostra", "--nimes", "--agreements", "--capacity", "--format"):
         assert option in output
+
+
+def test_the_example_survey_with_its_planted_errors_gives_a_report_not_an_abort(tmp_path: Path) -> None:
+    """The survey plugin's example has an old municipality code (0417) and a municipality entered twice:
+    the report sets the rows aside and says so; ``--strict`` stops instead, naming the errors."""
+    example = pytest.importorskip("samhandling_survey.example")
+    files = example.example_files()
+    args = [
+        "report",
+        *("--year", "2023"),
+        *("--survey", str(files.survey[2022])),
+        *("--survey", str(files.survey[2023])),
+        *("--kostra", str(files.population)),
+        *("--format", "parquet"),
+        "--quiet",
+    ]
+    code, output = _run(*args, "--out", str(tmp_path / "rapport"))
+    assert code == 0, output
+    assert "Set aside: 2 input problem(s)" in output
+    findings = pq.read_table(tmp_path / "rapport" / "data" / "findings.parquet").to_pylist()
+    set_aside = {(f["region"], f["rule"]) for f in findings if f["rule"] == "set-aside"}
+    assert set_aside == {("0417", "set-aside"), ("3412", "set-aside")}
+    html = (tmp_path / "rapport" / "index.html").read_text(encoding="utf-8")
+    assert "0417" in html
+    assert "44 av 356" in html  # coverage instead of a partial total: 0417 left out, 3413 and 3430 missing
+    code, output = _run(*args, "--out", str(tmp_path / "strict"), "--strict")
+    assert code == 1
+    assert "--strict" in output
+    assert "0417" in output
+    assert "Traceback" not in output

@@ -256,3 +256,110 @@ def test_an_internal_report_says_on_every_page_that_it_is_not_protected(tmp_path
     )
     assert record.meta.extra["disclosure"]["protected"] is False
     assert ":" not in record.arrow["status"].cast(pa.string()).to_pylist()
+
+
+# -- users and cooperation teams: the other counts of people the report publishes ------------------
+
+USERS = (
+    "users_municipality",
+    "users_per_10000_municipality",
+    "users_per_10000_county",
+    "users_per_10000_national",
+)
+UserKey = tuple[str, int, str]  # region, year, target group
+
+
+@pytest.fixture(scope="module")
+def user_truth() -> dict[UserKey, float]:
+    """Every user count behind the report's user tables, recomputed from the demo survey."""
+    inputs = demo_inputs(DEFAULT_YEAR, geography=Geography.for_year(DEFAULT_YEAR))
+    assert inputs.survey is not None
+    rows = inputs.survey.where(variable="users").to_pylist()
+    found: dict[UserKey, float] = {}
+    for row in rows:
+        key = (row["region"], row["year"], row["target_group"])
+        found[key] = found.get(key, 0.0) + row["value"]
+        if row["level"] == "municipality":
+            for area in (row["region"][:2], "0"):
+                up = (area, row["year"], row["target_group"])
+                found[up] = found.get(up, 0.0) + row["value"]
+    return found
+
+
+def test_no_user_table_shows_a_small_count(
+    demo_report: BuiltReport, user_truth: dict[UserKey, float]
+) -> None:
+    checked = 0
+    hidden = 0
+    for name in USERS:
+        for row in _read(demo_report, name).to_pylist():
+            count = user_truth[(row["region"], row["year"], row["target_group"])]
+            if 0 < count < THRESHOLD:
+                assert row["value"] is None, (name, row)
+                assert row["status"] == ":", (name, row)
+            if row["status"] == ":":
+                hidden += 1
+            else:
+                checked += 1
+                assert count == 0 or count >= THRESHOLD, (name, row, count)
+    assert checked > 500
+    assert hidden > 0  # the demo has municipalities with one or two child users
+
+
+@pytest.mark.slow
+def test_the_verifier_proves_the_user_tables(
+    demo_report: BuiltReport, user_truth: dict[UserKey, float]
+) -> None:
+    keys = [k for k in user_truth if len(k[0]) <= 2]
+    context = StatTable.from_pydict(
+        {
+            "region": [k[0] for k in keys],
+            "level": ["national" if k[0] == "0" else "county" for k in keys],
+            "year": [k[1] for k in keys],
+            "target_group": [k[2] for k in keys],
+            "variable": ["users"] * len(keys),
+            "value": [user_truth[k] for k in keys],
+        },
+        geography_year=DEFAULT_YEAR,
+        variables=[Variable(id="users", unit="bruker", counts_people=True)],
+    )
+    published = [_read(demo_report, name) for name in USERS]
+    result = verify(published, context=[context])
+    assert result.ok, result.failures[:5]
+    assert result.checked > 0
+    assert min(i.high for i in result.intervals) >= THRESHOLD
+
+
+def test_team_outcomes_show_no_small_count(demo_report: BuiltReport) -> None:
+    """The before/after counts of each team's patients and of the other patients, and the patients
+    themselves, are never published between 1 and the threshold; a change is shown only where both of
+    its counts are."""
+    geography = Geography.for_year(DEFAULT_YEAR)
+    inputs = demo_inputs(DEFAULT_YEAR, geography=geography)
+    assert inputs.outcomes is not None
+    truth: dict[tuple[str, str, str, str], float] = {}
+    for row in inputs.outcomes.to_pylist():
+        key = (row["team"], row["patient_group"], row["period"], row["variable"])
+        truth[key] = truth.get(key, 0.0) + row["value"]
+    published = _read(demo_report, "team_outcomes")
+    people = {"acute_admissions", "involuntary_stays", "patients"}
+    small_seen = 0
+    for row in published.to_pylist():
+        count = truth[(row["team"], row["patient_group"], row["period"], row["variable"])]
+        if row["variable"] in people and 0 < count < THRESHOLD:
+            small_seen += 1
+            assert row["value"] is None, row
+            assert row["status"] == ":", row
+        elif row["status"] is None:
+            assert row["value"] == count, row
+    assert small_seen > 0  # the demo's FACT team has fewer than three involuntary stays after
+    assert published.meta.extra["disclosure"]["protected"] is True
+    html = demo_report.html.read_text(encoding="utf-8")
+    team = html[html.index('id="team"') : html.index("</section>", html.index('id="team"'))]
+    parser = _Cells("tab-team-outcomes-fact-ringerike-og-hole")
+    parser.feed(team)
+    rows = {r[0]: r for r in parser.rows if r}
+    tph = rows["Opphold under tvungent psykisk helsevern (TPH)"]
+    assert tph[2] == ":"  # after: fewer than three
+    assert tph[3] == ":"  # so no change either
+    assert verify([published]).ok

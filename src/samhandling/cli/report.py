@@ -38,6 +38,18 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
 @click.option("--nimes", multiple=True, type=_FILE, help="NIMES admission table(s).")
 @click.option("--agreements", multiple=True, type=_FILE, help="Agreement register(s): TOML, JSON or CSV.")
 @click.option("--capacity", multiple=True, type=_FILE, help="Table(s) of ØHD places (variable ohd_beds).")
+@click.option(
+    "--teams",
+    multiple=True,
+    type=_FILE,
+    help="Team register(s) (TOML, JSON: teams, positions, employers) and lists of team patients (CSV).",
+)
+@click.option(
+    "--outcomes",
+    multiple=True,
+    type=_FILE,
+    help="Before/after table of the team patients' inpatient care (columns patient_group, period).",
+)
 @click.option("--demo", is_flag=True, help="Use the embedded synthetic demo data (needs no files).")
 @click.option(
     "--out",
@@ -65,6 +77,11 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
     is_flag=True,
     help="Internal use only: show small counts of people. The report says so on every page.",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Stop on errors in the inputs instead of setting the rows aside and reporting them in the appendix.",
+)
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def report(
     year: int | None,
@@ -73,20 +90,24 @@ def report(
     nimes: tuple[Path, ...],
     agreements: tuple[Path, ...],
     capacity: tuple[Path, ...],
+    teams: tuple[Path, ...],
+    outcomes: tuple[Path, ...],
     demo: bool,
     out: Path,
     formats: tuple[str, ...],
     threshold: int | None,
     no_disclosure_control: bool,
+    strict: bool,
     quiet: bool,
 ) -> None:
     """Build the yearly report: one self-contained HTML file and the data behind it.
 
-    FTEs per 10,000 inhabitants over time (national, county, health trust, DPS), FTEs and competence per
-    municipality, admissions per 10,000, ØHD beds and inter-municipal arrangements, agreement coverage of
-    the subjects of helse- og omsorgstjenesteloven § 6-2 in force in the report year, quality findings
-    and every source. Counts of people below the threshold, and every figure that would reveal one,
-    show ':'.
+    FTEs for adults and for children and young people with the change from the year before, by service
+    kind, profession and area (health region, county, health trust, DPS, size group), the variation
+    between municipalities, users, admissions, ØHD beds and inter-municipal arrangements, agreement
+    coverage of helse- og omsorgstjenesteloven § 6-2, cooperation teams, quality findings and every
+    source, in Norwegian. Counts of people below the threshold, and every figure that would reveal one,
+    show ':'. Rows an input cannot use are set aside and reported (--strict stops instead).
 
     \b
     Examples:
@@ -102,6 +123,8 @@ def report(
         "--nimes": nimes,
         "--agreements": agreements,
         "--capacity": capacity,
+        "--teams": teams,
+        "--outcomes": outcomes,
     }
     if demo:
         clash = [name for name, value in given.items() if value]
@@ -113,7 +136,7 @@ def report(
         missing = [name for name in ("--survey", "--kostra") if not given[name]]
         raise click.UsageError(
             f"the report needs {' and '.join(missing)} (FTEs from the survey and the population from "
-            f"SSB/KOSTRA); --nimes, --agreements and --capacity are optional"
+            f"SSB/KOSTRA); --nimes, --agreements, --capacity, --teams and --outcomes are optional"
         )
     if no_disclosure_control and threshold is not None:
         raise click.UsageError(
@@ -128,23 +151,37 @@ def report(
     chosen = formats or DEFAULT_FORMATS
     with _Steps(console, len(STEPS) + (0 if demo else 1), quiet) as step:
         if demo:
-            result = build_demo_report(out, year=year, formats=chosen, progress=step, protection=protection)
+            result = build_demo_report(
+                out, year=year, formats=chosen, progress=step, protection=protection, strict=strict
+            )
         else:
             from samhandling.report.inputs import load_inputs
 
             assert year is not None
             step("Reading the input files")
             inputs = load_inputs(
-                year, survey=survey, kostra=kostra, nimes=nimes, agreements=agreements, capacity=capacity
+                year,
+                survey=survey,
+                kostra=kostra,
+                nimes=nimes,
+                agreements=agreements,
+                capacity=capacity,
+                teams=teams,
+                outcomes=outcomes,
             )
-            result = build_report(inputs, out, formats=chosen, progress=step, protection=protection)
+            result = build_report(
+                inputs, out, formats=chosen, progress=step, protection=protection, strict=strict
+            )
     document = result.document
     figures = len(document.figures)
     tables = sum(len(s.tables) for s in document.sections)
     click.echo(f"Wrote {result.html} ({figures} charts, {tables} tables)")
     click.echo(f"Wrote {len(result.data_files)} data files in {result.html.parent / 'data'}")
     errors = sum(1 for _role, f in result.findings if f.severity.value == "error")
+    set_aside = sum(1 for _role, f in result.findings if f.rule == "set-aside")
     click.echo(f"Quality checks: {len(result.findings)} finding(s), {errors} error(s) (appendix A)")
+    if set_aside:
+        click.echo(f"Set aside: {set_aside} input problem(s) left rows out of the figures (see appendix A)")
     if result.protected:
         for summary in result.protection:
             click.echo(
@@ -161,6 +198,7 @@ def report(
         console.print(f"[yellow]note:[/] {fmt} files not written: {escape(reason)}")
     if document.demo:
         console.print("[bold red]Synthetic demo data[/]: no figure describes a real municipality.")
+    click.echo(f"Built in {result.seconds:.1f} s ({result.cpu_seconds:.1f} s of processor time)")
 
 
 class _Steps:

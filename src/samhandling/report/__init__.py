@@ -1,12 +1,12 @@
 """The yearly report of municipal mental-health and substance-use work, in one call.
 
 >>> from samhandling.report import build_report, demo_inputs, load_inputs
->>> build_report(demo_inputs(2024), "report")                             # doctest: +SKIP
->>> inputs = load_inputs(2024, survey=["is-24-8-2024.xlsx"], kostra=["07459.csv"])  # doctest: +SKIP
->>> build_report(inputs, "report-2024")                                    # doctest: +SKIP
+>>> build_report(demo_inputs(), "report")                                 # doctest: +SKIP
+>>> inputs = load_inputs(2023, survey=["is248-2023.xlsx"], kostra=["07459.csv"])    # doctest: +SKIP
+>>> build_report(inputs, "report-2023")                                    # doctest: +SKIP
 
-The command line does the same: ``samhandling report --demo --out report``.  Heavy modules (matplotlib,
-jinja2) load only when a report is built.
+The command line does the same: ``samhandling report --demo --out report``.  The template engine
+(jinja2) loads only when a report is built.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ __all__ = [
     "InputError",
     "ReportInputs",
     "ReportResult",
+    "TeamRegister",
     "build_demo_report",
     "build_report",
     "demo_inputs",
     "load_inputs",
     "read_agreements",
+    "read_teams",
 ]
 
 _LAZY = {
@@ -36,6 +38,8 @@ _LAZY = {
     "build_report": "samhandling.report.build",
     "build_demo_report": "samhandling.report.build",
     "demo_inputs": "samhandling.report.demo",
+    "TeamRegister": "samhandling.report.teams",
+    "read_teams": "samhandling.report.teams",
 }
 
 
@@ -62,3 +66,5 @@ if TYPE_CHECKING:
     from samhandling.report.inputs import InputError as InputError
     from samhandling.report.inputs import ReportInputs as ReportInputs
     from samhandling.report.inputs import load_inputs as load_inputs
+    from samhandling.report.teams import TeamRegister as TeamRegister
+    from samhandling.report.teams import read_teams as read_teams

@@ -2,19 +2,25 @@
 
 :func:`build_report` is what ``samhandling report`` runs.  It writes into ``out``::
 
-    out/index.html                  the whole report, self-contained (inline CSS and SVG charts)
+    out/index.html                  the whole report, self-contained (inline CSS, SVG charts, a small script)
     out/data/<name>.parquet         the data behind each chart and table (units, status, provenance kept)
     out/data/<name>.csv             the same as CSV (+ <name>.csv.meta.json with units and provenance)
     out/data/<name>.xlsx            the same for Excel, when openpyxl is installed
+
+A report built from synthetic inputs says so on every page, inside every chart and in every data file
+(its metadata and a ``synthetic`` column on every row).  Rows of an input the report cannot use are set
+aside and become findings in its appendix (:mod:`samhandling.report.screening`); ``strict=True`` stops
+the build on them and on every error the quality checks find instead.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import typing
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pyarrow as pa
@@ -22,21 +28,10 @@ import pyarrow as pa
 from samhandling import __version__
 from samhandling.errors import ExportError, SamhandlingError
 from samhandling.levels import Level
-from samhandling.report.document import Note, ReportDocument, Section, SourceEntry
+from samhandling.report.context import DataSet, ReportContext, labelled
+from samhandling.report.document import ReportDocument, SourceEntry
 from samhandling.report.inputs import ROLES, InputError, ReportInputs, _where
-from samhandling.report.sections import (
-    DataSet,
-    ReportContext,
-    admission_tables,
-    admissions_section,
-    agreements_section,
-    findings_section,
-    fte_by_target_group,
-    fte_section,
-    municipality_section,
-    ohd_section,
-    run_quality_checks,
-)
+from samhandling.report.messages import label, msg
 from samhandling.tables import Provenance, StatTable
 
 if TYPE_CHECKING:
@@ -57,11 +52,14 @@ _SUFFIX = {"parquet": ".parquet", "csv": ".csv", "xlsx": ".xlsx", "jsonstat": ".
 STEPS: tuple[str, ...] = (
     "Checking the inputs",
     "Harmonising to the report year's map",
-    "FTEs per 10,000 over time",
-    "FTEs and competence per municipality",
+    "FTEs: the national figures, service kinds and competence",
+    "FTEs by area and size group",
     "Admissions to specialist care",
+    "Variation between municipalities",
+    "Municipalities and users",
     "Emergency beds and inter-municipal arrangements",
     "Agreement coverage",
+    "Cooperation teams",
     "Quality checks",
     "Writing the data files",
     "Writing the HTML report",
@@ -90,7 +88,8 @@ class ReportResult:
     (the quality findings, each with the role of the input it was found in); ``skipped_formats``
     (formats asked for but not written, with the reason, e.g. xlsx without openpyxl); ``protection``
     (what disclosure control did to each publication of counts of people; empty and ``protected`` false
-    when the report was built without it).
+    when the report was built without it); ``seconds`` and ``cpu_seconds`` (how long the build took, on
+    the clock and in processor time — on a busy machine the two differ).
     """
 
     html: Path
@@ -100,19 +99,33 @@ class ReportResult:
     skipped_formats: dict[str, str] = attrs.field(factory=dict)
     protection: tuple[ProtectionSummary, ...] = attrs.field(default=(), converter=_summaries)
     protected: bool = True
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+
+
+def _screen(inputs: ReportInputs) -> ReportInputs:
+    """The inputs without the rows the report cannot use (recorded in each table, see screening)."""
+    from samhandling.report.screening import screen
+
+    tables: dict[str, Any] = {role: screen(table) for role, table in inputs.tables().items()}
+    return attrs.evolve(inputs, **tables)
 
 
 def _harmonise(inputs: ReportInputs, year: int, note: Callable[[str], None]) -> ReportInputs:
-    """Every table on the report year's map (a table without a geography year uses its latest year's)."""
+    """Every table on the report year's map.
+
+    A table without a geography year is a series read as reported, each row in its own year's codes,
+    and is harmonised year by year.
+    """
     from samhandling.geography import harmonise
 
-    changed: dict[str, StatTable] = {}
+    changed: dict[str, Any] = {}
     population = inputs.population
     for role, table in inputs.tables().items():
         source_year = table.geography_year
-        if source_year is None:
-            source_year = max(table.years())
-            table = table.with_arrow(table.arrow, geography_year=source_year)
+        if source_year is None and set(table.years()) <= {year}:
+            table = table.with_arrow(table.arrow, geography_year=year)
+            source_year = year
         if source_year == year:
             changed[role] = table
             continue
@@ -127,53 +140,56 @@ def _harmonise(inputs: ReportInputs, year: int, note: Callable[[str], None]) -> 
             raise InputError(
                 f"{ROLES[role][0]} {_where(table)}: cannot be put on the {year} map: {exc}"
             ) from exc
-        note(f"{ROLES[role][0]}: harmonisert fra kommunestrukturen for {source_year} til {year}.")
-    return ReportInputs(
-        year=inputs.year,
-        survey=changed.get("survey"),
-        population=changed.get("population"),
-        admissions=changed.get("admissions"),
-        capacity=changed.get("capacity"),
-        register=inputs.register,
-        synthetic=inputs.synthetic,
-    )
+        if source_year is None:
+            note(msg("note.harmonised_series", input=label("role", role), year=year))
+        else:
+            note(msg("note.harmonised", input=label("role", role), source=source_year, year=year))
+    return attrs.evolve(inputs, synthetic=inputs.is_synthetic, **changed)
 
 
-def _source_entries(inputs: ReportInputs, geography_year: int) -> list[SourceEntry]:
+def _source_entries(ctx: ReportContext, inputs: ReportInputs, geography_year: int) -> list[SourceEntry]:
     entries: list[SourceEntry] = []
-    labels = {
-        "survey": "Kartlegging (årsverk)",
-        "population": "Folkemengde",
-        "admissions": "Innleggelser (NIMES)",
-        "capacity": "Kapasitet (ØHD-plasser)",
-    }
     for role, table in inputs.tables().items():
         years = table.years()
         span = f"{years[0]}–{years[-1]}" if len(years) > 1 else (str(years[0]) if years else "")
         provenance = table.provenance or (
-            Provenance(source=table.source or "?", location="(in memory)", retrieved=""),
+            Provenance(source=table.source or "?", location=msg("sources.in_memory"), retrieved=""),
         )
         for p in provenance:
             entries.append(
                 SourceEntry(
-                    role=labels[role],
+                    role=label("role", role),
                     source=p.source,
                     location=p.location,
                     checksum=p.checksum or "",
                     retrieved=p.retrieved,
-                    note=p.note,
+                    note=(msg("sources.synthetic") + " " + p.note).strip()
+                    if p.synthetic and msg("sources.synthetic") not in p.note
+                    else p.note,
                     rows=table.num_rows,
                     years=span,
                 )
             )
-    register = inputs.register
-    if register is not None:
+    for role, register, count in (
+        (
+            "agreements",
+            inputs.register,
+            (len(inputs.register.agreements) + len(inputs.register.services)) if inputs.register else 0,
+        ),
+        (
+            "teams",
+            inputs.teams,
+            (len(inputs.teams.teams) + len(inputs.teams.patients)) if inputs.teams else 0,
+        ),
+    ):
+        if register is None:
+            continue
         if register.paths:
             for path in register.paths:
-                p = Provenance.for_file("agreement-register", path)
+                p = Provenance.for_file(f"{role}-register", path)
                 entries.append(
                     SourceEntry(
-                        role="Avtaleregister",
+                        role=label("role", role),
                         source=p.source,
                         location=p.location,
                         checksum=p.checksum or "",
@@ -184,19 +200,19 @@ def _source_entries(inputs: ReportInputs, geography_year: int) -> list[SourceEnt
         else:
             entries.append(
                 SourceEntry(
-                    role="Avtaleregister",
-                    source="samhandling-demo" if inputs.synthetic else "(in memory)",
-                    location="samhandling.report.demo:register" if inputs.synthetic else "(in memory)",
-                    note="SYNTETISKE DEMODATA" if inputs.synthetic else "",
-                    rows=len(register.agreements) + len(register.services),
+                    role=label("role", role),
+                    source="samhandling-demo" if ctx.synthetic else msg("sources.in_memory"),
+                    location=f"samhandling.report.demo:{role}" if ctx.synthetic else msg("sources.in_memory"),
+                    note=msg("sources.synthetic") if ctx.synthetic else "",
+                    rows=count,
                 )
             )
     entries.append(
         SourceEntry(
-            role="Kommunestruktur og opptaksområder",
+            role=msg("sources.geography_role"),
             source="samhandling.geography",
-            location=f"embedded reference data, map of {geography_year}",
-            note="SSB KLASS codes and names, SKDE catchment areas (see the reference-data page)",
+            location=msg("sources.geography_location", year=geography_year),
+            note=msg("sources.geography_note"),
         )
     )
     return entries
@@ -230,7 +246,8 @@ def _write_data(
         for fmt in usable:
             target = folder / f"{dataset.name}{_SUFFIX[fmt]}"
             if isinstance(dataset.table, StatTable):
-                written.append(export(dataset.table, target, format=fmt, plugin_manager=plugin_manager))
+                table = labelled(dataset.table) if fmt == "csv" else dataset.table
+                written.append(export(table, target, format=fmt, plugin_manager=plugin_manager))
             else:
                 path = _write_plain(dataset.table, target, fmt)
                 if path is not None:
@@ -291,15 +308,16 @@ def build_report(
     plugin_manager: PluginManager | None = None,
     progress: Callable[[str], None] | None = None,
     protection: DisclosureRules | bool = True,
+    strict: bool = False,
 ) -> ReportResult:
     """Build the yearly report for ``inputs`` into the folder ``out`` (created if needed).
 
     >>> from samhandling.report import build_report, demo_inputs
-    >>> result = build_report(demo_inputs(2024), "report")          # doctest: +SKIP
+    >>> result = build_report(demo_inputs(), "report")              # doctest: +SKIP
     >>> result.html                                                 # doctest: +SKIP
     PosixPath('report/index.html')
 
-    :param inputs: the tables and register (see :func:`~samhandling.report.load_inputs` and
+    :param inputs: the tables and registers (see :func:`~samhandling.report.load_inputs` and
         :func:`~samhandling.report.demo_inputs`).
     :param out: the folder to write ``index.html`` and ``data/`` into.
     :param formats: data formats to write next to the HTML (``parquet``, ``csv``, ``xlsx``, ``jsonstat``).
@@ -308,7 +326,10 @@ def build_report(
     :param protection: disclosure control of every count of people the report publishes: ``True``
         (default: :class:`~samhandling.disclosure.DisclosureRules`), other rules, or ``False`` for a
         report for internal use only, which says so on every page and in every data file (and is logged).
-    :raises InputError: a required input is missing or lacks its variable.
+    :param strict: stop with :class:`InputError` when an input has rows the report would set aside, or
+        when the quality checks find an error in an input, instead of reporting them in the appendix.
+    :raises InputError: a required input is missing or lacks its variable (or, with ``strict``, an input
+        has errors).
     """
     from samhandling.report.protection import (
         check_datasets,
@@ -317,7 +338,28 @@ def build_report(
         require_rules,
         symbol_notes,
     )
+    from samhandling.report.screening import set_aside_findings
+    from samhandling.report.sections import (
+        admission_tables,
+        admissions_section,
+        agreements_section,
+        areas_section,
+        competence_section,
+        findings_section,
+        fte_data,
+        fte_section,
+        municipality_section,
+        ohd_section,
+        run_quality_checks,
+        services_section,
+        summary_section,
+        teams_section,
+        users_section,
+        variation_section,
+    )
+    from samhandling.report.sections.quality import agreement_findings
 
+    started, cpu_started = time.perf_counter(), time.process_time()
     rules = require_rules(protection)
     if rules is None:
         logger.warning(
@@ -330,89 +372,98 @@ def build_report(
         from samhandling.geography import Geography
 
         geography = Geography.for_year(inputs.year)
+    screened = _screen(inputs)
     notes: list[str] = []
     step(STEPS[1])
-    raw_tables = inputs.tables()
-    harmonised = _harmonise(inputs, inputs.year, notes.append)
+    harmonised = _harmonise(screened, inputs.year, notes.append)
     ctx = ReportContext(
         inputs=harmonised, geography=geography, plugin_manager=plugin_manager, disclosure=rules
     )
-    survey = harmonised.survey
-    assert survey is not None
+    for role, table in screened.tables().items():
+        ctx.findings.extend((role, f) for f in set_aside_findings(role, table))
+    checked = {role: t for role, t in screened.tables().items() if role != "outcomes"}
+    run_quality_checks(ctx, checked)
+    if strict:
+        errors = [(role, f) for role, f in ctx.findings if f.severity.value == "error"]
+        if errors:
+            shown = "; ".join(f"{ROLES.get(role, (role,))[0]}: {f.message}" for role, f in errors[:5])
+            more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+            raise InputError(f"--strict: the inputs have {len(errors)} error(s): {shown}{more}")
     step(STEPS[2])
-    fte = fte_by_target_group(survey)
-    fte_part, rates = fte_section(ctx, fte)
-    checked = dict(raw_tables)
-    checked["rates"] = rates[Level.MUNICIPALITY]
+    fte = fte_section(ctx)
+    services = services_section(ctx)
+    competence = competence_section(ctx)
     step(STEPS[3])
-    municipalities, _shares = municipality_section(ctx, survey, rates[Level.MUNICIPALITY])
+    areas = areas_section(ctx)
     step(STEPS[4])
     admission_data = admission_tables(ctx)
     if admission_data is not None:  # counts and rates of people: protected as one publication
         admission_data = admission_data.replaced(
             ctx.publish(admission_data.published(), admission_data.context)
         )
+    ctx.cache["admissions"] = admission_data
     admissions = admissions_section(ctx, admission_data)
     step(STEPS[5])
-    ohd, _rate = ohd_section(ctx)
+    variation = variation_section(ctx)
     step(STEPS[6])
-    agreements, without = agreements_section(ctx)
+    municipalities = municipality_section(ctx)
+    users = users_section(ctx)
     step(STEPS[7])
-    run_quality_checks(ctx, checked, without_agreement=without)
+    ohd, _rate = ohd_section(ctx)
+    step(STEPS[8])
+    agreements, without = agreements_section(ctx)
+    step(STEPS[9])
+    teams = teams_section(ctx)
+    step(STEPS[10])
+    run_quality_checks(ctx, {"rates": fte_data(ctx).rates[Level.MUNICIPALITY]})
+    agreement_findings(ctx, without)
     if rules is not None:  # a finding about a count of people may quote the count
-        ctx.findings[:] = redact_findings(ctx.findings, checked.values())
+        ctx.findings[:] = redact_findings(
+            ctx.findings,
+            [*checked.values(), *(d.table for d in ctx.datasets if isinstance(d.table, StatTable))],
+        )
     appendix = findings_section(ctx)
-    summary_headlines = (
-        *fte_part.headlines,
-        *municipalities.headlines,
-        *admissions.headlines,
-        *ohd.headlines,
-        *agreements.headlines,
-    )
-    summary = Section(
-        id="sammendrag",
-        title="Sammendrag",
-        title_en="Summary",
-        intro=(
-            f"Nøkkeltall for {inputs.year}. Alle tall er regnet på kommunestrukturen for {geography.year}; "
-            "datagrunnlaget for hver figur og tabell ligger i mappen data/."
-        ),
-        headlines=summary_headlines,
-        blocks=[Note(text=n) for n in notes] + [Note(text=n, kind="warning") for n in ctx.exclusion_notes()],
-    )
+    body = [
+        fte,
+        services,
+        competence,
+        areas,
+        variation,
+        municipalities,
+        users,
+        admissions,
+        ohd,
+        agreements,
+        teams,
+    ]
+    set_aside = sum(1 for _role, f in ctx.findings if f.rule == "set-aside")
+    warnings = [*ctx.exclusion_notes()]
+    if set_aside:
+        warnings.append(msg("note.set_aside", count=set_aside))
+    summary = summary_section(ctx, body, notes, warnings)
     document = ReportDocument(
-        title="Kommunalt psykisk helse- og rusarbeid og samhandling",
-        subtitle=(
-            f"Årsrapport {inputs.year}: årsverk og kompetanse, innleggelser, øyeblikkelig hjelp døgnopphold "
-            "og samarbeidsavtaler"
-        ),
+        title=msg("report.title"),
+        subtitle=msg("report.subtitle", year=inputs.year),
         year=inputs.year,
         geography_year=geography.year,
-        demo=inputs.synthetic,
-        sections=[
-            summary,
-            attrs.evolve(fte_part, headlines=()),
-            attrs.evolve(municipalities, headlines=()),
-            attrs.evolve(admissions, headlines=()),
-            attrs.evolve(ohd, headlines=()),
-            attrs.evolve(agreements, headlines=()),
-            appendix,
-        ],
-        sources=_source_entries(harmonised if notes else inputs, geography.year),
+        demo=ctx.synthetic,
+        demo_note=msg("demo.banner") if ctx.synthetic else "",
+        sections=[summary, *(attrs.evolve(s, headlines=()) for s in body), appendix],
+        sources=_source_entries(ctx, harmonised if notes else screened, geography.year),
         generated_by=f"samhandling {__version__}",
         symbol_notes=symbol_notes(rules),
         protection=protection_lines(ctx),
         protected=rules is not None,
     )
     folder = Path(out)
-    step(STEPS[8])
+    step(STEPS[11])
     check_datasets(ctx.datasets)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         written, skipped = _write_data(ctx.datasets, folder / "data", formats, plugin_manager)
     except OSError as exc:
         raise ExportError(f"cannot write the report's data files into {folder}: {exc}") from exc
-    step(STEPS[9])
+    step(STEPS[12])
     from samhandling.report.render import render_html
 
     html = folder / "index.html"
@@ -424,6 +475,8 @@ def build_report(
         raise ExportError(f"cannot write {html}: {exc}") from exc
     except SamhandlingError:
         raise
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    logger.info("report built in %.2f s (%.2f s of processor time)", seconds, cpu_seconds)
     return ReportResult(
         html=html,
         data_files=written,
@@ -432,6 +485,8 @@ def build_report(
         skipped_formats=skipped,
         protection=tuple(ctx.protections),
         protected=rules is not None,
+        seconds=seconds,
+        cpu_seconds=cpu_seconds,
     )
 
 
@@ -443,8 +498,9 @@ def build_demo_report(
     progress: Callable[[str], None] | None = None,
     plugin_manager: PluginManager | None = None,
     protection: DisclosureRules | bool = True,
+    strict: bool = False,
 ) -> ReportResult:
-    """The report on the embedded synthetic demo data (see :mod:`samhandling.report.demo`), labelled as such.
+    """The report on the embedded demo data (see :mod:`samhandling.report.demo`), labelled synthetic.
 
     Needs no files and no plugins: only the core, the geography and the built-in exporters.
     """
@@ -461,4 +517,5 @@ def build_demo_report(
         plugin_manager=plugin_manager,
         progress=progress,
         protection=protection,
+        strict=strict,
     )

@@ -1,31 +1,26 @@
-"""Deterministic synthetic demo data on the real municipality map, for ``samhandling report --demo``.
+"""Demo inputs for ``samhandling report --demo``: the real population, synthetic service figures at the
+published national magnitudes, on the real map.
 
-Why it exists: the yearly report needs four inputs that are not all public (the IS-24/8 survey per
-municipality, agreement registers), so a fresh install could otherwise show nothing.  This module draws
-numbers of realistic size for every municipality, county, health trust and DPS of the report year's
-map (:meth:`samhandling.geography.Geography.for_year`), from a fixed seed, so the same call gives the same
-tables on every machine.
+Why it exists: the yearly report needs inputs that are not all public (the IS-24/8 survey per
+municipality, agreement and team registers, admissions per home municipality), so a fresh install could
+otherwise show nothing.  The demo gives every section something to show, with numbers of the right size:
 
-**Everything here is made up.**  Every table carries ``synthetic: true`` and the seed in its metadata
-and a provenance note saying so; the report prints a banner on every page.  How it is drawn (see
-``docs/concepts/demo-data.md``):
+population — **real**
+    SSB table 07459 (municipalities, 1 January 2017–2021) and 10826 (city districts, 2021) as the library
+    ships them (:func:`samhandling.geography.population.population`), harmonised to the report year's map.
+    What the shipped files cannot give is said in the table's provenance: the two municipalities divided
+    in the 2020 reform (Snillfjord, Tysfjord; about 2 900 inhabitants) are shared evenly between the
+    municipalities that took them over, because SSB publishes no population for the parts; city districts
+    in 2017–2020 are the city's population shared by its districts' shares in 2021; a year after 2021 uses
+    the 2021 population.
+survey, admissions, users, agreements, teams — **synthetic**
+    drawn with a fixed seed (:data:`DEMO_SEED`) per municipality (per city district in the four cities),
+    around the published national figures in :data:`PUBLISHED_FTE` (IS-24/8, see
+    ``docs/concepts/demo-data.md`` for every level and its source).  Every such table is labelled
+    synthetic in its provenance and metadata, and the report says so on every page, inside every chart
+    and in every data file.
 
-population
-    Log-normal municipality sizes scaled to about 5.5 million inhabitants; the twelve largest
-    municipalities are set near their real order of magnitude (rounded to thousands) so the charts have
-    the shape the field knows.  Age bands ``0-17``, ``18-66`` and ``67+``; small municipalities are older.
-survey (``fte``)
-    About 17 FTEs per 10,000 adults and 13 per 10,000 children and young people nationally, higher in
-    small municipalities, growing about 1.5 % a year; split by profession around typical shares.  One
-    municipality has a deliberate data-entry error (its FTEs doubled in one year) for the quality checks
-    to find.  Also ``fte_relevant_further_education`` and the yes/no answers.
-admissions (NIMES)
-    Poisson counts around typical rates per 10,000 inhabitants for DPS, TSB, BUP, acute and other units.
-register
-    A cooperation agreement per municipality with its health trust and sub-agreements; about one in six
-    municipalities lacks one or more of the § 6-2 subjects (nos. 1–11, and nos. 12–13 added by a revision
-    in 2023).  ØHD units shared by neighbouring
-    municipalities (inter-municipal agreements), about 0.3 places per 10,000 inhabitants.
+Deterministic: the same year and span give the same tables on every machine.
 """
 
 from __future__ import annotations
@@ -34,20 +29,24 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from samhandling.model import (
     Agreement,
     AgreementKind,
     Party,
     PartyKind,
+    Position,
     Service,
     ServiceLevel,
-    StatutorySubject,
+    Team,
 )
 from samhandling.report.agreements import AgreementRegister
 from samhandling.report.inputs import ReportInputs
+from samhandling.report.teams import TeamPatient, TeamRegister
 from samhandling.tables import Provenance, StatTable, TableMeta, Variable
 
 if TYPE_CHECKING:
@@ -58,62 +57,124 @@ __all__ = [
     "DEMO_SEED",
     "DEMO_SOURCE",
     "PROFESSIONS",
+    "PUBLISHED_FTE",
+    "SERVICES",
     "UNIT_TYPES",
     "demo_admissions",
     "demo_inputs",
+    "demo_outcomes",
     "demo_population",
     "demo_register",
     "demo_survey",
+    "demo_teams",
+    "published_fte",
 ]
 
-#: The seed every demo table is drawn from; changing it changes every number.
+#: The seed every demo table is drawn from; changing it changes every synthetic number.
 DEMO_SEED = 20_240_601
-#: The ``source`` name of every demo table.
+#: The ``source`` name of every synthetic demo table.
 DEMO_SOURCE = "samhandling-demo"
-#: The report year ``--demo`` uses unless told otherwise.
-DEFAULT_YEAR = 2024
-_NOTE = "SYNTETISKE DEMODATA – tilfeldig trukket med fast frø, beskriver ingen virkelig kommune"
+#: The report year ``--demo`` uses unless told otherwise: the last year of the shipped population.
+DEFAULT_YEAR = 2021
+#: How many years of time series the demo draws by default (2017–2021: every year the population covers).
+DEFAULT_SPAN = 5
+_NOTE = (
+    "SYNTETISKE DEMODATA – tilfeldig trukket med fast frø rundt publiserte nasjonale tall; "
+    "beskriver ingen virkelig kommune"
+)
+
+#: National årsverk (adults, children and young people) in the IS-24/8 survey, by survey year, with the
+#: sources of ``is248-published.md`` they come from: the demo's national totals are drawn to match them.
+#: 2021 is inferred there from 2022 and the published change.  Years after 2023 continue 2020–2023's
+#: average growth (adults +1.2 %, children and young people +3.5 % a year): no comparable figure exists.
+PUBLISHED_FTE: dict[int, tuple[float, float, str]] = {
+    2016: (11_063.0, 2_873.0, "HD-PK, RP-0"),
+    2017: (11_534.0, 3_099.0, "HD-PK, KR17"),
+    2018: (12_563.0, 3_331.0, "HD-PK, RP-0, KR18"),
+    2019: (12_872.0, 3_527.0, "HD-PK, KFK19"),
+    2020: (12_966.0, 3_603.0, "HD-PK, RP-0, NA20"),
+    2021: (13_091.0, 3_700.0, "SP-21, NAPHA22, SP-22 (inferred)"),
+    2022: (13_291.0, 3_783.0, "RP-0, SP-22, NAPHA22"),
+    2023: (13_445.0, 3_991.0, "RP-0, SP, AD23"),
+}
+_LATER_GROWTH = (1.012, 1.035)
+
+#: County levels relative to the country (årsverk per inhabitant), drawn around the published spread:
+#: 2018 national 3.0 per 1 000, Trøndelag and Vest-Agder 3.8, Akershus 2.1 (HD-KI18); 2024 Oslo 2.1 to
+#: Agder 3.9 (HD-KI24).  By the county's Norwegian name, so every map year finds its counties.
+COUNTY_LEVELS: dict[str, float] = {
+    "Oslo": 0.85,
+    "Akershus": 0.72,
+    "Viken": 0.82,
+    "Østfold": 0.95,
+    "Buskerud": 0.95,
+    "Vestfold": 0.98,
+    "Telemark": 1.02,
+    "Vestfold og Telemark": 1.0,
+    "Agder": 1.22,
+    "Vest-Agder": 1.3,
+    "Aust-Agder": 1.22,
+    "Trøndelag": 1.24,
+    "Sør-Trøndelag": 1.2,
+    "Nord-Trøndelag": 1.26,
+    "Nordland": 1.1,
+    "Troms og Finnmark": 1.05,
+    "Troms": 1.1,
+    "Finnmark": 1.12,
+    "Sogn og Fjordane": 1.1,
+    "Møre og Romsdal": 1.05,
+    "Rogaland": 0.95,
+}
 
 #: Profession codes of the survey with the typical share of adult-services FTEs and of children's.
+#: Psychologists: about 250 of 13 445 adult and 390 of 3 991 children's årsverk in 2023 (RP-0).
 PROFESSIONS: dict[str, tuple[float, float]] = {
     "nurse_specialised": (0.20, 0.12),
     "nurse_other": (0.08, 0.10),
     "social_worker": (0.12, 0.08),
-    "child_welfare_officer": (0.03, 0.12),
+    "child_welfare_officer": (0.03, 0.11),
     "social_educator": (0.10, 0.04),
     "occupational_therapist": (0.03, 0.01),
-    "psychologist": (0.04, 0.12),
+    "psychologist": (0.02, 0.10),
     "physician": (0.005, 0.005),
     "experience_consultant": (0.02, 0.005),
-    "other_higher_education": (0.18, 0.29),
+    "other_higher_education": (0.20, 0.32),
     "no_higher_education": (0.195, 0.11),
 }
-#: Admission rates per 10,000 inhabitants by unit type, nationally.
+#: Service kinds (tiltak) with their share of adults' and of children's årsverk.  The health centres and
+#: school health service hold about 47 % of children's årsverk (≈1 780 of 3 783 in 2022, RP-0); the other
+#: shares are the demo's own assumption (the full category list is not published).
+SERVICES: dict[str, tuple[float, float]] = {
+    "housing_with_staff": (0.34, 0.0),
+    "treatment_and_follow_up": (0.30, 0.28),
+    "outreach_teams": (0.07, 0.0),
+    "low_threshold": (0.10, 0.12),
+    "day_and_activity": (0.10, 0.0),
+    "health_centre_and_school": (0.0, 0.47),
+    "other": (0.09, 0.13),
+}
+#: Users per 10,000 inhabitants of the target group's ages (the demo's assumption: about 2 % of adults,
+#: as BrukerPlan's counts suggest (BP19), and 0.6 % of children and young people).
+USERS_PER_10000: tuple[float, float] = (195.0, 60.0)
+#: Admission rates per 10,000 inhabitants by unit type, nationally (the demo's assumption).
 UNIT_TYPES: dict[str, float] = {"DPS": 45.0, "acute": 30.0, "TSB": 24.0, "BUP": 6.5, "other": 4.0}
 
-_NATIONAL_POPULATION = 5_550_000
-#: Rough 2024 sizes of the largest municipalities (thousands), by the first part of their name.
-_LARGEST = {
-    "Oslo": 717,
-    "Bergen": 291,
-    "Trondheim": 217,
-    "Stavanger": 149,
-    "Bærum": 131,
-    "Kristiansand": 117,
-    "Drammen": 104,
-    "Asker": 98,
-    "Lillestrøm": 93,
-    "Fredrikstad": 85,
-    "Sandnes": 83,
-    "Tromsø": 78,
-}
 _AGES = ("0-17", "18-66", "67+")
+_GROUPS = ("adults", "children_young")
 _YES_NO = (
     "ohd_offer_mental_health_substance_use",
     "agreement_voluntary_organisations",
     "low_threshold_offer",
     "uses_individual_plan",
     "uses_coordinator",
+)
+#: The municipalities divided in the 2020 reform, shared evenly (SSB publishes no population for the parts).
+_EVEN_SPLITS = pa.table(
+    {
+        "old": ["5012", "5012", "5012", "1850", "1850"],
+        "new": ["5055", "5056", "5059", "1806", "1875"],
+        "weight": [1 / 3, 1 / 3, 1 / 3, 0.5, 0.5],
+    }
 )
 
 
@@ -123,7 +184,11 @@ def _rng(*keys: int) -> np.random.Generator:
 
 def _provenance(what: str) -> Provenance:
     return Provenance(
-        source=DEMO_SOURCE, location=f"samhandling.report.demo:{what}", retrieved="", note=_NOTE
+        source=DEMO_SOURCE,
+        location=f"samhandling.report.demo:{what}",
+        retrieved="",
+        note=_NOTE,
+        synthetic=True,
     )
 
 
@@ -145,200 +210,226 @@ def _stat(
     return StatTable.from_arrow(table, meta=meta)
 
 
-def _codes(geography: Geography) -> list[str]:
-    return sorted(m.code for m in geography.municipalities)
+def published_fte(year: int) -> tuple[float, float]:
+    """The national årsverk (adults, children and young people) the demo draws ``year`` around."""
+    if year in PUBLISHED_FTE:
+        adults, young, _source = PUBLISHED_FTE[year]
+        return adults, young
+    last = max(PUBLISHED_FTE)
+    adults, young, _source = PUBLISHED_FTE[last]
+    steps = year - last
+    return adults * _LATER_GROWTH[0] ** steps, young * _LATER_GROWTH[1] ** steps
 
 
-def _years(year: int, span: int) -> list[int]:
-    return list(range(year - span + 1, year + 1))
+# -- population (real) ------------------------------------------------------------------------------
 
 
 def demo_population(geography: Geography, years: Sequence[int]) -> StatTable:
-    """Synthetic inhabitants per municipality, year and age band (``0-17``, ``18-66``, ``67+``).
+    """The real population (SSB 07459/10826) by municipality, city district, year and age band
+    (``0-17``, ``18-66``, ``67+``) on ``geography``'s map, for ``years``.
 
-    :param geography: the map the codes come from (its year is the table's geography year).
-    :param years: the years to draw; sizes change a little from year to year.
+    Not synthetic; the provenance says what had to be estimated (see the module docstring).
     """
-    codes = _codes(geography)
-    names = {m.code: m.name.split(" - ")[0] for m in geography.municipalities}
-    rng = _rng(1, geography.year)
-    size = np.exp(rng.normal(np.log(5200.0), 1.15, len(codes))).clip(200, 60_000)
-    anchored = np.array([names[c] in _LARGEST for c in codes])
-    anchors = np.array([_LARGEST.get(names[c], 0) * 1000.0 for c in codes])
-    rest = _NATIONAL_POPULATION - anchors.sum()
-    size = np.where(anchored, anchors, size * rest / size[~anchored].sum())
-    small = np.clip(np.log10(size) - 3.0, 0.0, 3.0) / 3.0  # 0 for 1,000 inhabitants, 1 for a million
-    share_young = (0.19 + 0.04 * small + rng.normal(0, 0.012, len(codes))).clip(0.14, 0.27)
-    share_old = (0.25 - 0.10 * small + rng.normal(0, 0.02, len(codes))).clip(0.10, 0.33)
-    growth = 0.011 * small - 0.004 + rng.normal(0, 0.004, len(codes))
-    final_year = max(years)
-    columns: dict[str, list[Any]] = {"region": [], "year": [], "age": [], "value": []}
-    for year in years:
-        factor = (1.0 + growth) ** (year - final_year)
-        total = size * factor
-        bands = {
-            "0-17": np.round(total * share_young),
-            "67+": np.round(total * share_old),
-        }
-        bands["18-66"] = np.round(total) - bands["0-17"] - bands["67+"]
-        for age in _AGES:
-            columns["region"].extend(codes)
-            columns["year"].extend([year] * len(codes))
-            columns["age"].extend([age] * len(codes))
-            columns["value"].extend(bands[age].tolist())
-    count = len(columns["region"])
-    table = pa.table(
-        {
-            "region": columns["region"],
-            "level": ["municipality"] * count,
-            "year": pa.array(columns["year"], pa.int16()),
-            "age": columns["age"],
-            "variable": ["population"] * count,
-            "value": columns["value"],
-        }
-    )
-    table = _split_cities(table, _district_shares(geography, 0), decimals=0, variables=["population"])
-    return _stat(
-        table,
-        geography,
-        title="Syntetisk folkemengde 1. januar (demodata)",
-        variables=[
-            Variable(
-                id="population",
-                unit="innbygger",
-                additive=True,
-                label="Folkemengde 1. januar (syntetisk)",
-                description="Synthetic inhabitants on 1 January by age band; not SSB's figures.",
+    from samhandling.geography import harmonise
+    from samhandling.geography.population import POPULATION_YEARS, population
+
+    last = max(POPULATION_YEARS)
+    shipped_years = sorted({min(max(y, POPULATION_YEARS[0]), last) for y in years})
+    table = population(years=shipped_years, ages="bands", level="all")
+    if geography.year >= 2020 and shipped_years[0] < 2020:
+        # Across the 2020 reform the two divided municipalities need shares; later divisions (Ålesund
+        # 2024) are shared by the shipped population, as harmonise does by default.
+        table = harmonise(table, min(geography.year, 2023), weights=_EVEN_SPLITS)
+    if table.geography_year != geography.year:
+        table = harmonise(table, geography.year)
+    arrow = table.arrow
+    notes = []
+    later = [y for y in years if y > last]
+    if later:
+        base = arrow.filter(pc.equal(arrow.column("year"), last))
+        copies = [
+            base.set_column(
+                base.column_names.index("year"), "year", pa.array([y] * base.num_rows, pa.int16())
             )
-        ],
-        what="population",
-        year=final_year,
+            for y in later
+        ]
+        arrow = pa.concat_tables([arrow, *copies])
+        notes.append(f"{', '.join(map(str, later))}: the population of {last} (the latest the library ships)")
+    arrow = arrow.filter(pc.is_in(arrow.column("year"), pa.array(sorted(set(years)), pa.int16())))
+    arrow, estimated = _estimated_districts(arrow)
+    if estimated:
+        notes.append(
+            f"city districts {', '.join(map(str, estimated))}: the city's population by its districts' "
+            f"shares in {last}"
+        )
+    if any(y < 2020 for y in years) and geography.year >= 2020:
+        notes.append(
+            "5012 Snillfjord and 1850 Tysfjord (divided in 2020) shared evenly between their successors"
+        )
+    provenance = (
+        *table.provenance,
+        Provenance(
+            source=DEMO_SOURCE,
+            location="samhandling.report.demo:population",
+            retrieved="",
+            note="estimated for the demo: " + "; ".join(notes) if notes else "on the report year's map",
+        ),
+    )
+    return StatTable.from_arrow(
+        arrow,
+        meta=attrs.evolve(
+            table.meta,
+            geography_year=geography.year,
+            provenance=provenance,
+            title="Folkemengde 1. januar (SSB 07459 og 10826)",
+            extra={"demo_population_notes": notes},
+        ),
     )
 
 
-def _district_shares(geography: Geography, table: int) -> pa.Table:
-    """Each city district's share of its municipality (Oslo, Bergen, Trondheim, Stavanger).
-
-    The shares are drawn once per map and varied a little per ``table`` (0 population, 1 survey,
-    2 admissions), so districts differ in their rates as they do in reality.
-    """
-    by_city: dict[str, list[str]] = {}
-    for district in geography.districts:
-        if not district.code.endswith("99"):  # "uoppgitt" (not stated) holds no one in the demo
-            by_city.setdefault(district.municipality, []).append(district.code)
-    rng = _rng(5, geography.year)
-    varied = _rng(6, geography.year, table)
-    region: list[str] = []
-    district_codes: list[str] = []
-    share: list[float] = []
-    for city in sorted(by_city):
-        codes = sorted(by_city[city])
-        weights = rng.dirichlet(np.full(len(codes), 12.0))
-        if table:
-            weights = weights * np.exp(varied.normal(0.0, 0.15, len(codes)))
-            weights = weights / weights.sum()
-        region.extend([city] * len(codes))
-        district_codes.extend(codes)
-        share.extend(float(w) for w in weights)
-    return pa.table(
+def _estimated_districts(arrow: pa.Table) -> tuple[pa.Table, list[int]]:
+    """District rows for the years that have none: each city's rows shared by its districts' latest shares."""
+    level = arrow.column("level").cast(pa.string())
+    districts = arrow.filter(pc.equal(level, "district"))
+    if not districts.num_rows:
+        return arrow, []
+    have = set(districts.column("year").to_pylist())
+    latest = max(have)
+    base = districts.filter(pc.equal(districts.column("year"), latest))
+    base_region = base.column("region").cast(pa.string())
+    city = pc.utf8_slice_codeunits(base_region, 0, 4)
+    shares = pa.table(
         {
-            "region": pa.array(region, pa.string()),
-            "district": pa.array(district_codes, pa.string()),
-            "share": pa.array(share, pa.float64()),
+            "region": base_region,
+            "city": city,
+            "age": base.column("age").cast(pa.string()),
+            "value": base.column("value"),
         }
     )
-
-
-def _split_cities(table: pa.Table, shares: pa.Table, *, decimals: int, variables: Sequence[str]) -> pa.Table:
-    """Add district rows for the cities and make each city's row the sum of its districts' rows.
-
-    Cities publish figures per district (bydel), and Oslo is served by four health trusts and five DPSs
-    by district, so the demo data has both levels, consistent with each other.
-    """
-    import pyarrow.compute as pc
-
-    if not shares.num_rows:  # a map without city districts (before 2020 the embedded data has none)
-        return table
-    splittable = pc.and_(
-        pc.is_in(table.column("region"), shares.column("region")),
-        pc.is_in(table.column("variable"), pa.array(list(variables), pa.string())),
-    )
-    cities = table.filter(splittable)
-    others = table.filter(pc.invert(splittable))
-    joined = cities.join(shares, "region", use_threads=False)
-    values = pc.round(pc.multiply(joined.column("value"), joined.column("share")), decimals)
-    districts = (
-        joined.set_column(joined.column_names.index("value"), "value", values)
-        .set_column(joined.column_names.index("region"), "region", joined.column("district"))
-        .set_column(
-            joined.column_names.index("level"), "level", pa.array(["district"] * joined.num_rows, pa.string())
+    totals = shares.group_by(["city", "age"], use_threads=False).aggregate([("value", "sum")])
+    shares = shares.join(totals, ["city", "age"], use_threads=False)
+    shares = shares.append_column(
+        "share", pc.divide(shares.column("value"), shares.column("value_sum"))
+    ).select(["region", "city", "age", "share"])
+    cities = sorted(set(city.to_pylist()))
+    missing = sorted(set(arrow.column("year").to_pylist()) - have)
+    if not missing:
+        return arrow, []
+    municipal = arrow.filter(
+        pc.and_(
+            pc.equal(level, "municipality"),
+            pc.is_in(arrow.column("region").cast(pa.string()), pa.array(cities)),
         )
-        .drop_columns(["district", "share"])
-        .select(table.column_names)
     )
-    keys = [c for c in table.column_names if c not in ("region", "level", "value")]
-    city_of = pc.utf8_slice_codeunits(districts.column("region"), 0, 4)
-    summed = (
-        districts.set_column(0, "region", city_of)
+    municipal = municipal.filter(pc.is_in(municipal.column("year"), pa.array(missing, pa.int16())))
+    rows = pa.table(
+        {
+            "city": municipal.column("region").cast(pa.string()),
+            "year": municipal.column("year"),
+            "age": municipal.column("age").cast(pa.string()),
+            "total": municipal.column("value"),
+        }
+    ).join(shares, ["city", "age"], use_threads=False)
+    value = pc.round(pc.multiply(rows.column("total"), rows.column("share")), 0)
+    made = pa.table(
+        {
+            "region": rows.column("region"),
+            "level": pa.array(["district"] * rows.num_rows, pa.string()),
+            "year": rows.column("year"),
+            "age": rows.column("age"),
+            "variable": pa.array(["population"] * rows.num_rows, pa.string()),
+            "value": value,
+        }
+    )
+    plain_arrow = pa.table(
+        {
+            "region": arrow.column("region").cast(pa.string()),
+            "level": level,
+            "year": arrow.column("year"),
+            "age": arrow.column("age").cast(pa.string()),
+            "variable": arrow.column("variable").cast(pa.string()),
+            "value": arrow.column("value"),
+        }
+    )
+    return pa.concat_tables([plain_arrow, made]), missing
+
+
+# -- units: municipalities, and city districts where a city has them ---------------------------------
+
+
+@attrs.frozen
+class _Units:
+    """The areas the demo draws numbers for: every municipality, except that the four cities are drawn
+    per city district (their rows are then the sums of their districts)."""
+
+    codes: list[str]
+    city_of: list[str]  # the municipality a unit belongs to (itself for a municipality)
+    adults: np.ndarray  # (years, units)
+    young: np.ndarray
+    county: list[str]
+
+
+def _units(geography: Geography, population: StatTable, years: Sequence[int]) -> _Units:
+    rows = population.arrow
+    region = rows.column("region").cast(pa.string()).to_numpy(zero_copy_only=False)
+    level = rows.column("level").cast(pa.string()).to_numpy(zero_copy_only=False)
+    year = rows.column("year").to_numpy(zero_copy_only=False)
+    age = rows.column("age").cast(pa.string()).to_numpy(zero_copy_only=False)
+    value = rows.column("value").to_numpy(zero_copy_only=False).astype(float)
+    district_cities = sorted({code[:4] for code in region[level == "district"]})
+    municipalities = sorted(m.code for m in geography.municipalities)
+    codes = [c for c in municipalities if c not in district_cities]
+    codes += sorted({c for c in region[level == "district"] if not c.endswith("99")})
+    index = {c: i for i, c in enumerate(codes)}
+    year_index = {y: i for i, y in enumerate(years)}
+    adults = np.zeros((len(years), len(codes)))
+    young = np.zeros((len(years), len(codes)))
+    for r, lv, y, a, v in zip(region, level, year, age, value, strict=True):
+        i = index.get(r)
+        t = year_index.get(int(y))
+        if i is None or t is None or (lv == "municipality" and len(r) != 4):
+            continue
+        if a == "0-17":
+            young[t, i] += v
+        else:
+            adults[t, i] += v
+    counties = {m.code: m.county for m in geography.municipalities}
+    names = {c.code: c.short_name or c.name for c in geography.counties}
+    return _Units(
+        codes=codes,
+        city_of=[c[:4] for c in codes],
+        adults=adults,
+        young=young,
+        county=[names.get(counties.get(c[:4], ""), "") for c in codes],
+    )
+
+
+def _with_cities(table: pa.Table, keys: Sequence[str]) -> pa.Table:
+    """Add a row per city (level municipality) that sums its districts' rows with the same keys."""
+    region = table.column("region")
+    is_district = pc.equal(pc.utf8_length(region), 6)
+    districts = table.filter(is_district)
+    if not districts.num_rows:
+        return table
+    city = pc.utf8_slice_codeunits(districts.column("region"), 0, 4)
+    grouped = (
+        districts.set_column(districts.column_names.index("region"), "region", city)
         .group_by(["region", *keys], use_threads=False)
         .aggregate([("value", "sum")])
         .rename_columns(["region", *keys, "value"])
     )
-    summed = summed.append_column("level", pa.array(["municipality"] * summed.num_rows, pa.string())).select(
-        table.column_names
+    grouped = grouped.set_column(
+        grouped.column_names.index("value"), "value", pc.round(grouped.column("value"), 2)
     )
-    summed = summed.set_column(
-        summed.column_names.index("value"), "value", pc.round(summed.column("value"), decimals)
-    )
-    return pa.concat_tables([others, summed, districts]).sort_by(
+    level = pc.if_else(is_district, "district", "municipality")
+    table = table.set_column(table.column_names.index("level"), "level", level)
+    grouped = grouped.append_column("level", pa.array(["municipality"] * grouped.num_rows, pa.string()))
+    return pa.concat_tables([table, grouped.select(table.column_names)]).sort_by(
         [("region", "ascending"), ("year", "ascending")]
     )
 
 
-def _totals_from_parts(table: pa.Table) -> pa.Table:
-    """Make every ``profession = total`` FTE row the sum of its profession rows (after rounding)."""
-    import pyarrow.compute as pc
-
-    is_fte = pc.equal(table.column("variable"), "fte")
-    is_total = pc.equal(table.column("profession"), "total")
-    parts = table.filter(pc.and_(is_fte, pc.invert(is_total)))
-    keys = ["region", "level", "year", "target_group"]
-    sums = parts.group_by(keys, use_threads=False).aggregate([("value", "sum")])
-    totals = pa.table(
-        {
-            **{k: sums.column(k) for k in keys},
-            "profession": pa.array(["total"] * sums.num_rows),
-            "variable": pa.array(["fte"] * sums.num_rows),
-            "value": pc.round(sums.column("value_sum"), 1),
-        }
-    ).select(table.column_names)
-    rest = table.filter(pc.invert(pc.and_(is_fte, is_total)))
-    return pa.concat_tables([rest, totals]).sort_by([("region", "ascending"), ("year", "ascending")])
-
-
-def _population_by(population: StatTable, ages: Sequence[str]) -> dict[tuple[str, int], float]:
-    rows = population.where(age=list(ages), level="municipality").arrow
-    grouped = (
-        pa.table(
-            {
-                "region": rows.column("region"),
-                "year": rows.column("year"),
-                "value": rows.column("value"),
-            }
-        )
-        .group_by(["region", "year"])
-        .aggregate([("value", "sum")])
-    )
-    return {
-        (r, int(y)): float(v)
-        for r, y, v in zip(
-            grouped.column("region").to_pylist(),
-            grouped.column("year").to_pylist(),
-            grouped.column("value_sum").to_pylist(),
-            strict=True,
-        )
-    }
-
+# -- survey (synthetic) -----------------------------------------------------------------------------
 
 _SURVEY_VARIABLES = (
     Variable(
@@ -346,7 +437,15 @@ _SURVEY_VARIABLES = (
         unit="årsverk",
         additive=True,
         label="Årsverk i kommunalt psykisk helse- og rusarbeid (syntetisk)",
-        description="Synthetic FTEs by profession and target group, as in the IS-24/8 survey.",
+        description="Synthetic FTEs by profession, service kind and target group, as in the IS-24/8 survey.",
+    ),
+    Variable(
+        id="fte_by_service",
+        unit="årsverk",
+        additive=True,
+        label="Årsverk etter tiltak (syntetisk)",
+        description="Synthetic FTEs by service kind (column service) and target group; the same FTEs as "
+        "'fte', classified by what they are used for.",
     ),
     Variable(
         id="fte_relevant_further_education",
@@ -356,19 +455,29 @@ _SURVEY_VARIABLES = (
         description="Synthetic FTEs held by staff with further education in mental health or substance use.",
     ),
     Variable(
-        id="fte_share_relevant_further_education",
-        unit="percent",
-        additive=False,
-        label="Andel årsverk med relevant videreutdanning (syntetisk)",
-        numerator="fte_relevant_further_education",
-        denominator="fte",
-        scale=100.0,
+        id="users",
+        unit="bruker",
+        additive=True,
+        label="Brukere (syntetisk)",
+        description="Synthetic users of the municipal services, by target group.",
+        counts_people=True,
     ),
     *(
         Variable(id=name, unit="dimensionless", additive=True, label=f"{name} (ja = 1, syntetisk)")
         for name in _YES_NO
     ),
 )
+
+
+def _parts(total: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """``total`` (units) split by ``shares`` (units × parts), rounded to 0.01 årsverk with the largest part
+    taking the rounding, so the parts sum to the rounded total exactly."""
+    rounded_total = np.round(total, 2)
+    parts = np.round(rounded_total[:, None] * shares, 2)
+    largest = np.argmax(shares, axis=1)
+    rows = np.arange(len(total))
+    parts[rows, largest] = np.round(rounded_total - (parts.sum(axis=1) - parts[rows, largest]), 2)
+    return np.asarray(parts, dtype=float)
 
 
 def demo_survey(
@@ -378,70 +487,131 @@ def demo_survey(
     *,
     register: AgreementRegister | None = None,
 ) -> StatTable:
-    """Synthetic survey answers: FTEs by profession and target group, further education, yes/no answers.
+    """Synthetic survey answers: FTEs by profession (``fte``) and by service kind (``fte_by_service``,
+    column ``service``) for both target groups, FTEs with further education, users by target group and
+    yes/no answers.
 
-    ``fte`` has one row per profession (and a ``total`` row) for ``adults`` and ``children_young``;
-    the yes/no answers (1/0) are for every year and, given the ``register``, agree with it on which
-    municipalities have an ØHD offer.
+    The national årsverk of every year match :data:`PUBLISHED_FTE`; municipalities differ by county
+    (:data:`COUNTY_LEVELS`), size (smaller municipalities have more årsverk per inhabitant, as the
+    IS-24/8 reports find) and chance.  One municipality's FTEs are doubled in the year before the last,
+    a planted typing error for the quality checks to find.
     """
-    codes = _codes(geography)
-    adults = _population_by(population, ("18-66", "67+"))
-    young = _population_by(population, ("0-17",))
+    units = _units(geography, population, years)
     rng = _rng(2, geography.year)
-    n = len(codes)
-    final_year = max(years)
-    size = np.array([adults[(c, final_year)] + young[(c, final_year)] for c in codes])
-    small_bonus = (size / 20_000.0) ** -0.08
-    # Year-to-year noise: a few per cent in a small municipality, under one per cent in the largest.
-    noise_scale = 0.05 - 0.04 * (np.clip(np.log10(size), 3.0, 6.0) - 3.0) / 3.0
-    level_adults = 17.0 * small_bonus * np.exp(rng.normal(0.0, 0.22, n)) / 1.02
-    level_young = 13.0 * small_bonus * np.exp(rng.normal(0.0, 0.30, n)) / 1.02
-    shares = {
-        group: rng.dirichlet(np.array([PROFESSIONS[p][i] for p in PROFESSIONS]) * 90.0, n)
-        for i, group in enumerate(("adults", "children_young"))
+    n, _t_count = len(units.codes), len(years)
+    people = units.adults[-1] + units.young[-1]
+    city_size: dict[str, float] = {}
+    for code, size in zip(units.city_of, people, strict=True):
+        city_size[code] = city_size.get(code, 0.0) + size
+    size = np.array([city_size[c] for c in units.city_of])
+    size_effect = (np.maximum(size, 200.0) / 20_000.0) ** -0.08
+    county = np.array([COUNTY_LEVELS.get(c, 1.0) for c in units.county])
+    level = {
+        "adults": county * size_effect * np.exp(rng.normal(0.0, 0.16, n)),
+        "children_young": county**0.7 * size_effect * np.exp(rng.normal(0.0, 0.22, n)),
+    }
+    noise_scale = 0.05 - 0.04 * (np.clip(np.log10(np.maximum(size, 1000.0)), 3.0, 6.0) - 3.0) / 3.0
+    professions = list(PROFESSIONS)
+    services = {g: [s for s in SERVICES if SERVICES[s][i] > 0] for i, g in enumerate(_GROUPS)}
+    profession_shares = {
+        g: rng.dirichlet(np.array([PROFESSIONS[p][i] for p in professions]) * 150.0, n)
+        for i, g in enumerate(_GROUPS)
+    }
+    service_shares = {
+        g: rng.dirichlet(np.array([SERVICES[s][i] for s in services[g]]) * 200.0, n)
+        for i, g in enumerate(_GROUPS)
     }
     further_share = (0.33 + rng.normal(0, 0.07, n)).clip(0.05, 0.7)
-    # A deliberate error for the quality checks: one municipality's FTEs doubled in one year.
-    error_index = int(rng.integers(0, n))
+    users_level = np.exp(rng.normal(0.0, 0.2, (2, n)))
+    candidates = [i for i, code in enumerate(units.codes) if len(code) == 4 and 3_000 < size[i] < 50_000]
+    error_unit = candidates[int(rng.integers(0, len(candidates)))]
     error_year = years[-2] if len(years) > 1 else years[-1]
-    region: list[str] = []
-    year_column: list[int] = []
-    target: list[str] = []
-    profession: list[str] = []
-    variable: list[str] = []
-    value: list[float] = []
+    columns: dict[str, list[Any]] = {
+        k: [] for k in ("region", "year", "target_group", "profession", "service", "variable", "value")
+    }
 
-    def add(code: str, year: int, group: str, prof: str, var: str, number: float) -> None:
-        region.append(code)
-        year_column.append(year)
-        target.append(group)
-        profession.append(prof)
-        variable.append(var)
-        value.append(number)
+    def add(
+        year: int,
+        group: str,
+        profession: str | Sequence[str],
+        service: str | Sequence[str],
+        variable: str,
+        values: np.ndarray,
+    ) -> None:
+        flat = values.reshape(-1)
+        count = flat.size
+        columns["region"].extend(
+            units.codes if values.ndim == 1 else [c for c in units.codes for _ in range(values.shape[1])]
+        )
+        columns["year"].extend([year] * count)
+        columns["target_group"].extend([group] * count)
+        if isinstance(profession, str):
+            columns["profession"].extend([profession] * count)
+        else:
+            columns["profession"].extend(list(profession) * n)
+        if isinstance(service, str):
+            columns["service"].extend([service] * count)
+        else:
+            columns["service"].extend(list(service) * n)
+        columns["variable"].extend([variable] * count)
+        columns["value"].extend(flat.tolist())
 
-    for year in years:
-        trend = 1.015 ** (year - final_year)
+    for t, year in enumerate(years):
         noise = np.exp(rng.normal(0.0, 1.0, (2, n)) * noise_scale)
-        for i, code in enumerate(codes):
-            for g, (group, base, pop) in enumerate(
-                (("adults", level_adults, adults), ("children_young", level_young, young))
-            ):
-                total = base[i] * trend * noise[g, i] * pop[(code, year)] / 10_000.0
-                if i == error_index and year == error_year:
-                    total *= 2.0
-                parts = np.round(total * shares[group][i], 1)
-                for prof, part in zip(PROFESSIONS, parts, strict=True):
-                    add(code, year, group, prof, "fte", float(part))
-                total_rounded = float(np.round(parts.sum(), 1))
-                add(code, year, group, "total", "fte", total_rounded)
-                add(
-                    code,
-                    year,
-                    group,
-                    "total",
-                    "fte_relevant_further_education",
-                    float(np.round(total_rounded * further_share[i], 1)),
-                )
+        national = published_fte(year)
+        users_drift = np.exp(rng.normal(0.0, 0.03, (2, n)))
+        for g, group in enumerate(_GROUPS):
+            inhabitants = units.adults[t] if group == "adults" else units.young[t]
+            raw = level[group] * noise[g] * inhabitants
+            total = raw * national[g] / raw.sum()
+            if group == "adults" and year == error_year:
+                total = total.copy()
+                total[error_unit] *= 2.0
+            by_profession = _parts(total, profession_shares[group])
+            exact = by_profession.sum(axis=1)
+            add(year, group, professions, "total", "fte", by_profession)
+            add(year, group, "total", "total", "fte", np.round(exact, 2))
+            add(year, group, "total", services[group], "fte_by_service", _parts(exact, service_shares[group]))
+            add(year, group, "total", "total", "fte_by_service", np.round(exact, 2))
+            add(
+                year,
+                group,
+                "total",
+                "total",
+                "fte_relevant_further_education",
+                np.round(exact * further_share, 2),
+            )
+            rate = USERS_PER_10000[g] * np.sqrt(level[group]) * users_level[g] * users_drift[g]
+            add(year, group, "total", "total", "users", np.round(inhabitants * rate / 10_000.0))
+    table = pa.table(
+        {
+            "region": pa.array(columns["region"], pa.string()),
+            "level": pa.array(["municipality"] * len(columns["region"]), pa.string()),
+            "year": pa.array(columns["year"], pa.int16()),
+            "target_group": pa.array(columns["target_group"], pa.string()),
+            "profession": pa.array(columns["profession"], pa.string()),
+            "service": pa.array(columns["service"], pa.string()),
+            "variable": pa.array(columns["variable"], pa.string()),
+            "value": pa.array(columns["value"], pa.float64()),
+        }
+    )
+    table = _with_cities(table, ["year", "target_group", "profession", "service", "variable"])
+    table = pa.concat_tables([table, _yes_no(geography, years, register, rng)])
+    return _stat(
+        table,
+        geography,
+        title="Syntetisk kartlegging av kommunalt psykisk helse- og rusarbeid (demodata)",
+        variables=_SURVEY_VARIABLES,
+        what="survey",
+        year=max(years),
+    )
+
+
+def _yes_no(
+    geography: Geography, years: Sequence[int], register: AgreementRegister | None, rng: np.random.Generator
+) -> pa.Table:
+    codes = sorted(m.code for m in geography.municipalities)
+    n = len(codes)
     with_ohd = _ohd_members(register) if register is not None else set()
     answers = rng.random((len(_YES_NO), n))
     flips = rng.random((len(years), len(_YES_NO), n)) < 0.04
@@ -451,74 +621,67 @@ def demo_survey(
         "uses_individual_plan": 0.93,
         "uses_coordinator": 0.97,
     }
+    final = max(years)
+    region, year_column, variable, value = [], [], [], []
     for t, year in enumerate(years):
         for k, name in enumerate(_YES_NO):
-            for i, code in enumerate(codes):
-                if name == "ohd_offer_mental_health_substance_use" and register is not None:
-                    yes = code in with_ohd
-                else:
-                    # Mostly the same answer every year; a few municipalities change their answer.
-                    yes = bool(answers[k, i] < likelihood.get(name, 0.85)) != bool(
-                        flips[t, k, i] and year != final_year
-                    )
-                add(code, year, "total", "total", name, 1.0 if yes else 0.0)
+            if name == "ohd_offer_mental_health_substance_use" and register is not None:
+                yes = np.array([code in with_ohd for code in codes])
+            else:
+                yes = (answers[k] < likelihood.get(name, 0.85)) != (flips[t, k] & (year != final))
+            region += codes
+            year_column += [year] * n
+            variable += [name] * n
+            value += yes.astype(float).tolist()
     count = len(region)
-    table = pa.table(
+    return pa.table(
         {
-            "region": region,
-            "level": ["municipality"] * count,
+            "region": pa.array(region, pa.string()),
+            "level": pa.array(["municipality"] * count, pa.string()),
             "year": pa.array(year_column, pa.int16()),
-            "target_group": target,
-            "profession": profession,
-            "variable": variable,
-            "value": value,
+            "target_group": pa.array(["total"] * count, pa.string()),
+            "profession": pa.array(["total"] * count, pa.string()),
+            "service": pa.array(["total"] * count, pa.string()),
+            "variable": pa.array(variable, pa.string()),
+            "value": pa.array(value, pa.float64()),
         }
     )
-    table = _split_cities(
-        table, _district_shares(geography, 1), decimals=1, variables=["fte", "fte_relevant_further_education"]
-    )
-    table = _totals_from_parts(table)
-    return _stat(
-        table,
-        geography,
-        title="Syntetisk kartlegging av kommunalt psykisk helse- og rusarbeid (demodata)",
-        variables=_SURVEY_VARIABLES,
-        what="survey",
-        year=final_year,
-    )
+
+
+# -- admissions (synthetic) -------------------------------------------------------------------------
 
 
 def demo_admissions(geography: Geography, population: StatTable, years: Sequence[int]) -> StatTable:
-    """Synthetic admissions to specialist care per home municipality, year and unit type (NIMES-like)."""
-    codes = _codes(geography)
-    everyone = _population_by(population, _AGES)
+    """Synthetic admissions to specialist care per home municipality (and city district), year and unit
+    type: Poisson counts around :data:`UNIT_TYPES`, with a lasting local level per area."""
+    units = _units(geography, population, years)
     rng = _rng(3, geography.year)
-    n = len(codes)
+    n = len(units.codes)
     local = {unit: np.exp(rng.normal(0.0, 0.25, n)) for unit in UNIT_TYPES}
     region: list[str] = []
     year_column: list[int] = []
     unit_type: list[str] = []
     value: list[float] = []
-    for year in years:
+    for t, year in enumerate(years):
+        everyone = units.adults[t] + units.young[t]
         for unit, rate in UNIT_TYPES.items():
-            expected = np.array([everyone[(c, year)] for c in codes]) * rate * local[unit] / 10_000.0
-            counts = rng.poisson(expected)
-            region.extend(codes)
-            year_column.extend([year] * n)
-            unit_type.extend([unit] * n)
-            value.extend(float(c) for c in counts)
+            counts = rng.poisson(everyone * rate * local[unit] / 10_000.0)
+            region += units.codes
+            year_column += [year] * n
+            unit_type += [unit] * n
+            value += counts.astype(float).tolist()
     count = len(region)
     table = pa.table(
         {
-            "region": region,
-            "level": ["municipality"] * count,
+            "region": pa.array(region, pa.string()),
+            "level": pa.array(["municipality"] * count, pa.string()),
             "year": pa.array(year_column, pa.int16()),
-            "unit_type": unit_type,
-            "variable": ["admissions"] * count,
-            "value": value,
+            "unit_type": pa.array(unit_type, pa.string()),
+            "variable": pa.array(["admissions"] * count, pa.string()),
+            "value": pa.array(value, pa.float64()),
         }
     )
-    table = _split_cities(table, _district_shares(geography, 2), decimals=0, variables=["admissions"])
+    table = _with_cities(table, ["year", "unit_type", "variable"])
     return _stat(
         table,
         geography,
@@ -536,6 +699,9 @@ def demo_admissions(geography: Geography, population: StatTable, years: Sequence
         what="admissions",
         year=max(years),
     )
+
+
+# -- agreement register (synthetic) -----------------------------------------------------------------
 
 
 def _main_trust(geography: Geography) -> dict[str, str]:
@@ -560,28 +726,36 @@ def _ohd_members(register: AgreementRegister) -> set[str]:
     return {code for service in register.services if service.kind == "ohd" for code in service.municipalities}
 
 
+def _municipal_population(population: StatTable, year: int) -> dict[str, float]:
+    rows = population.where(level="municipality", year=year).arrow
+    grouped = (
+        pa.table({"region": rows.column("region").cast(pa.string()), "value": rows.column("value")})
+        .group_by("region")
+        .aggregate([("value", "sum")])
+    )
+    return dict(
+        zip(grouped.column("region").to_pylist(), grouped.column("value_sum").to_pylist(), strict=True)
+    )
+
+
 def demo_register(geography: Geography, population: StatTable, year: int) -> AgreementRegister:
     """A synthetic agreement register: cooperation agreements with sub-agreements, ØHD units.
 
     Every municipality the catchment data places in a health trust gets a cooperation agreement with
     it; sub-agreements fill in the § 6-2 subjects, with some subjects missing for some municipalities.
-    Neighbouring municipalities (by code, within a county) share ØHD units by inter-municipal agreement.
+    Neighbouring municipalities (by code, within a county) share ØHD units by inter-municipal agreement,
+    with about 0.3 places per 10,000 inhabitants.
     """
-    codes = _codes(geography)
-    names = {m.code: m.name for m in geography.municipalities}
+    codes = sorted(m.code for m in geography.municipalities)
+    names = {m.code: m.short_name or m.name for m in geography.municipalities}
     trusts = {t.code: t.name for t in geography.health_trusts}
     main_trust = _main_trust(geography)
-    everyone = _population_by(population, _AGES)
+    everyone = _municipal_population(population, year)
     rng = _rng(4, geography.year)
     agreements: list[Agreement] = []
     services: list[Service] = []
-    main_subjects = (StatutorySubject.TASK_DIVISION, StatutorySubject.COORDINATED_SERVICES)
-    groups = (
-        (3, 4, 5),
-        (6, 7),
-        (8, 9),
-        (10, 11),
-    )
+    main_subjects = (1, 2)
+    groups = ((3, 4, 5), (6, 7), (8, 9), (10, 11))
     for code in codes:
         trust = main_trust.get(code)
         if trust is None or trust not in trusts:
@@ -592,7 +766,7 @@ def demo_register(geography: Geography, population: StatTable, year: int) -> Agr
         )
         main_id = f"sa-{code}"
         signed = dt.date(2012 + int(rng.integers(0, 3)), 1 + int(rng.integers(0, 12)), 1)
-        revised = dt.date(2019 + int(rng.integers(0, 4)), 1 + int(rng.integers(0, 12)), 1)
+        revised = dt.date(2015 + int(rng.integers(0, 3)), 1 + int(rng.integers(0, 12)), 1)
         agreements.append(
             Agreement(
                 id=main_id,
@@ -604,9 +778,6 @@ def demo_register(geography: Geography, population: StatTable, year: int) -> Agr
             )
         )
         gaps = rng.random() < 0.17
-        # Nos. 12 and 13 (in force from 1 August 2022) came in with a revision before the 1 July 2023
-        # deadline; a municipality with gaps has not yet added no. 13.  No random draw, so the rest of the
-        # synthetic register is unchanged.
         agreements.append(
             Agreement(
                 id=f"ta-{code}-{len(groups) + 1}",
@@ -633,7 +804,6 @@ def demo_register(geography: Geography, population: StatTable, year: int) -> Agr
                     parent=main_id,
                 )
             )
-    # ØHD units: runs of neighbouring codes within a county, 1–6 municipalities each.
     by_county: dict[str, list[str]] = {}
     for code in codes:
         by_county.setdefault(code[:2], []).append(code)
@@ -647,20 +817,21 @@ def demo_register(geography: Geography, population: StatTable, year: int) -> Agr
             if rng.random() < 0.1:
                 continue  # municipalities without an ØHD offer for mental health and substance use
             unit_number += 1
-            served = sum(everyone[(c, year)] for c in members)
+            served = sum(everyone.get(c, 0.0) for c in members)
             places = max(1, round(served / 10_000.0 * 0.3 * float(np.exp(rng.normal(0, 0.3)))))
-            host = max(members, key=lambda c: everyone[(c, year)])
+            host = max(members, key=lambda c: everyone.get(c, 0.0))
             shared = len(members) > 1
-            service = Service(
-                name=f"ØHD psykisk helse og rus, {names[host]}" + (" (interkommunal)" if shared else ""),
-                kind="ohd",
-                provider=f"{names[host]} kommune",
-                level=ServiceLevel.INTER_MUNICIPAL if shared else ServiceLevel.MUNICIPAL,
-                capacity=f"{places} plass",
-                municipalities=members,
-                start=dt.date(2017, 1, 1),
+            services.append(
+                Service(
+                    name=f"ØHD psykisk helse og rus, {names[host]}" + (" (interkommunal)" if shared else ""),
+                    kind="ohd",
+                    provider=f"{names[host]} kommune",
+                    level=ServiceLevel.INTER_MUNICIPAL if shared else ServiceLevel.MUNICIPAL,
+                    capacity=f"{places} plass",
+                    municipalities=members,
+                    start=dt.date(2017, 1, 1),
+                )
             )
-            services.append(service)
             if shared:
                 agreements.append(
                     Agreement(
@@ -678,15 +849,212 @@ def demo_register(geography: Geography, population: StatTable, year: int) -> Agr
     return AgreementRegister(agreements=agreements, services=services)
 
 
+# -- cooperation teams (synthetic) --------------------------------------------------------------------
+
+#: Per patient and year: acute admissions, bed-days, involuntary stays (TPH).
+_Rates = tuple[float, float, float]
+
+#: The demo's teams: name, kind, the municipalities (by name), the positions (profession, employer,
+#: level, per cent), the number of patients, and the patients' rates before and after joining (the
+#: demo's assumptions: a group with severe illness whose use of inpatient care falls, as the project
+#: plans' outcome goals hope).  The first follows the staffing a municipality–DPS project plan proposed for a
+#: cooperation team with FACT elements (Drammen DPS with Drammen and Lier, NAV): about seven positions
+#: "within existing resources", each paid by its ordinary employer.
+_TEAMS: tuple[
+    tuple[str, str, tuple[str, ...], tuple[tuple[str, str, str, float], ...], int, tuple[_Rates, _Rates]], ...
+] = (
+    (
+        "Samhandlingsteam Drammen og Lier",
+        "samhandlingsteam",
+        ("Drammen", "Lier"),
+        (
+            ("Teamleder (sykepleier)", "Drammen DPS, Vestre Viken HF", "specialist", 100.0),
+            ("Sykepleier", "Drammen DPS, Vestre Viken HF", "specialist", 100.0),
+            ("Psykiater", "Drammen DPS, Vestre Viken HF", "specialist", 50.0),
+            ("Psykolog", "Drammen DPS, Vestre Viken HF", "specialist", 50.0),
+            ("Sosionom", "Drammen kommune", "municipal", 100.0),
+            ("Psykisk helsearbeider, psykososialt team", "Drammen kommune", "municipal", 50.0),
+            ("Ruskonsulent", "Drammen kommune", "municipal", 50.0),
+            ("Boligkonsulent", "Drammen kommune", "municipal", 20.0),
+            ("Vernepleier", "Lier kommune", "municipal", 100.0),
+            ("Veileder", "NAV Drammen", "nav", 50.0),
+            ("IPS-jobbspesialist", "NAV Drammen", "nav", 20.0),
+        ),
+        46,
+        ((1.3, 40.0, 0.35), (0.85, 28.0, 0.19)),
+    ),
+    (
+        "FACT Ringerike og Hole",
+        "fact",
+        ("Ringerike", "Hole"),
+        (
+            ("Teamleder (psykologspesialist)", "Ringerike DPS, Vestre Viken HF", "specialist", 100.0),
+            ("Psykiater", "Ringerike DPS, Vestre Viken HF", "specialist", 50.0),
+            ("Sykepleier", "Ringerike DPS, Vestre Viken HF", "specialist", 100.0),
+            ("Rusbehandler", "Ringerike DPS, Vestre Viken HF", "specialist", 100.0),
+            ("Sykepleier", "Ringerike kommune", "municipal", 100.0),
+            ("Vernepleier", "Ringerike kommune", "municipal", 100.0),
+            ("Erfaringskonsulent", "Ringerike kommune", "municipal", 50.0),
+            ("Psykisk helsearbeider", "Hole kommune", "municipal", 50.0),
+            ("IPS-jobbspesialist", "NAV Ringerike", "nav", 100.0),
+        ),
+        24,
+        ((1.4, 45.0, 0.30), (1.0, 30.0, 0.08)),
+    ),
+)
+
+
+def demo_teams(geography: Geography, year: int) -> TeamRegister:
+    """Two synthetic cooperation teams with their positions and patients (pseudonymous ids).
+
+    The teams started in the autumn two years before ``year``; their patients joined from then until
+    the end of the year before ``year``, so a year after each patient's start is observed by the end of
+    the report year.
+    """
+    rng = _rng(7, geography.year)
+    teams: list[Team] = []
+    patients: list[TeamPatient] = []
+    start = dt.date(year - 2, 9, 1)
+    end = dt.date(year - 1, 12, 31)
+    for number, (name, kind, places, positions, count, _rates) in enumerate(_TEAMS, start=1):
+        codes = [geography.municipality(place).code for place in places]
+        teams.append(
+            Team(
+                name=name,
+                kind=kind,
+                municipalities=codes,
+                start=start,
+                target_groups=("rop",),
+                positions=tuple(
+                    Position(profession=p, employer=e, employer_level=level, percent=percent)
+                    for p, e, level, percent in positions
+                ),
+            )
+        )
+        days = np.sort(rng.integers(0, (end - start).days + 1, count))
+        patients += [
+            TeamPatient(team=name, patient=f"T{number}-{i + 1:03d}", start=start + dt.timedelta(days=int(d)))
+            for i, d in enumerate(days)
+        ]
+    return TeamRegister(teams=teams, patients=patients)
+
+
+#: Per patient and year, before and after: the other patients of the teams' municipalities (the demo's
+#: assumption: about 0.7 % of the inhabitants, with little change).
+_OTHER_RATES: tuple[_Rates, _Rates] = ((0.8, 15.0, 0.20), (0.78, 14.8, 0.195))
+
+
+def demo_outcomes(geography: Geography, teams: TeamRegister, population: StatTable, year: int) -> StatTable:
+    """Synthetic before/after outcomes of the teams' patients and of the other patients of the teams'
+    municipalities, per team, home municipality, patient group, period and month relative to the start
+    (−12 … 11), as a stay-level before/after count gives them."""
+    rng = _rng(8, geography.year)
+    people = _municipal_population(population, year)
+    team_rates = {entry[0]: entry[5] for entry in _TEAMS}
+    columns: dict[str, list[Any]] = {
+        k: [] for k in ("region", "team", "patient_group", "period", "relative_month", "variable", "value")
+    }
+
+    def add(region: str, team: str, group: str, period: str, month: int, variable: str, value: float) -> None:
+        for key, item in zip(columns, (region, team, group, period, month, variable, value), strict=True):
+            columns[key].append(item)
+
+    for team in teams.teams:
+        share = np.array([people.get(c, 0.0) for c in team.municipalities])
+        share = share / share.sum() if share.sum() else np.full(len(share), 1.0 / len(share))
+        team_patients = len(teams.patients_of(team.name))
+        counts = {
+            "team": rng.multinomial(team_patients, share),
+            "other": np.round(np.array([people.get(c, 0.0) for c in team.municipalities]) * 0.007),
+        }
+        for group in ("team", "other"):
+            for m, code in enumerate(team.municipalities):
+                patients = float(counts[group][m])
+                add(code, team.name, group, "total", 0, "patients", patients)
+                for p, period in enumerate(("before", "after")):
+                    acute, bed_days, tph = (team_rates[team.name] if group == "team" else _OTHER_RATES)[p]
+                    for month in range(-12, 0) if period == "before" else range(12):
+                        add(
+                            code,
+                            team.name,
+                            group,
+                            period,
+                            month,
+                            "acute_admissions",
+                            float(rng.poisson(patients * acute / 12.0)),
+                        )
+                        add(
+                            code,
+                            team.name,
+                            group,
+                            period,
+                            month,
+                            "involuntary_stays",
+                            float(rng.poisson(patients * tph / 12.0)),
+                        )
+                        mean = patients * bed_days / 12.0
+                        add(
+                            code,
+                            team.name,
+                            group,
+                            period,
+                            month,
+                            "bed_days",
+                            float(rng.negative_binomial(2, 2 / (2 + mean)) if mean else 0.0),
+                        )
+    count = len(columns["region"])
+    table = pa.table(
+        {
+            "region": pa.array(columns["region"], pa.string()),
+            "level": pa.array(["municipality"] * count, pa.string()),
+            "year": pa.array([year] * count, pa.int16()),
+            "team": pa.array(columns["team"], pa.string()),
+            "patient_group": pa.array(columns["patient_group"], pa.string()),
+            "period": pa.array(columns["period"], pa.string()),
+            "relative_month": pa.array(columns["relative_month"], pa.int16()),
+            "variable": pa.array(columns["variable"], pa.string()),
+            "value": pa.array(columns["value"], pa.float64()),
+        }
+    )
+    return _stat(
+        table,
+        geography,
+        title="Syntetiske utfall før og etter oppstart i team (demodata)",
+        variables=[
+            Variable(
+                id="acute_admissions",
+                unit="opphold",
+                label="Akutte innleggelser (syntetisk)",
+                counts_people=True,
+            ),
+            Variable(id="bed_days", unit="liggedøgn", label="Liggedøgn (syntetisk)"),
+            Variable(
+                id="involuntary_stays",
+                unit="opphold",
+                label="Opphold under tvungent psykisk helsevern (syntetisk)",
+                counts_people=True,
+            ),
+            Variable(id="patients", unit="pasient", label="Pasienter (syntetisk)", counts_people=True),
+        ],
+        what="outcomes",
+        year=year,
+    )
+
+
+# -- everything ---------------------------------------------------------------------------------------
+
+
 def demo_inputs(
-    year: int = DEFAULT_YEAR, *, span: int = 6, geography: Geography | None = None
+    year: int = DEFAULT_YEAR, *, span: int = DEFAULT_SPAN, geography: Geography | None = None
 ) -> ReportInputs:
-    """All inputs of a demo report for ``year``: population, survey, admissions and register.
+    """All inputs of a demo report for ``year``: the real population and synthetic survey, admissions,
+    agreement register, teams and team outcomes.
 
-    The same ``year`` and ``span`` give the same numbers on every machine.  All years are drawn on the
-    report year's map, as if already harmonised.
+    The same ``year`` and ``span`` give the same numbers on every machine.  All tables are on the report
+    year's map.  The series starts no earlier than 2017, the first year of the library's maps.
 
-    :param year: the report year (the geography must cover it: 2017–2026).
+    :param year: the report year (the geography must cover it: 2017–2026); the population is real for
+        2017–2021 and the 2021 figures for later years.
     :param span: how many years of time series, ending with ``year``.
     :param geography: the map to use (default ``Geography.for_year(year)``).
     """
@@ -694,14 +1062,17 @@ def demo_inputs(
         from samhandling.geography import Geography
 
         geography = Geography.for_year(year)
-    years = _years(year, span)
+    years = [y for y in range(year - span + 1, year + 1) if y >= 2017]
     population = demo_population(geography, years)
     register = demo_register(geography, population, year)
+    teams = demo_teams(geography, year)
     return ReportInputs(
         year=year,
         survey=demo_survey(geography, population, years, register=register),
         population=population,
         admissions=demo_admissions(geography, population, years),
         register=register,
+        teams=teams,
+        outcomes=demo_outcomes(geography, teams, population, year),
         synthetic=True,
     )

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 
 import attrs
 
+from samhandling.report.charts import Chart
+
 __all__ = [
     "Block",
     "Cell",
@@ -73,19 +75,30 @@ class Headline:
 @typing.final
 @attrs.frozen(kw_only=True)
 class Figure:
-    """A chart: inline SVG markup, a caption and the data file(s) behind it."""
+    """A chart: its SVG markup for wide screens and print (``svg``) and for phones (``svg_narrow``), a
+    caption and the data file(s) behind it."""
 
     id: str
     title: str
     svg: str
+    svg_narrow: str = ""
     caption: str = ""
     data_files: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+
+    @classmethod
+    def of(cls, chart: Chart, **fields: typing.Any) -> Figure:
+        """A figure showing ``chart`` (both of its drawings)."""
+        return cls(svg=chart.wide, svg_narrow=chart.narrow, **fields)
 
 
 @typing.final
 @attrs.frozen(kw_only=True)
 class Column:
-    """A table column: its heading, whether it holds numbers (right-aligned) and how it is sorted."""
+    """A table column: its heading, whether it holds numbers (right-aligned) and how it is sorted.
+
+    ``sorted`` ("asc"/"desc") says the rows are already in this column's order; only a ``sortable``
+    table shows it, with the sort buttons its script adds.
+    """
 
     label: str
     numeric: bool = False
@@ -96,17 +109,26 @@ class Column:
 @typing.final
 @attrs.frozen(kw_only=True)
 class Cell:
-    """A formatted table cell; ``symbol`` is true when it shows a status symbol instead of a number."""
+    """A formatted table cell; ``symbol`` is true when it shows a status symbol instead of a number.
+
+    ``sort`` is the value a sortable table orders the cell by (the number itself, as text a script
+    reads); empty for text cells, which sort by their text.
+    """
 
     text: str
     symbol: bool = False
     emphasis: bool = False
+    sort: str = ""
 
 
 @typing.final
 @attrs.frozen(kw_only=True)
 class Table:
-    """A static table with formatted cells (numbers already in Norwegian style)."""
+    """A table with formatted cells (numbers already in Norwegian style).
+
+    ``sortable`` tables get sort buttons in their headings and ``searchable`` ones a search field, both
+    added by the page's small script; without scripts the table reads the same, in its given order.
+    """
 
     id: str
     title: str
@@ -116,6 +138,8 @@ class Table:
     data_files: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     compact: bool = False
     footer: tuple[Cell, ...] | None = None
+    sortable: bool = False
+    searchable: bool = False
 
     def __attrs_post_init__(self) -> None:
         for number, row in enumerate(self.rows, start=1):
@@ -144,7 +168,6 @@ class Section:
 
     id: str
     title: str
-    title_en: str = ""
     intro: str = ""
     headlines: tuple[Headline, ...] = attrs.field(default=(), converter=_headlines)
     blocks: tuple[Figure | Table | Note, ...] = attrs.field(default=(), converter=_blocks)
@@ -190,6 +213,7 @@ class ReportDocument:
     year: int
     geography_year: int
     demo: bool
+    demo_note: str = ""
     sections: tuple[Section, ...] = attrs.field(converter=_sections)
     sources: tuple[SourceEntry, ...] = attrs.field(default=(), converter=_sources)
     generated_by: str = ""

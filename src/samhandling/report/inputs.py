@@ -17,6 +17,7 @@ import attrs
 
 from samhandling.errors import SamhandlingError, SchemaError, SourceError
 from samhandling.report.agreements import AgreementRegister, read_agreements
+from samhandling.report.teams import TeamRegister, read_teams
 from samhandling.tables import Provenance, StatTable
 
 if TYPE_CHECKING:
@@ -30,7 +31,13 @@ ROLES: dict[str, tuple[str, str]] = {
     "population": ("--kostra", "SSB/KOSTRA population: variable 'population' with an 'age' column"),
     "admissions": ("--nimes", "NIMES admissions: variable 'admissions' with a 'unit_type' column"),
     "capacity": ("--capacity", "service capacity: variable 'ohd_beds' (places)"),
+    "outcomes": (
+        "--outcomes",
+        "before/after outcomes of team patients: variables such as 'acute_admissions', 'bed_days' and "
+        "'involuntary_stays' with columns 'patient_group' and 'period'",
+    ),
     "agreements": ("--agreements", "an agreement register in TOML, JSON or CSV"),
+    "teams": ("--teams", "a team register in TOML or JSON, or a list of team patients in CSV"),
 }
 
 
@@ -51,7 +58,10 @@ class ReportInputs:
     profession and target group, and optionally the survey's yes/no answers); ``population``
     (inhabitants by municipality, year and age); ``admissions`` (by home municipality and unit type);
     ``capacity`` (ØHD places by municipality, added to the places of the register's ØHD units);
-    ``register`` (cooperation agreements and services); ``synthetic``.
+    ``register`` (cooperation agreements and services); ``teams`` (cooperation teams with their
+    positions and patients); ``outcomes`` (the team patients' use of inpatient care before and after
+    they joined, against other patients); ``synthetic`` (made-up inputs; also true when any table's
+    provenance says so, see :attr:`is_synthetic`).
     """
 
     year: int
@@ -60,6 +70,8 @@ class ReportInputs:
     admissions: StatTable | None = None
     capacity: StatTable | None = None
     register: AgreementRegister | None = None
+    teams: TeamRegister | None = None
+    outcomes: StatTable | None = None
     synthetic: bool = False
 
     def tables(self) -> dict[str, StatTable]:
@@ -69,8 +81,15 @@ class ReportInputs:
             "population": self.population,
             "admissions": self.admissions,
             "capacity": self.capacity,
+            "outcomes": self.outcomes,
         }
         return {role: table for role, table in found.items() if table is not None}
+
+    @property
+    def is_synthetic(self) -> bool:
+        """Whether the report is built from made-up numbers: ``synthetic``, or any table whose provenance
+        (or metadata) says it is synthetic.  Every output built from such inputs says so."""
+        return self.synthetic or any(table.synthetic for table in self.tables().values())
 
     def check(self) -> None:
         """Raise :class:`InputError` naming the role when a required input is missing or incomplete."""
@@ -79,6 +98,7 @@ class ReportInputs:
             "population": ("population", ()),
             "admissions": ("admissions", ("unit_type",)),
             "capacity": ("ohd_beds", ()),
+            "outcomes": (None, ("patient_group", "period")),
         }
         for role in ("survey", "population"):
             if getattr(self, role) is None:
@@ -95,7 +115,7 @@ class ReportInputs:
             variable, columns = needs[role]
             option, what = ROLES[role]
             where = _where(table)
-            if variable not in table.variable_ids():
+            if variable is not None and variable not in table.variable_ids():
                 raise InputError(
                     f"{option} {where}: has no variable {variable!r} (found {table.variable_ids()[:8]}); "
                     f"expected {what}"
@@ -137,7 +157,15 @@ def _read_all(
 
 
 def _on_map(role: str, table: StatTable, year: int) -> StatTable:
-    """The table on the report year's map; the error names the file (a bad code is found here)."""
+    """The table on the report year's map; the error names the file.
+
+    Rows the report cannot use (a code not on the file's map, a row entered twice) are set aside first
+    and recorded in the table (:mod:`samhandling.report.screening`), so that a typing error in one row
+    becomes a finding in the report instead of stopping it.
+    """
+    from samhandling.report.screening import screen
+
+    table = screen(table)
     if table.geography_year in (None, year):
         return table
     from samhandling.geography import harmonise
@@ -164,6 +192,8 @@ def load_inputs(
     nimes: Iterable[str | Path] = (),
     capacity: Iterable[str | Path] = (),
     agreements: Iterable[str | Path] = (),
+    teams: Iterable[str | Path] = (),
+    outcomes: Iterable[str | Path] = (),
     plugin_manager: PluginManager | None = None,
 ) -> ReportInputs:
     """Read the report's input files with the registered sources and check them.
@@ -173,7 +203,10 @@ def load_inputs(
     :func:`~samhandling.report.agreements.read_agreements`.
 
     Each file is added to its table's provenance (with its checksum).  If any table says it holds
-    synthetic data (``meta.extra["synthetic"]``), the inputs are marked synthetic and the report says so.
+    synthetic data (a provenance entry with ``synthetic=True``, or ``meta.extra["synthetic"]``), the
+    inputs are marked synthetic and every output of the report says so.  ``teams`` takes team registers
+    (TOML, JSON) and lists of team patients (CSV), ``outcomes`` the before/after table of the team
+    patients' inpatient care.
 
     :raises InputError: a file is missing, cannot be read or lacks what its role needs.
     """
@@ -187,14 +220,25 @@ def load_inputs(
             register = read_agreements(agreement_paths)
         except SamhandlingError as exc:
             raise InputError(f"--agreements: {exc}") from exc
+    team_register = None
+    team_paths = list(teams)
+    for path in team_paths:
+        if not Path(path).exists():
+            raise InputError(f"--teams {path}: no such file")
+    if team_paths:
+        try:
+            team_register = read_teams(team_paths)
+        except SamhandlingError as exc:
+            raise InputError(f"--teams: {exc}") from exc
     tables = {
         "survey": _read_all("survey", list(survey), plugin_manager, year),
         "population": _read_all("population", list(kostra), plugin_manager, year),
         "admissions": _read_all("admissions", list(nimes), plugin_manager, year),
         "capacity": _read_all("capacity", list(capacity), plugin_manager, year),
+        "outcomes": _read_all("outcomes", list(outcomes), plugin_manager, year),
     }
     # Synthetic data stays labelled as such, also when it comes back from files.
-    synthetic = any(bool(t.meta.extra.get("synthetic")) for t in tables.values() if t is not None)
+    synthetic = any(t.synthetic for t in tables.values() if t is not None)
     inputs = ReportInputs(
         year=year,
         survey=tables["survey"],
@@ -202,6 +246,8 @@ def load_inputs(
         admissions=tables["admissions"],
         capacity=tables["capacity"],
         register=register,
+        teams=team_register,
+        outcomes=tables["outcomes"],
         synthetic=synthetic,
     )
     inputs.check()

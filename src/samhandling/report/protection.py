@@ -21,6 +21,7 @@ from samhandling.disclosure.protection import DISCLOSURE_KEY, mark_unprotected, 
 from samhandling.disclosure.rules import DisclosureRules
 from samhandling.errors import ExportError
 from samhandling.report.document import Note
+from samhandling.report.messages import label, labels, msg
 from samhandling.tables import StatTable, Status
 
 if typing.TYPE_CHECKING:
@@ -51,20 +52,21 @@ def publish(
 def protection_lines(ctx: ReportContext) -> list[str]:
     """What the report says about its protection (sources section, notes, the command line)."""
     if ctx.disclosure is None:
-        return [
-            "IKKE SKJERMET FOR PUBLISERING: rapporten er laget uten personvernskjerming (prikking) til "
-            "intern bruk, og kan vise tall for svært få personer. Den skal ikke publiseres."
-        ]
+        return [msg("protection.unprotected")]
     rules = ctx.disclosure
     primary = sum(s.primary for s in ctx.protections)
     secondary = sum(s.secondary for s in ctx.protections)
     derived = sum(s.derived for s in ctx.protections)
     low = 0 if rules.protect_zeros else 1
     return [
-        f"Personvern: antall personer fra {low} til {rules.threshold - 1} vises ikke (:). "
-        f"{primary} tall er skjult fordi de er så små, {secondary} andre tall er skjult slik at de små ikke "
-        f"kan regnes ut av summer og andre publiserte tall, og {derived} rater og andeler er skjult sammen "
-        f"med tallene de er regnet av."
+        msg(
+            "protection.summary",
+            low=low,
+            high=rules.threshold - 1,
+            primary=primary,
+            secondary=secondary,
+            derived=derived,
+        )
     ]
 
 
@@ -78,12 +80,9 @@ def symbol_notes(rules: DisclosureRules | None) -> list[tuple[str, str]]:
     """The legend: SSB's symbols, with ``:`` spelled out for this report's threshold."""
     notes = []
     for status in Status:
-        text = status.label
+        text = label("status", status.value) if status.value in labels("status") else status.label
         if status is Status.SUPPRESSED and rules is not None:
-            text = (
-                f"{text}: færre enn {rules.threshold} personer, eller et tall som ville avsløre et slikt "
-                f"tall sammen med andre publiserte tall (prikket)"
-            )
+            text = msg("protection.suppressed_symbol", text=text, threshold=rules.threshold)
         notes.append((status.value, text))
     return notes
 
