@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+import samhandling as sh
 from samhandling.cli import main
 from samhandling.exporters import export
 from samhandling.geography import Geography
@@ -218,6 +219,10 @@ def test_the_example_survey_with_its_planted_errors_gives_a_report_not_an_abort(
     html = (tmp_path / "rapport" / "index.html").read_text(encoding="utf-8")
     assert "0417" in html
     assert "44 av 356" in html  # coverage instead of a partial total: 0417 left out, 3413 and 3430 missing
+    # the example files say they hold made-up numbers, and the report built from them says so too
+    assert "SYNTETISKE" in html
+    fte = sh.read(next((tmp_path / "rapport" / "data").glob("*fte*.parquet")))
+    assert fte.synthetic
     code, output = _run(*args, "--out", str(tmp_path / "strict"), "--strict")
     assert code == 1
     assert "--strict" in output

@@ -15,8 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from samhandling_survey import SurveySpec, read_survey
 from samhandling_survey.example import ExampleFiles
+from samhandling_survey.reader import SYNTHETIC_MARKER
 from samhandling_survey.spec import normalise_header
 
+import samhandling as sh
 from samhandling.errors import ParseError
 from samhandling.tables import StatTable
 
@@ -437,3 +439,18 @@ def test_norwegian_numbers_read_back_exactly(
     table = read_survey(write_file("tall.csv", "\n".join(lines) + "\n"), spec=small_spec)
     for i, number in enumerate(values):
         assert _value(table, str(3000 + i), "fte", profession="psychologist") == (float(number), None)
+
+
+def test_the_example_files_say_they_hold_made_up_numbers(examples: ExampleFiles) -> None:
+    # the note row under the rows of each example file marks it synthetic, and so is the population
+    for path in [*examples.all_survey_files, examples.population]:
+        assert sh.read(path, allow_duplicates=True).synthetic, path
+
+
+def test_a_survey_file_without_the_marker_is_not_synthetic(examples: ExampleFiles, tmp_path: Path) -> None:
+    text = examples.survey[2022].read_bytes().decode("cp1252")
+    real = tmp_path / "is248-2022.csv"
+    real.write_bytes(text.replace(SYNTHETIC_MARKER, "Merknad").encode("cp1252"))
+    table = sh.read(real)
+    assert not table.synthetic
+    assert [row[:22] for row in table.meta.extra["skipped_rows"]] == ["row 52: note 'Merknad "]

@@ -143,7 +143,8 @@ def _read_all(
         if not Path(path).exists():
             raise InputError(f"{option} {path}: no such file")
         try:
-            table = read(path, plugin_manager=plugin_manager)
+            # a key entered twice is set aside and reported as a finding, not a reason to stop
+            table = read(path, plugin_manager=plugin_manager, allow_duplicates=True)
         except SamhandlingError as exc:
             raise InputError(f"{option} {path}: {exc}") from exc
         if not any(p.location == str(path) for p in table.provenance):

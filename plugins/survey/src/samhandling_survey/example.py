@@ -33,7 +33,8 @@ import attrs
 import numpy as np
 
 from samhandling import atomic
-from samhandling.tables import StatTable, Variable
+from samhandling.tables import Provenance, StatTable, Variable
+from samhandling_survey.reader import SYNTHETIC_MARKER
 
 __all__ = ["EXAMPLE_YEARS", "PLANTED", "ExampleFiles", "Planted", "example_files", "write_example_files"]
 
@@ -395,7 +396,7 @@ def _title(year: int) -> str:
     return f"IS-24/8 Kommunalt psykisk helse- og rusarbeid {year}: årsverk og tjenester per kommune"
 
 
-_NOTE = "Eksempelfil med syntetiske tall laget av samhandling-survey; ikke faktiske svar fra kommunene."
+_NOTE = f"{SYNTHETIC_MARKER} laget av samhandling-survey; ikke faktiske svar fra kommunene."
 
 
 def _write_csv(path: Path, year: int, rows: list[list[object]]) -> None:
@@ -496,6 +497,15 @@ def _population_table(answers_by_year: dict[int, list[_Answer]]) -> StatTable:
         },
         source="example",
         title="Synthetic population of Innlandet's municipalities (example data, not SSB figures)",
+        provenance=[
+            Provenance(
+                source="example",
+                location="samhandling_survey.example",
+                note="synthetic population drawn with a fixed seed, not SSB figures",
+                synthetic=True,
+                retrieved="2024-03-01T12:00:00+00:00",
+            )
+        ],
         variables=[
             Variable(id="population", unit="innbygger", additive=True, label="Folkemengde (syntetisk)")
         ],

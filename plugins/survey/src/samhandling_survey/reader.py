@@ -45,12 +45,16 @@ from samhandling_survey.variables import (
     YES_NO_VARIABLES,
 )
 
-__all__ = ["SOURCE_NAME", "SUFFIXES", "read_survey", "read_survey_series", "sniff_survey"]
+__all__ = ["SOURCE_NAME", "SUFFIXES", "SYNTHETIC_MARKER", "read_survey", "read_survey_series", "sniff_survey"]
 
 log = logging.getLogger(__name__)
 
 SOURCE_NAME = "survey"
 SUFFIXES = (".csv", ".xlsx", ".xlsm")
+SYNTHETIC_MARKER = "Eksempelfil med syntetiske tall"
+"""A note row that begins with these words marks a file of made-up numbers (the plugin's example files
+carry it under their rows): the table read from it is marked synthetic in its provenance, so every
+output built from it — the report included — says so."""
 _HEADER_SEARCH_ROWS = 40
 _YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
 _CODE = re.compile(r"^\s*(\d{3,6})(?:\s+\S.*)?$")
@@ -570,6 +574,7 @@ def read_survey(
     value_indices = [i for _, i in found]
     keep: list[int] = []
     skipped: list[str] = []
+    synthetic = False
     codes = _region_codes([row[code_index] for row in body])
     for offset, row in enumerate(body):
         has_values = any(_text(row[i]) for i in value_indices)
@@ -589,9 +594,12 @@ def read_survey(
                     column=chosen.region.code[0],
                 )
             if label or extra:
-                skipped.append(f"row {file_rows[offset]}: note {(label or _text(extra[0]))[:60]!r}")
+                note = label or _text(extra[0])
+                synthetic = synthetic or note.startswith(SYNTHETIC_MARKER)
+                skipped.append(f"row {file_rows[offset]}: note {note[:60]!r}")
             continue
         if not has_values and not _CODE.match(_text(row[code_index])):
+            synthetic = synthetic or label.startswith(SYNTHETIC_MARKER)
             skipped.append(f"row {file_rows[offset]}: note {label[:60]!r}")
             continue
         keep.append(offset)
@@ -625,7 +633,11 @@ def read_survey(
         log.info("%s: %s", path, notes[-1])
     notes += formula_notes
     provenance = Provenance.for_file(
-        SOURCE_NAME, path, note=f"IS-24/8 {chosen.year}, spec {chosen.origin or chosen.year}"
+        SOURCE_NAME,
+        path,
+        note=f"IS-24/8 {chosen.year}, spec {chosen.origin or chosen.year}"
+        + (" (example file: synthetic numbers)" if synthetic else ""),
+        synthetic=synthetic,
     )
     yes_no = [v.id for v in YES_NO_VARIABLES if any(key[0] == v.id for key in parsed)]
     yes_no += [c.variable for c, _ in found if c.kind == "yes_no" and c.variable not in yes_no]
