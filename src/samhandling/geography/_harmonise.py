@@ -390,7 +390,9 @@ def harmonise(
     zeros = bool(table.meta.extra.get(ABSENT_ROWS_MEAN_ZERO))
     if municipal.any():
         moving = arrow if municipal.all() else arrow.filter(pa.array(municipal))
-        remapped, coverage = _remap_codes(moving, Level.MUNICIPALITY, variables, source_year, target, resolve)
+        remapped, coverage = _remap_codes(
+            moving, Level.MUNICIPALITY, variables, source_year, target, resolve, check_parts=not zeros
+        )
         entries = [] if zeros else with_ratios(coverage.entries, variables)
         parts.append(apply_partial(remapped, entries, rule, operation="harmonise", what="merged areas"))
         extra = record(
@@ -407,7 +409,14 @@ def harmonise(
         else:
             strict = counties == "error"
             remapped, coverage = _remap_codes(
-                rows, Level.COUNTY, variables, source_year, target, resolve, drop_unsure=not strict
+                rows,
+                Level.COUNTY,
+                variables,
+                source_year,
+                target,
+                resolve,
+                drop_unsure=not strict,
+                check_parts=not zeros,
             )
             entries = [] if zeros else with_ratios(coverage.entries, variables)
             if entries and strict:
@@ -509,7 +518,13 @@ def _remap_codes(
     resolve: Callable[[_changes.Split], Sequence[float]],
     *,
     drop_unsure: bool = False,
+    check_parts: bool = True,
 ) -> tuple[pa.Table, _Coverage]:
+    """The rows carried onto ``target``'s map, and the merged areas with parts missing from them.
+
+    :param check_parts: look for merged areas whose parts are not all in the table (not needed where an
+        absent row means zero: then no sum is partial).
+    """
     notes: list[str] = []
     regions = moving.column("region").combine_chunks()
     region_codes = regions if pa.types.is_dictionary(regions.type) else pc.dictionary_encode(regions)
@@ -589,7 +604,7 @@ def _remap_codes(
         if moving.num_rows
         else moving.slice(0, 0)
     )
-    found = present_members(moving, region_index=region_index.astype(np.int64), regions=region_dict)
+    found = present_members(moving, region_index=region_index, regions=region_dict) if check_parts else {}
     return result, _coverage(found, level, source_year, target, wanted, notes)
 
 
