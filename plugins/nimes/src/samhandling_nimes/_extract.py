@@ -409,6 +409,8 @@ def _coded(
         if flags is None:
             raise where.error(f"expected {expected}, found true/false", 0, column)
         values = np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.bool_)
+        if flags == (0, 1):  # true is 1 and false 0 already
+            return values.view(np.int8)
         result: npt.NDArray[np.int8] = np.where(values, np.int8(flags[1]), np.int8(flags[0]))
         return result
     encoded = array if pa.types.is_dictionary(typ) else pc.dictionary_encode(array)
