@@ -132,18 +132,24 @@ def _codes(column: pa.ChunkedArray) -> tuple[npt.NDArray[np.integer[Any]], int]:
 _DENSE_CELLS = 1 << 22
 
 
-def _numbered(key: npt.NDArray[np.integer[Any]], size: int) -> tuple[npt.NDArray[np.integer[Any]], int]:
-    """Each distinct value of ``key`` (all below ``size``) numbered 0, 1, … in order, per row."""
-    if size <= max(_DENSE_CELLS, 2 * len(key)):
-        seen = np.zeros(size, dtype=bool)
-        seen[key] = True
-        distinct = np.flatnonzero(seen)
-        del seen
+def _numbered(
+    key: npt.NDArray[np.integer[Any]], size: int
+) -> tuple[npt.NDArray[np.integer[Any]], int, npt.NDArray[np.int64]]:
+    """Each distinct value of ``key`` (all below ``size``) numbered 0, 1, … in order, per row; and a
+    row holding each value."""
+    rows = len(key)
+    if size <= max(_DENSE_CELLS, 2 * rows):
+        row_type = np.int32 if rows < 2**31 else np.int64
+        holder = np.full(size, -1, dtype=row_type)
+        holder[key] = np.arange(rows, dtype=row_type)  # the last row with each value
+        distinct = np.flatnonzero(holder >= 0)
+        held = holder[distinct].astype(np.int64)
+        del holder
         number = np.empty(size, dtype=np.int32 if len(distinct) < 2**31 else np.int64)
         number[distinct] = np.arange(len(distinct), dtype=number.dtype)
-        return np.take(number, key), len(distinct)
-    values, inverse = np.unique(key, return_inverse=True)
-    return inverse.reshape(-1), len(values)
+        return np.take(number, key), len(distinct), held
+    values, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return inverse.reshape(-1), len(values), first.astype(np.int64)
 
 
 @attrs.frozen(kw_only=True)
@@ -176,20 +182,17 @@ def group_rows(arrow: pa.Table, keys: Sequence[str]) -> KeyGroups:
             key, size = codes, span
             continue
         if size * span > max(_DENSE_CELLS, 2 * rows):
-            key, size = _numbered(key, size)
+            key, size, _ = _numbered(key, size)
         wide: type[np.integer[Any]] = np.int64 if size * span >= 2**31 else np.int32
         combined: npt.NDArray[np.integer[Any]] = key.astype(wide)  # a copy: codes may view the table
         combined *= span
         combined += codes
         key, size = combined, size * span
-    if key is None:
+    if key is None:  # one key for all rows
         index: npt.NDArray[np.integer[Any]] = np.zeros(rows, dtype=np.int32)
-        count = 1 if rows else 0
-    else:
-        index, count = _numbered(key, size)
-    first = np.empty(count, dtype=np.int64)
-    first[index] = np.arange(rows, dtype=np.int64)
-    return KeyGroups(index=index, count=count, rows=first)
+        return KeyGroups(index=index, count=min(rows, 1), rows=np.zeros(min(rows, 1), dtype=np.int64))
+    index, count, held = _numbered(key, size)
+    return KeyGroups(index=index, count=count, rows=held)
 
 
 def _repeated_rows(arrow: pa.Table, keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:

@@ -125,7 +125,8 @@ def distinct_strings(column: pa.ChunkedArray | pa.Array) -> list[str]:
             indices = chunk.indices
             if indices.null_count:
                 indices = indices.drop_null()
-            used = np.bincount(indices.to_numpy(zero_copy_only=False), minlength=len(chunk.dictionary))
+            used = np.zeros(len(chunk.dictionary), bool)
+            used[indices.to_numpy(zero_copy_only=False)] = True
             dictionary = chunk.dictionary.to_pylist()
             for index in np.flatnonzero(used).tolist():
                 found.setdefault(str(dictionary[index]), None)
@@ -148,7 +149,8 @@ def used_codes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, list[str
         if all(c.dictionary.equals(dictionary) for c in chunks[1:]):
             parts = [c.indices.to_numpy(zero_copy_only=False) for c in chunks]
             indices = np.concatenate(parts) if len(parts) > 1 else parts[0]
-            used = np.bincount(indices, minlength=len(dictionary)) > 0
+            used = np.zeros(len(dictionary), bool)
+            used[indices] = True
             values = [str(v) for v in dictionary.to_pylist()]
             if used.all():
                 return indices, values

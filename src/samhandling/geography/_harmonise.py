@@ -532,18 +532,23 @@ def _remap_codes(
     region_index = region_codes.indices.to_numpy(zero_copy_only=False)
     first_year = FIRST_YEAR
     n_years = last_year() - first_year + 1
+    # the key space (code × year) is small and dense: direct addressing instead of sorting the rows
     if source_year is None:
         year_index = _source_years(moving, None).to_numpy(zero_copy_only=False) - first_year
         combined = region_index.astype(np.int64) * n_years + year_index
-    else:
-        combined = region_index.astype(np.int64) * n_years + (source_year - first_year)
-    # the key space is small and dense: direct addressing instead of sorting the rows
-    present = np.zeros(len(region_dict) * n_years, bool)
-    present[combined] = True
-    keys = np.flatnonzero(present)
-    lookup = np.full(len(present), -1, np.int64)
-    lookup[keys] = np.arange(len(keys))
-    row_key = lookup[combined]
+        present = np.zeros(len(region_dict) * n_years, bool)
+        present[combined] = True
+        keys = np.flatnonzero(present)
+        lookup = np.full(len(present), -1, np.int64)
+        lookup[keys] = np.arange(len(keys))
+        row_key = lookup[combined]
+    else:  # one year: a key per code the rows use, looked up by the code's index
+        used = np.zeros(len(region_dict), bool)
+        used[region_index] = True
+        keys = np.flatnonzero(used) * n_years + (source_year - first_year)
+        number = np.full(len(region_dict), -1, np.int32)
+        number[used] = np.arange(len(keys), dtype=np.int32)
+        row_key = np.take(number, region_index)
 
     wanted: dict[int, list[str]] = {}
     key_info: list[tuple[int, str]] = []
