@@ -139,8 +139,8 @@ def _numbered(
     row holding each value."""
     rows = len(key)
     if size <= max(_DENSE_CELLS, 2 * rows):
-        row_type = np.int32 if rows < 2**31 else np.int64
-        holder = np.full(size, -1, dtype=row_type)
+        row_type: type[np.integer[Any]] = np.int32 if rows < 2**31 else np.int64
+        holder: npt.NDArray[np.integer[Any]] = np.full(size, -1, dtype=row_type)
         holder[key] = np.arange(rows, dtype=row_type)  # the last row with each value
         distinct = np.flatnonzero(holder >= 0)
         held = holder[distinct].astype(np.int64)
