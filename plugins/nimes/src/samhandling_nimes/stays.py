@@ -436,7 +436,7 @@ def _count_extract(location: str | Path, reading: _Reading) -> _Counts:
             if keep_stays:
                 patient = _patient_ids(col["patient"], where, mapping["patient"])
                 if stream is not None:
-                    stream.add(grid, patient, admit, discharge, _month_of_days(admit), unit, area)
+                    stream.add(grid, patient, admit, discharge, unit, area)
                 else:
                     stays.append(patient, admit, discharge, unit, area)
             offset += rows
@@ -454,6 +454,8 @@ def _count_extract(location: str | Path, reading: _Reading) -> _Counts:
         ) from None
     if offset == 0:
         raise ParseError("the extract has no stays", path=path)
+    if stream is not None:
+        stream.finish(grid)
     # the batches are gone: give the memory the reader cached back before the result is built
     pa.default_memory_pool().release_unused()
     until = _until(reading.observed_until, latest)
