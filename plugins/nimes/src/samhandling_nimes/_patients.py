@@ -3,8 +3,8 @@
 Two ways, with the same results:
 
 * :class:`_PatientStream` counts while the extract streams, for a date-sorted Parquet extract with
-  integer patient ids whose range its statistics give: a few bytes of state per patient (the latest
-  discharge, and the patients of the month the stream is in), nothing kept per stay.
+  integer patient ids whose range its statistics give: 8 bytes of state per patient (its stays in the
+  month at hand and its latest discharge), and the stays of one month at a time.
 * :func:`_per_patient` keeps 16 bytes per stay (:class:`_Stays`) and sorts them once by patient at the
   end: for text ids, CSV extracts and extracts that are not sorted by admission date.
 
