@@ -254,7 +254,8 @@ def remap(
     :param level: the level of every output row.
     :param describe_key: per key, how to name it in an error (``"1507 in 2023"``).
     :param operation: ``"harmonise"`` or ``"roll_up"``, for messages.
-    :returns: the re-keyed table with the same columns (region as string, level as dictionary).
+    :returns: the re-keyed table with the same columns (region as string, or dictionary-encoded if it was
+        in ``table``; level as dictionary).
     """
     plan = _plan(targets, domain)
     # per key, its one target and weight (the rows of keys with one target are not expanded)
@@ -397,8 +398,10 @@ def _dict(column: pa.ChunkedArray | pa.Array, want: pa.DataType) -> pa.ChunkedAr
 
 
 def _canonical_type(name: str, current: pa.DataType) -> pa.DataType:
+    """The type of a column of the engine's output, given its type in the input."""
     fixed = {
-        "region": pa.string(),
+        # a dictionary-encoded region column stays one (the next step reads its codes, not its strings)
+        "region": current if pa.types.is_dictionary(current) else pa.string(),
         "level": level_type(),
         "variable": variable_type(),
         "status": status_type(),
@@ -517,7 +520,8 @@ def finish(arrow: pa.Table, meta: TableMeta, original_schema: pa.Schema) -> Stat
             if column.type != want:
                 column = column.cast(want)
         elif name == "region" and pa.types.is_dictionary(column.type):
-            column = column.cast(pa.string())
+            region_type = original_schema.field("region").type if "region" in original_schema.names else None
+            column = column.cast(region_type if region_type is not None else pa.string())
         elif name in ("level", "variable", "status"):
             column = _dict(
                 column, {"level": level_type(), "variable": variable_type(), "status": status_type()}[name]

@@ -283,7 +283,7 @@ class _Dense:
             parts.append(
                 pa.table(
                     {
-                        "region": regions.take(pa.array(area.astype(np.int32))),
+                        "region": pa.DictionaryArray.from_arrays(pa.array(area.astype(np.int32)), regions),
                         "level": pa.DictionaryArray.from_arrays(
                             pa.array(np.take(level_index, area)), level_dictionary
                         ),
