@@ -68,8 +68,9 @@ class _Stays:
         packed |= area
         self.unit_area.append(packed)
 
-    def patient_numbers(self) -> npt.NDArray[np.int64]:
-        """The patients as numbers from 0, in the order of the stays (the chunks are let go)."""
+    def patient_numbers(self) -> npt.NDArray[np.int32]:
+        """The patients as non-negative 32-bit numbers, one per patient, in the order of the stays (the
+        chunks are let go)."""
         if self.strings:
             ids = pc.dictionary_encode(
                 pa.chunked_array(
@@ -77,24 +78,26 @@ class _Stays:
                 )
             ).combine_chunks()
             self.patient.clear()
-            numbers: npt.NDArray[np.int64] = ids.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            numbers: npt.NDArray[np.int32] = ids.indices.to_numpy(zero_copy_only=False).astype(np.int32)
             return numbers
-        patient: npt.NDArray[np.int64] = np.concatenate(self.patient).astype(np.int64, copy=False)
+        patient = np.concatenate(self.patient)
         self.patient.clear()
         low, high = int(patient.min()), int(patient.max())
         if high - low >= 2**31:
             encoded = pc.dictionary_encode(pa.array(patient))
-            numbers = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            numbers = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
             return numbers
-        patient -= low
-        return patient
+        if patient.dtype == np.int32 and low >= 0:
+            return patient  # numbers already: they only have to tell the patients apart
+        numbers = (patient - low).astype(np.int32)
+        return numbers
 
 
 #: Units and areas are packed into 32 bits per stay while patients and readmissions are counted.
 MAX_UNITS, MAX_AREAS = 1 << 15, 1 << 16
 
 
-def _stable_order(numbers: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:
+def _stable_order(numbers: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.intp]:
     """The order that sorts ``numbers`` (0 ≤ n < 2**32), equal numbers kept in their order.
 
     Two stable passes over 16-bit digits: numpy sorts 16-bit keys by radix sort, in linear time, which
@@ -117,7 +120,7 @@ def _bits(values: npt.NDArray[Any]) -> int:
 
 
 def _packed_sort(
-    first: npt.NDArray[np.int64], then: npt.NDArray[Any] | None = None, *, rows: bool = True
+    first: npt.NDArray[np.integer[Any]], then: npt.NDArray[Any] | None = None, *, rows: bool = True
 ) -> tuple[npt.NDArray[np.int64], int] | None:
     """The rows sorted by ``first``, then ``then`` (non-negative numbers), as sorted 64-bit words.
 
@@ -157,7 +160,7 @@ def _per_patient(
     """
     if not stays.admit:
         return
-    patient = stays.patient_numbers()
+    numbers = stays.patient_numbers()
     admit = np.concatenate(stays.admit)
     stays.admit.clear()
     discharge = np.concatenate(stays.discharge)
@@ -167,25 +170,28 @@ def _per_patient(
     stays.unit_area.clear()
     # each patient's stays in admission order: by admission too where the extract is not date-sorted
     low = int(admit.min())
-    days = None if stays.sorted_by_date else (admit - low).astype(np.int64)
-    packed = _packed_sort(patient, days)
+    days = None if stays.sorted_by_date else admit - np.int32(low)
+    packed = _packed_sort(numbers, days)
     if packed is not None:
         words, row_bits = packed
-        order = words & ((1 << row_bits) - 1)
+        order: npt.NDArray[Any] = (words & ((1 << row_bits) - 1)).astype(
+            np.int32 if row_bits < 32 else np.int64
+        )
         words >>= row_bits + (_bits(days) if days is not None else 0)
         patient = words  # the patients, in their new order, are the high bits
-        del words, days
+        del words, days, numbers
     else:
         if stays.sorted_by_date:
-            order = _stable_order(patient)
+            order = _stable_order(numbers)
         else:
             if int(admit.max()) - low < 1 << 16:  # days as 16-bit numbers: sorted by radix, in linear time
                 by_date = np.argsort((admit - low).astype(np.uint16), kind="stable")
             else:
                 by_date = np.argsort(admit, kind="stable")
-            order = by_date[_stable_order(patient[by_date])]
+            order = by_date[_stable_order(numbers[by_date])]
             del by_date
-        patient = np.take(patient, order)
+        patient = np.take(numbers, order).astype(np.int64)
+        del numbers
     admit = np.take(admit, order)
     discharge = np.take(discharge, order)
     unit_area = np.take(unit_area, order)
@@ -196,12 +202,17 @@ def _per_patient(
     same_patient[1:] = patient[1:] == patient[:-1]
     if "readmissions_30d" in names:
         # running maximum of discharge days within each patient: patient in the high bits keeps groups apart
+        # (in place, in as few bytes as will do: this is where sorting the kept stays takes the most memory)
         base = int(discharge.min())
-        running = np.maximum.accumulate((patient << 24) | (discharge - base).astype(np.int64))
-        previous = np.empty(n, dtype=np.int64)
+        running = patient << 24
+        running |= discharge - np.int32(base)
+        np.maximum.accumulate(running, out=running)
+        running &= 0xFFFFFF
+        previous = np.empty(n, dtype=np.int32)
         previous[0] = 0
-        previous[1:] = (running[:-1] & 0xFFFFFF) + base
+        previous[1:] = running[:-1]
         del running
+        previous += np.int32(base)
         gap = admit - previous
         del previous
         readmitted = np.flatnonzero(same_patient & (gap >= 1) & (gap <= readmission_days))
