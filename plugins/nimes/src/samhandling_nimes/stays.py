@@ -34,7 +34,7 @@ import pyarrow as pa
 from samhandling.checks import Finding, Severity
 from samhandling.errors import Parameter, ParseError, SamhandlingError, SchemaError
 from samhandling.model import CareUnit
-from samhandling.tables import METADATA_KEY, Provenance, StatTable, TableMeta, status_type
+from samhandling.tables import METADATA_KEY, Provenance, StatTable, TableMeta
 from samhandling_nimes._counting import (
     _CHANNELS,
     _ENDS,
@@ -726,9 +726,15 @@ def _long(counts: _Counts, names: Sequence[str], meta: TableMeta) -> StatTable:
         np.repeat(np.arange(len(names), dtype=np.int32), sizes), pa.array(list(names), pa.string())
     )
     columns["value"] = pa.array(value)
-    columns["status"] = pa.nulls(rows, status_type())
+    columns["status"] = _no_status(rows)
     table = pa.table(columns)
     return StatTable(table.replace_schema_metadata({METADATA_KEY: meta.to_json()}), meta)
+
+
+def _no_status(rows: int) -> pa.DictionaryArray:
+    """A status column with no status in any row (Arrow's own all-null dictionary column of this type
+    allocates four times the bytes)."""
+    return pa.DictionaryArray.from_arrays(pa.nulls(rows, pa.int8()), pa.array([], pa.string()))
 
 
 def _coded(indices: npt.NDArray[Any], values: pa.Array) -> pa.DictionaryArray:
