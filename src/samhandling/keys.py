@@ -113,10 +113,12 @@ def _codes(column: pa.ChunkedArray) -> tuple[npt.NDArray[np.integer[Any]], int]:
         if len(values) == 0:
             return values.astype(np.int64), 1
         low, high = int(values.min()), int(values.max())
-        span = high - low + 1
-        shifted = values.astype(np.int32 if span < 2**31 and values.dtype.itemsize <= 4 else np.int64)
-        shifted -= shifted.dtype.type(low)
-        return shifted, span
+        narrow = (
+            values.dtype.kind == "i" and values.dtype.itemsize <= 4
+        )  # every value, and so the offset, fits
+        shifted = values.astype(np.int32 if narrow else np.int64)
+        shifted -= low
+        return shifted, high - low + 1
     if not pa.types.is_dictionary(column.type):
         column = pc.dictionary_encode(column)
     encoded = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
@@ -152,6 +154,7 @@ def _numbered(
     return inverse.reshape(-1), len(values), first.astype(np.int64)
 
 
+@typing.final
 @attrs.frozen(kw_only=True)
 class KeyGroups:
     """The rows of a table grouped by their key: a group number per row, and a row of each group."""
