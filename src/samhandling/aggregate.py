@@ -43,6 +43,7 @@ from samhandling.geography._engine import (
     finish,
     priority_of,
     remap,
+    used_codes,
 )
 from samhandling.geography._geography import NATIONAL_CODE, ROLL_UP_LEVELS, Geography, SplitAreaError
 from samhandling.keys import refuse_duplicate_keys
@@ -154,8 +155,7 @@ def roll_up(
         )
     variables = {v: table.variable(v) for v in distinct_strings(base.column("variable"))}
     _refuse_non_additive(variables, target)
-    regions = pc.dictionary_encode(_plain(base.column("region")).combine_chunks())
-    codes = [str(c) for c in regions.dictionary.to_pylist()]
+    indices, codes = used_codes(base.column("region"))
     membership = _membership_map(geo, target, weights, kind)
     municipalities = {c for c in codes if len(c) == 4}
     by_district = {c[:4] for c in codes if len(c) == 6}
@@ -181,7 +181,6 @@ def roll_up(
             else:
                 raise SplitAreaError(*_split_message(geo, code, target, pairs, kind))
         targets.append([(p, float(w if w is not None else 0.0)) for p, w in pairs] or [("", 0.0)])
-    indices = regions.indices.to_numpy(zero_copy_only=False)
     if not use.all():
         keep = use[indices]
         base = base.filter(pa.array(keep))

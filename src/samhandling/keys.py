@@ -7,8 +7,9 @@ two files read together that overlap — would be summed by a roll-up into a num
 a table read with ``allow_duplicates=True`` carries what was found in its metadata
 (:data:`DUPLICATES_KEY` in ``meta.extra``) and the roll-up refuses it.
 
-The check is columnar: each key column becomes integer codes (its dictionary), the codes are combined
-into one 64-bit number per row and sorted with numpy; only when a number repeats are the rows looked up.
+The check is columnar: :func:`group_rows` numbers the keys of the rows (each key column becomes integer
+codes, the codes are combined into one number per row); only when a number repeats are the rows looked
+up.  Harmonising and rolling up sum per key with the same grouping.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 import attrs
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -29,7 +31,9 @@ __all__ = [
     "DUPLICATES_KEY",
     "DuplicateKey",
     "DuplicateKeys",
+    "KeyGroups",
     "find_duplicate_keys",
+    "group_rows",
     "key_columns",
     "refuse_duplicate_keys",
 ]
@@ -95,66 +99,113 @@ class DuplicateKeys:
         }
 
 
-def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, int]:
-    """Integer codes (0 … size-1, null as its own code) of a key column, and how many there can be."""
+def _codes(column: pa.ChunkedArray) -> tuple[npt.NDArray[np.integer[Any]], int]:
+    """Integer codes (0 … size-1, null as its own code) of a key column, and how many there can be.
+
+    Integers are their offset from the smallest; a dictionary column is its indices (no string is
+    touched); any other column is dictionary-encoded first.
+    """
     if pa.types.is_integer(column.type):
-        values = column.to_numpy().astype(np.int64) if column.null_count == 0 else None
-        if values is None:
+        if column.null_count:
             low = pc.min(column).as_py()
-            values = pc.fill_null(column, (low if low is not None else 0) - 1).to_numpy().astype(np.int64)
+            column = pc.fill_null(column, (low if low is not None else 0) - 1)
+        values = column.to_numpy()
         if len(values) == 0:
-            return values, 1
+            return values.astype(np.int64), 1
         low, high = int(values.min()), int(values.max())
-        return values - low, high - low + 1
+        narrow = (
+            values.dtype.kind == "i" and values.dtype.itemsize <= 4
+        )  # every value, and so the offset, fits
+        shifted = values.astype(np.int32 if narrow else np.int64)
+        shifted -= low
+        return shifted, high - low + 1
     if not pa.types.is_dictionary(column.type):
         column = pc.dictionary_encode(column)
-    encoded = column.combine_chunks()
-    indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
-    return indices, len(encoded.dictionary) + 1
+    encoded = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    size = len(encoded.dictionary)
+    indices = encoded.indices
+    if indices.null_count:
+        indices = pc.fill_null(indices, size)
+        size += 1
+    return indices.to_numpy(zero_copy_only=False), max(size, 1)
 
 
-def _ids(arrow: pa.Table, keys: Sequence[str]) -> np.ndarray | None:
-    """One int64 per row, equal exactly when the keys are; None when the key space needs more bits."""
-    ids = np.zeros(arrow.num_rows, dtype=np.int64)
-    capacity = 1
+#: Key spaces up to this many cells (or twice the rows) are numbered by direct addressing.
+_DENSE_CELLS = 1 << 22
+
+
+def _numbered(
+    key: npt.NDArray[np.integer[Any]], size: int
+) -> tuple[npt.NDArray[np.integer[Any]], int, npt.NDArray[np.int64]]:
+    """Each distinct value of ``key`` (all below ``size``) numbered 0, 1, … in order, per row; and a
+    row holding each value."""
+    rows = len(key)
+    if size <= max(_DENSE_CELLS, 2 * rows):
+        row_type: type[np.integer[Any]] = np.int32 if rows < 2**31 else np.int64
+        holder: npt.NDArray[np.integer[Any]] = np.full(size, -1, dtype=row_type)
+        holder[key] = np.arange(rows, dtype=row_type)  # the last row with each value
+        distinct = np.flatnonzero(holder >= 0)
+        held = holder[distinct].astype(np.int64)
+        del holder
+        number = np.empty(size, dtype=np.int32 if len(distinct) < 2**31 else np.int64)
+        number[distinct] = np.arange(len(distinct), dtype=number.dtype)
+        return np.take(number, key), len(distinct), held
+    values, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return inverse.reshape(-1), len(values), first.astype(np.int64)
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class KeyGroups:
+    """The rows of a table grouped by their key: a group number per row, and a row of each group."""
+
+    #: per row, the number of its group (0 … count-1; groups in the order of their key codes)
+    index: npt.NDArray[np.integer[Any]] = attrs.field(eq=False)
+    count: int
+    #: per group, one of its rows (any: they share the key)
+    rows: npt.NDArray[np.int64] = attrs.field(eq=False)
+
+
+def group_rows(arrow: pa.Table, keys: Sequence[str]) -> KeyGroups:
+    """Group the rows of ``arrow`` by the values of ``keys`` (nulls equal to each other).
+
+    Each key column becomes integer codes, and the codes are combined column by column into one number
+    per row; whenever the combined space would grow past a few million cells, the numbers in use are
+    renumbered first, so no key space overflows and the work stays a few numpy passes over the rows
+    (no hashing, no sorting of the rows while the key space is small).
+    """
+    rows = arrow.num_rows
+    key: npt.NDArray[np.integer[Any]] | None = None
+    size = 1
     for name in keys:
-        codes, size = _codes(arrow.column(name))
-        capacity *= max(size, 1)
-        if capacity >= 2**62:
-            return None
-        ids = ids * max(size, 1) + codes
-    return ids
+        codes, span = _codes(arrow.column(name))
+        if span <= 1:
+            continue  # the same in every row: it separates nothing
+        if key is None:
+            key, size = codes, span
+            continue
+        if size * span > max(_DENSE_CELLS, 2 * rows):
+            key, size, _ = _numbered(key, size)
+        wide: type[np.integer[Any]] = np.int64 if size * span >= 2**31 else np.int32
+        combined: npt.NDArray[np.integer[Any]] = key.astype(wide)  # a copy: codes may view the table
+        combined *= span
+        combined += codes
+        key, size = combined, size * span
+    if key is None:  # one key for all rows
+        index: npt.NDArray[np.integer[Any]] = np.zeros(rows, dtype=np.int32)
+        return KeyGroups(index=index, count=min(rows, 1), rows=np.zeros(min(rows, 1), dtype=np.int64))
+    index, count, held = _numbered(key, size)
+    return KeyGroups(index=index, count=count, rows=held)
 
 
 def _repeated_rows(arrow: pa.Table, keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
     """The rows whose key repeats and a group number per such row (None when every key is unique)."""
-    ids = _ids(arrow, keys)
-    if ids is None:  # an enormous key space: let pyarrow's hash group_by find the repeated keys
-        counted = (
-            arrow.select(list(keys)).group_by(list(keys), use_threads=False).aggregate([([], "count_all")])
-        )
-        repeated = counted.filter(pc.greater(counted.column("count_all"), 1))
-        if repeated.num_rows == 0:
-            return None
-        numbered = arrow.select(list(keys)).append_column("__row", pa.array(np.arange(arrow.num_rows)))
-        joined = numbered.join(
-            repeated.select(list(keys)).append_column("__group", pa.array(np.arange(repeated.num_rows))),
-            list(keys),
-            join_type="inner",
-            use_threads=False,
-        )
-        return joined.column("__row").to_numpy(), joined.column("__group").to_numpy()
-    ordered = np.sort(ids)
-    if not (ordered[1:] == ordered[:-1]).any():
+    groups = group_rows(arrow, keys)
+    if groups.count == arrow.num_rows:
         return None
-    order = np.argsort(ids, kind="stable")
-    sorted_ids = ids[order]
-    same = sorted_ids[1:] == sorted_ids[:-1]
-    involved = np.zeros(len(ids), dtype=bool)
-    involved[1:] |= same
-    involved[:-1] |= same
-    rows = order[involved]
-    return rows, sorted_ids[involved]
+    repeated = np.bincount(groups.index, minlength=groups.count) > 1
+    rows = np.flatnonzero(repeated[groups.index])
+    return rows, groups.index[rows]
 
 
 def find_duplicate_keys(

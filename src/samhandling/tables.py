@@ -534,6 +534,28 @@ def _validate(table: pa.Table, meta: TableMeta) -> pa.Table:
     return table
 
 
+def _alike(tables: Sequence[pa.Table]) -> list[pa.Table]:
+    """The tables without metadata, a column that is dictionary-encoded in some and not in others decoded
+    in all (Arrow stacks a dictionary column only on another of the same type)."""
+    kinds: dict[str, set[pa.DataType]] = {}
+    for table in tables:
+        for field in table.schema:
+            kinds.setdefault(field.name, set()).add(field.type)
+    mixed = {
+        name for name, types in kinds.items() if len(types) > 1 and any(map(pa.types.is_dictionary, types))
+    }
+    out = []
+    for table in tables:
+        table = table.replace_schema_metadata(None)
+        for name in mixed & set(table.column_names):
+            column = table.column(name)
+            if pa.types.is_dictionary(column.type):
+                index = table.column_names.index(name)
+                table = table.set_column(index, name, column.cast(column.type.value_type))
+        out.append(table)
+    return out
+
+
 def _ordered(table: pa.Table) -> pa.Table:
     first = [c for c in ("region", "level", *TIME_COLUMNS) if c in table.column_names]
     last = ["variable", "value", "status"]
@@ -624,9 +646,7 @@ class StatTable:
         meta = tables[0].meta
         for other in tables[1:]:
             meta = meta.merged_with(other.meta)
-        arrow = pa.concat_tables(
-            [t.arrow.replace_schema_metadata(None) for t in tables], promote_options="permissive"
-        )
+        arrow = pa.concat_tables(_alike([t.arrow for t in tables]), promote_options="permissive")
         return cls.from_arrow(arrow.unify_dictionaries(), meta=meta)
 
     # -- derived tables ---------------------------------------------------------------------------

@@ -153,6 +153,23 @@ def test_concat_checks_geography_years_and_variables() -> None:
         StatTable.concat([table, clash])
 
 
+def test_concat_stacks_encoded_and_plain_region_columns() -> None:
+    # a NIMES aggregate keeps its regions dictionary-encoded through harmonise and roll_up; other tables
+    # have them as plain strings
+    table = example_table()
+    region = table.arrow.column("region")
+    encoded = StatTable(
+        table.arrow.set_column(
+            table.arrow.column_names.index("region"), "region", region.dictionary_encode()
+        ),
+        table.meta,
+    )
+    both = StatTable.concat([encoded, table])
+    assert both.num_rows == 2 * table.num_rows
+    assert both.arrow.column("region").to_pylist() == region.to_pylist() * 2
+    assert StatTable.concat([encoded, encoded]).num_rows == 2 * table.num_rows
+
+
 def test_where_filter_and_subset() -> None:
     table = example_table()
     assert table.where(level="county").num_rows == 1

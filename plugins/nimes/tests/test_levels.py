@@ -112,6 +112,19 @@ def test_unsorted_extract_counts_the_same(episodes: Episodes, tmp_path: Path) ->
     assert _row_groups_in_order(ds.dataset(one, format="parquet"), "inndato")
 
 
+@pytest.mark.parametrize("int_ids", [False, True])
+def test_patients_sorted_without_packing_count_the_same(
+    episodes: Episodes, tmp_path: Path, int_ids: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an extract too large to pack patient, day and row into 64 bits is sorted digit by digit instead
+    monkeypatch.setattr("samhandling_nimes._patients._packed_sort", lambda *args, **kwargs: None)
+    table = episodes(2000, sort=False, seed=13, int_ids=int_ids)
+    path = tmp_path / "episodes.parquet"
+    pq.write_table(table, path, row_group_size=300)
+    result = nimes.aggregate_stays(path, observed_until=UNTIL, batch_size=300)
+    assert _as_dict(result) == _reference(table, until=UNTIL)
+
+
 def test_diagnosis_groups_split_every_count(episodes: Episodes, tmp_path: Path) -> None:
     table = episodes(2500, seed=5)
     path = tmp_path / "episodes.parquet"

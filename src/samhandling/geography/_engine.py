@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from samhandling.errors import NonAdditiveError, SchemaError
+from samhandling.keys import group_rows
 from samhandling.periods import TIME_COLUMNS
 from samhandling.tables import (
     METADATA_KEY,
@@ -45,6 +46,7 @@ __all__ = [
     "finish",
     "priority_of",
     "remap",
+    "used_codes",
 ]
 
 #: Status symbols by the priority a sum takes from its parts (index = priority).
@@ -103,6 +105,9 @@ def dictionary_mask(column: pa.ChunkedArray | pa.Array, values: Iterable[str]) -
     for chunk in chunks:
         if pa.types.is_dictionary(chunk.type):
             lookup = np.array([v in wanted for v in chunk.dictionary.to_pylist()] + [False], bool)
+            if not chunk.null_count and (lookup[:-1].all() or not lookup[:-1].any()):
+                out.append(np.full(len(chunk), bool(lookup[0]) if len(lookup) > 1 else False))
+                continue  # every entry in or every entry out: no row needs looking up
             indices = pc.fill_null(chunk.indices, len(lookup) - 1).to_numpy(zero_copy_only=False)
             out.append(lookup[indices])
         else:
@@ -120,7 +125,8 @@ def distinct_strings(column: pa.ChunkedArray | pa.Array) -> list[str]:
             indices = chunk.indices
             if indices.null_count:
                 indices = indices.drop_null()
-            used = np.bincount(indices.to_numpy(zero_copy_only=False), minlength=len(chunk.dictionary))
+            used = np.zeros(len(chunk.dictionary), bool)
+            used[indices.to_numpy(zero_copy_only=False)] = True
             dictionary = chunk.dictionary.to_pylist()
             for index in np.flatnonzero(used).tolist():
                 found.setdefault(str(dictionary[index]), None)
@@ -129,6 +135,36 @@ def distinct_strings(column: pa.ChunkedArray | pa.Array) -> list[str]:
                 if value is not None:
                     found.setdefault(str(value), None)
     return list(found)
+
+
+def used_codes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, list[str]]:
+    """Per row, an index into the codes the column uses (null-free string or dictionary column).
+
+    A dictionary column is read from its indices (no string is decoded per row); codes its dictionary
+    holds but no row uses are left out, so every code returned is one the table has.
+    """
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    if chunks and all(pa.types.is_dictionary(c.type) for c in chunks):
+        dictionary = chunks[0].dictionary
+        if all(c.dictionary.equals(dictionary) for c in chunks[1:]):
+            parts = [c.indices.to_numpy(zero_copy_only=False) for c in chunks]
+            indices = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            used = np.zeros(len(dictionary), bool)
+            used[indices] = True
+            values = [str(v) for v in dictionary.to_pylist()]
+            if used.all():
+                return indices, values
+            number = np.cumsum(used, dtype=np.int32) - 1
+            return np.take(number, indices), [values[i] for i in np.flatnonzero(used).tolist()]
+    plain = (
+        pa.chunked_array(
+            [c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in chunks], pa.string()
+        )
+        if chunks
+        else pa.chunked_array([], pa.string())
+    )
+    encoded = pc.dictionary_encode(plain.combine_chunks())
+    return encoded.indices.to_numpy(zero_copy_only=False), [str(v) for v in encoded.dictionary.to_pylist()]
 
 
 def _variable_ids(table: pa.Table) -> list[str]:
@@ -218,58 +254,72 @@ def remap(
     :param level: the level of every output row.
     :param describe_key: per key, how to name it in an error (``"1507 in 2023"``).
     :param operation: ``"harmonise"`` or ``"roll_up"``, for messages.
-    :returns: the re-keyed table with the same columns (region as string, level as dictionary).
+    :returns: the re-keyed table with the same columns (region as string, or dictionary-encoded if it was
+        in ``table``; level as dictionary).
     """
     plan = _plan(targets, domain)
-    simple_rows = plan.simple[row_key] >= 0
+    # per key, its one target and weight (the rows of keys with one target are not expanded)
+    first = np.minimum(plan.start, max(len(plan.flat_target) - 1, 0))
+    one_target = np.where(plan.count == 1, plan.flat_target[first] if len(first) else 0, -1)
+    one_weight = plan.flat_weight[first] if len(plan.flat_weight) else np.zeros(len(first))
     parts: list[pa.Table] = []
-    if simple_rows.any():
-        picked = table.filter(pa.array(simple_rows)) if not simple_rows.all() else table
-        parts.append(_with_region(picked, _region(plan, plan.simple[row_key[simple_rows]]), level))
+    if (plan.simple >= 0).any():
+        simple_rows = np.take(plan.simple, row_key) >= 0
         if simple_rows.all():
-            return _concat(parts, table.schema)
+            return _concat(
+                [_with_region(table, _region(plan, np.take(plan.simple, row_key)), level)], table.schema
+            )
+        if simple_rows.any():
+            simple_keys = row_key[simple_rows]
+            picked = table.filter(pa.array(simple_rows))
+            parts.append(_with_region(picked, _region(plan, np.take(plan.simple, simple_keys)), level))
+            table, row_key = table.filter(pa.array(~simple_rows)), row_key[~simple_rows]
 
-    complex_table = table.filter(pa.array(~simple_rows)) if simple_rows.any() else table
-    complex_keys = row_key[~simple_rows]
-    counts = plan.count[complex_keys]
-    single = counts == 1
-    pieces: list[tuple[pa.Table, np.ndarray]] = []
-    if single.any():  # rows that go to one place: no expansion, only a group_by
+    # the rows left go to their targets by weight, summed per key
+    single = np.take(one_target >= 0, row_key) if (one_target < 0).any() else np.ones(len(row_key), bool)
+    pieces: list[tuple[pa.Table, np.ndarray, np.ndarray | None]] = []
+    if single.any():  # rows that go to one place: no expansion, only a sum per key
+        single_keys = row_key if single.all() else row_key[single]
+        weighted = not (one_weight[one_target >= 0] == 1.0).all()
         pieces.append(
             (
-                complex_table if single.all() else complex_table.filter(pa.array(single)),
-                plan.start[complex_keys[single]],
+                table if single.all() else table.filter(pa.array(single)),
+                np.take(one_target, single_keys),
+                np.take(one_weight, single_keys) if weighted else None,
             )
         )
     if not single.all():  # rows shared between places: repeated once per place (few rows)
-        multi_table = complex_table.filter(pa.array(~single)) if single.any() else complex_table
-        multi_keys, multi_counts = complex_keys[~single], counts[~single]
+        multi_table = table.filter(pa.array(~single)) if single.any() else table
+        multi_keys = row_key[~single]
+        multi_counts = plan.count[multi_keys]
         rows = np.repeat(np.arange(len(multi_keys), dtype=np.int64), multi_counts)
         ends = np.cumsum(multi_counts)
         offsets = np.arange(int(ends[-1]), dtype=np.int64) - np.repeat(ends - multi_counts, multi_counts)
         positions = np.repeat(plan.start[multi_keys], multi_counts) + offsets
-        pieces.append((multi_table.take(pa.array(rows)), positions))
-    positions = np.concatenate([p for _t, p in pieces]) if len(pieces) > 1 else pieces[0][1]
-    weight = plan.flat_weight[positions]
-    expanded = _with_region(
-        pa.concat_tables([t for t, _p in pieces]) if len(pieces) > 1 else pieces[0][0],
-        _region(plan, plan.flat_target[positions]),
-        level,
-    )
+        pieces.append(
+            (multi_table.take(pa.array(rows)), plan.flat_target[positions], plan.flat_weight[positions])
+        )
+    if len(pieces) == 1:
+        expanded, target, weight = pieces[0]
+    else:
+        expanded = pa.concat_tables([t for t, _r, _w in pieces])
+        target = np.concatenate([r for _t, r, _w in pieces])
+        weight = np.concatenate([w if w is not None else np.ones(t.num_rows) for t, _r, w in pieces])
+    expanded = _with_region(expanded, _region(plan, target), level)
 
     present = _variable_ids(expanded)
     additive = [v for v in present if variables[v].additive]
     ratios = [v for v in present if not variables[v].additive and variables[v].is_ratio]
     others = [v for v in present if not variables[v].additive and not variables[v].is_ratio]
     if others:
-        _refuse(others[0], complex_table, complex_keys, describe_key, variables, operation)
+        _refuse(others[0], table, row_key, describe_key, variables, operation)
 
     keys = _key_columns(table)
     if additive:
         part, part_weight = expanded, weight
         if ratios:
             mask = dictionary_mask(part.column("variable"), additive)
-            part, part_weight = part.filter(pa.array(mask)), weight[mask]
+            part, part_weight = part.filter(pa.array(mask)), None if weight is None else weight[mask]
         parts.append(_sum(part, part_weight, keys, level))
     result = _concat(parts, table.schema) if parts else _empty_like(table, level)
     if ratios:
@@ -290,22 +340,33 @@ def _empty_like(table: pa.Table, level: str) -> pa.Table:
     return _with_region(empty, pa.array([], pa.string()), level)
 
 
-def _sum(part: pa.Table, weight: np.ndarray, keys: list[str], level: str) -> pa.Table:
-    value = part.column("value").combine_chunks()
-    if not (weight == 1.0).all():
-        value = pc.multiply(value, pa.array(weight))
-    work = (
-        part.select(keys)
-        .append_column("__value", value)
-        .append_column("__priority", priority_of(part.column("status")))
+def _sum(part: pa.Table, weight: np.ndarray | None, keys: list[str], level: str) -> pa.Table:
+    """Weighted values summed per key, with the status the parts give (see the module).
+
+    The rows are grouped by :func:`~samhandling.keys.group_rows` and summed with ``numpy.bincount``;
+    the key columns of the result are taken from one row of each group, so their types are kept.
+
+    :param weight: per row, the share of its value that goes to its key (``None``: all of it).
+    """
+    groups = group_rows(part, keys)
+    value = part.column("value")
+    values = value.to_numpy() if len(value) else np.zeros(0)
+    if value.null_count:  # the parts without a value have a status, and so does their sum
+        values = np.nan_to_num(values, nan=0.0)
+    if weight is not None:
+        values = values * weight
+    total = np.bincount(groups.index, weights=values, minlength=groups.count)
+    columns: dict[str, pa.Array | pa.ChunkedArray] = dict(
+        zip(keys, part.select(keys).take(pa.array(groups.rows)).columns)
     )
-    grouped = work.group_by(keys, use_threads=False).aggregate([("__value", "sum"), ("__priority", "max")])
-    status, total = _status_and_value(
-        grouped.column("__priority_max").combine_chunks(), grouped.column("__value_sum").combine_chunks()
-    )
-    columns = {name: grouped.column(name) for name in keys}
-    columns["value"] = total
-    columns["status"] = status
+    status = part.column("status")
+    if status.null_count == part.num_rows:  # no part has a status: neither has any sum
+        columns["value"], columns["status"] = pa.array(total), pa.nulls(groups.count, status_type())
+    else:
+        priority = np.zeros(groups.count, np.int8)
+        np.maximum.at(priority, groups.index, priority_of(status).to_numpy(zero_copy_only=False))
+        sum_status, columns["value"] = _status_and_value(pa.array(priority), pa.array(total))
+        columns["status"] = sum_status
     return _with_level(pa.table(columns), level)
 
 
@@ -337,8 +398,10 @@ def _dict(column: pa.ChunkedArray | pa.Array, want: pa.DataType) -> pa.ChunkedAr
 
 
 def _canonical_type(name: str, current: pa.DataType) -> pa.DataType:
+    """The type of a column of the engine's output, given its type in the input."""
     fixed = {
-        "region": pa.string(),
+        # a dictionary-encoded region column stays one (the next step reads its codes, not its strings)
+        "region": current if pa.types.is_dictionary(current) else pa.string(),
         "level": level_type(),
         "variable": variable_type(),
         "status": status_type(),
@@ -457,7 +520,8 @@ def finish(arrow: pa.Table, meta: TableMeta, original_schema: pa.Schema) -> Stat
             if column.type != want:
                 column = column.cast(want)
         elif name == "region" and pa.types.is_dictionary(column.type):
-            column = column.cast(pa.string())
+            region_type = original_schema.field("region").type if "region" in original_schema.names else None
+            column = column.cast(region_type if region_type is not None else pa.string())
         elif name in ("level", "variable", "status"):
             column = _dict(
                 column, {"level": level_type(), "variable": variable_type(), "status": status_type()}[name]

@@ -390,7 +390,9 @@ def harmonise(
     zeros = bool(table.meta.extra.get(ABSENT_ROWS_MEAN_ZERO))
     if municipal.any():
         moving = arrow if municipal.all() else arrow.filter(pa.array(municipal))
-        remapped, coverage = _remap_codes(moving, Level.MUNICIPALITY, variables, source_year, target, resolve)
+        remapped, coverage = _remap_codes(
+            moving, Level.MUNICIPALITY, variables, source_year, target, resolve, check_parts=not zeros
+        )
         entries = [] if zeros else with_ratios(coverage.entries, variables)
         parts.append(apply_partial(remapped, entries, rule, operation="harmonise", what="merged areas"))
         extra = record(
@@ -407,7 +409,14 @@ def harmonise(
         else:
             strict = counties == "error"
             remapped, coverage = _remap_codes(
-                rows, Level.COUNTY, variables, source_year, target, resolve, drop_unsure=not strict
+                rows,
+                Level.COUNTY,
+                variables,
+                source_year,
+                target,
+                resolve,
+                drop_unsure=not strict,
+                check_parts=not zeros,
             )
             entries = [] if zeros else with_ratios(coverage.entries, variables)
             if entries and strict:
@@ -509,7 +518,13 @@ def _remap_codes(
     resolve: Callable[[_changes.Split], Sequence[float]],
     *,
     drop_unsure: bool = False,
+    check_parts: bool = True,
 ) -> tuple[pa.Table, _Coverage]:
+    """The rows carried onto ``target``'s map, and the merged areas with parts missing from them.
+
+    :param check_parts: look for merged areas whose parts are not all in the table (not needed where an
+        absent row means zero: then no sum is partial).
+    """
     notes: list[str] = []
     regions = moving.column("region").combine_chunks()
     region_codes = regions if pa.types.is_dictionary(regions.type) else pc.dictionary_encode(regions)
@@ -517,18 +532,23 @@ def _remap_codes(
     region_index = region_codes.indices.to_numpy(zero_copy_only=False)
     first_year = FIRST_YEAR
     n_years = last_year() - first_year + 1
+    # the key space (code × year) is small and dense: direct addressing instead of sorting the rows
     if source_year is None:
         year_index = _source_years(moving, None).to_numpy(zero_copy_only=False) - first_year
         combined = region_index.astype(np.int64) * n_years + year_index
-    else:
-        combined = region_index.astype(np.int64) * n_years + (source_year - first_year)
-    # the key space is small and dense: direct addressing instead of sorting the rows
-    present = np.zeros(len(region_dict) * n_years, bool)
-    present[combined] = True
-    keys = np.flatnonzero(present)
-    lookup = np.full(len(present), -1, np.int64)
-    lookup[keys] = np.arange(len(keys))
-    row_key = lookup[combined]
+        present = np.zeros(len(region_dict) * n_years, bool)
+        present[combined] = True
+        keys = np.flatnonzero(present)
+        lookup = np.full(len(present), -1, np.int64)
+        lookup[keys] = np.arange(len(keys))
+        row_key = lookup[combined]
+    else:  # one year: a key per code the rows use, looked up by the code's index
+        used = np.zeros(len(region_dict), bool)
+        used[region_index] = True
+        keys = np.flatnonzero(used) * n_years + (source_year - first_year)
+        number = np.full(len(region_dict), -1, np.int32)
+        number[used] = np.arange(len(keys), dtype=np.int32)
+        row_key = np.take(number, region_index)
 
     wanted: dict[int, list[str]] = {}
     key_info: list[tuple[int, str]] = []
@@ -589,7 +609,7 @@ def _remap_codes(
         if moving.num_rows
         else moving.slice(0, 0)
     )
-    found = present_members(moving, region_index=region_index.astype(np.int64), regions=region_dict)
+    found = present_members(moving, region_index=region_index, regions=region_dict) if check_parts else {}
     return result, _coverage(found, level, source_year, target, wanted, notes)
 
 

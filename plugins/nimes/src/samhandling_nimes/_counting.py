@@ -15,7 +15,12 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from samhandling_nimes._days import _MONTH_START, _REST_OF_MONTH_WRAPPED, _month_of_days
+from samhandling_nimes._days import (
+    _DAY_TO_MONTH_WRAPPED,
+    _MONTH_START,
+    _REST_OF_MONTH_WRAPPED,
+    _month_of_days,
+)
 
 #: The admissions with their flags, as four counts per (month, unit, area): planned voluntary, acute,
 #: involuntary, acute and involuntary.  One ``numpy.add.at`` counts all three variables.
@@ -44,6 +49,23 @@ class _Grid:
     counts: dict[str, npt.NDArray[np.int32]] = attrs.field(factory=dict)
 
     dims: tuple[int, int, int] = (0, 0, 0)
+    #: the table of :meth:`day_offsets` for the current shape (``None``: to be made)
+    offsets: npt.NDArray[Any] | None = attrs.field(default=None, eq=False)
+
+    def day_offsets(self) -> npt.NDArray[Any]:
+        """Per day number, where its month begins in the flat counts: ``(month - first month) × units ×
+        areas`` (a table indexed by the day itself, see :mod:`samhandling_nimes._days`).
+
+        One lookup then gives a stay's month and its place in the counts together.  32-bit where the
+        four-channel counts allow (half the memory traffic); days outside the counted months are never
+        looked up.
+        """
+        if self.offsets is None:
+            t, u, m = self.dims
+            index_type = np.int32 if t * u * m * _CHANNELS < 2**31 else np.int64
+            offsets = (_DAY_TO_MONTH_WRAPPED.astype(np.int64) - self.first_month) * (u * m)
+            self.offsets = offsets.astype(index_type)
+        return self.offsets
 
     def shape(self) -> tuple[int, int, int]:
         """(months, units, areas) of the arrays, headroom included."""
@@ -82,6 +104,7 @@ class _Grid:
         self.counts = grown
         self.first_month = new_first
         self.dims = (new_t, new_u, new_m)
+        self.offsets = None
 
     def trim(self, months: int, units: int, areas: int) -> None:
         """Cut the counts to the months, units and areas used (contiguous copies of that part)."""
@@ -89,6 +112,7 @@ class _Grid:
             channels = array.shape[2] // self.dims[2] if self.dims[2] else 1
             self.counts[name] = np.ascontiguousarray(array[:months, :units, : areas * channels])
         self.dims = (months, units, areas)
+        self.offsets = None
 
     def unit_area(self, unit: npt.NDArray[np.int32], area: npt.NDArray[np.int32]) -> npt.NDArray[np.intp]:
         """The unit × area part of the key (computed once per batch)."""
@@ -155,8 +179,6 @@ def _add_bed_days(
 def _count_batch(
     grid: _Grid,
     names: Sequence[str],
-    month: npt.NDArray[np.int32],
-    end_month: npt.NDArray[np.int32],
     admit: npt.NDArray[np.int32],
     ends: npt.NDArray[np.int32],
     unit_area: npt.NDArray[np.int32],
@@ -166,19 +188,17 @@ def _count_batch(
 
     ``numpy.add.at`` on the dictionary codes writes straight into the 32-bit counts: no per-batch
     tables, no filtering of rows, and no histogram of the whole key space (a date-sorted batch touches a
-    few months of it).  The keys are 32-bit where the counts allow, which halves their memory traffic.
-    Admissions count as the starts of the occupancy that :func:`_finish_bed_days` turns into whole
-    months of bed-days.
+    few months of it).  The place of a day's month in the counts is looked up from the day itself
+    (:meth:`_Grid.day_offsets`), so a stay's key is one lookup and one addition.  Admissions count as
+    the starts of the occupancy that :func:`_finish_bed_days` turns into whole months of bed-days.
 
+    :param ends: the discharge day of each stay (its admission day while it is still going on).
     :param unit_area: ``unit * areas + area`` with the grid's number of areas.
     """
-    if month.size == 0:
+    if admit.size == 0:
         return
-    t, u, m = grid.shape()
-    um = u * m
-    index_type: type[np.integer[Any]] = np.int32 if t * um * _CHANNELS < 2**31 else np.int64
-    key: npt.NDArray[Any] = (month - np.int32(grid.first_month)).astype(index_type, copy=False)
-    key *= index_type(um)
+    offsets = grid.day_offsets()
+    key: npt.NDArray[Any] = np.take(offsets, admit)
     key += unit_area
     if flags:
         # one count for admissions and both flags: the flags pick one of four counts per key
@@ -195,10 +215,8 @@ def _count_batch(
         np.add.at(grid.flat("_admissions"), key, _ONE)
     if "bed_days" in names:
         np.add.at(grid.flat("bed_days"), key, np.take(_REST_OF_MONTH_WRAPPED, admit))
-        # the discharge key is the admission key moved on by the months the stay lasted
-        end: npt.NDArray[Any] = (end_month - month).astype(index_type, copy=False)
-        end *= index_type(um)
-        end += key
+        end: npt.NDArray[Any] = np.take(offsets, ends)
+        end += unit_area
         np.add.at(grid.flat(_ENDS), end, np.take(_PACKED_REST_WRAPPED, ends))
 
 

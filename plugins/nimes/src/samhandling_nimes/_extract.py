@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -227,11 +228,12 @@ def _open(
         raise ParseError("no CSV or Parquet files in the folder", path=location)
     names, encoding, delimiter = _csv_header(Path(files[0]), encoding, delimiter)
     mapping = _match_columns(names, columns, files[0], wanted, optional)
-    text_dictionary = pa.dictionary(pa.int32(), pa.string())
+    # text as plain strings: the CSV reader parses in one thread, and is the slower half of the pipeline
+    # when it builds dictionaries too; the batches are dictionary-encoded while they are counted
     column_types: dict[str, pa.DataType] = {mapping["patient"]: pa.string()} if "patient" in mapping else {}
     for field in ("municipality", "unit", "admitted", "discharged", *_CODED):
         if field in mapping:
-            column_types[mapping[field]] = text_dictionary
+            column_types[mapping[field]] = pa.string()
     if native_dates:
         for field in ("admitted", "discharged"):
             column_types[mapping[field]] = pa.date32()
@@ -289,10 +291,17 @@ def _codes(
     if encoded.null_count:
         index = _first(encoded.is_null().to_numpy(zero_copy_only=False))
         raise where.error("empty value; every stay needs one", index, column)
-    values = encoded.dictionary.to_pylist()
-    lut = np.empty(len(values), dtype=np.int32)
     indices = encoded.indices.to_numpy(zero_copy_only=False)
-    for position, raw in enumerate(values):
+    # values seen before are looked up all at once (a code is its value's place in ``known``)
+    lut = (
+        pc.index_in(encoded.dictionary, value_set=pa.array(list(known), pa.string()))
+        .fill_null(-1)
+        .to_numpy(zero_copy_only=False)
+        .astype(np.int32)  # a copy: the new values are written in
+    )
+    new = np.flatnonzero(lut < 0).tolist()
+    values = encoded.dictionary.take(pa.array(new, pa.int64())).to_pylist() if new else []
+    for position, raw in zip(new, values):
         text = raw.strip() if isinstance(raw, str) else str(raw)
         if check is not None and not check.fullmatch(text):
             used = indices == position
@@ -409,6 +418,8 @@ def _coded(
         if flags is None:
             raise where.error(f"expected {expected}, found true/false", 0, column)
         values = np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.bool_)
+        if flags == (0, 1):  # true is 1 and false 0 already
+            return values.view(np.int8)
         result: npt.NDArray[np.int8] = np.where(values, np.int8(flags[1]), np.int8(flags[0]))
         return result
     encoded = array if pa.types.is_dictionary(typ) else pc.dictionary_encode(array)
@@ -514,10 +525,29 @@ def _batches(
             fragment_scan_options=options,
             use_threads=True,
         )
-        for batch in batches:
-            if batch.num_rows:
-                yield batch, _Where(fragment.path, kind, offset)
-                offset += batch.num_rows
+        # a CSV file comes in small blocks (see _open): they are joined into batches of some ten thousand
+        # rows, so that what is done per batch (codes, flags, the counts' shape) is not done per block
+        pending: list[pa.RecordBatch] = []
+        rows = 0
+        for batch in itertools.chain(batches, [None]):
+            if batch is not None and batch.num_rows:
+                pending.append(batch)
+                rows += batch.num_rows
+            if pending and (batch is None or rows >= min(batch_size, _JOINED_ROWS)):
+                joined = pending[0] if len(pending) == 1 else _joined(pending)
+                pending, rows = [], 0
+                yield joined, _Where(fragment.path, kind, offset)
+                offset += joined.num_rows
+
+
+#: Join small batches (the blocks of a CSV file) up to this many rows: per-batch work then costs little,
+#: and larger batches only hold more of the file in memory at once.
+_JOINED_ROWS = 1 << 16
+
+
+def _joined(batches: Sequence[pa.RecordBatch]) -> pa.RecordBatch:
+    """Record batches as one (their columns copied end to end)."""
+    return pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
 
 
 def _statistics(dataset: ds.Dataset, columns: Sequence[str]) -> tuple[Any, Any, int] | None:

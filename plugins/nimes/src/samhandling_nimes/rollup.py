@@ -31,12 +31,13 @@ import pyarrow as pa
 from samhandling.errors import SchemaError
 from samhandling.levels import Level
 from samhandling.model import CareUnit
-from samhandling.tables import StatTable, TableMeta, status_type
+from samhandling.tables import StatTable, TableMeta
 from samhandling_nimes.stays import (
     _count_extract,
     _Counts,
     _long,
     _meta,
+    _no_status,
     _provenance_meanwhile,
     _Reading,
     _UnitAxis,
@@ -283,7 +284,7 @@ class _Dense:
             parts.append(
                 pa.table(
                     {
-                        "region": regions.take(pa.array(area.astype(np.int32))),
+                        "region": pa.DictionaryArray.from_arrays(pa.array(area.astype(np.int32)), regions),
                         "level": pa.DictionaryArray.from_arrays(
                             pa.array(np.take(level_index, area)), level_dictionary
                         ),
@@ -294,7 +295,7 @@ class _Dense:
                             pa.array(np.full(count, position, np.int32)), variable_dictionary
                         ),
                         "value": pa.array(self.values[name][area, cell]),
-                        "status": pa.nulls(count, status_type()),
+                        "status": _no_status(count),
                     }
                 )
             )

@@ -34,7 +34,7 @@ import pyarrow as pa
 from samhandling.checks import Finding, Severity
 from samhandling.errors import Parameter, ParseError, SamhandlingError, SchemaError
 from samhandling.model import CareUnit
-from samhandling.tables import METADATA_KEY, Provenance, StatTable, TableMeta, status_type
+from samhandling.tables import METADATA_KEY, Provenance, StatTable, TableMeta
 from samhandling_nimes._counting import (
     _CHANNELS,
     _ENDS,
@@ -200,7 +200,12 @@ class _UnitAxis:
     def arrays(self, unit_index: npt.NDArray[Any]) -> dict[str, pa.DictionaryArray]:
         """The columns for rows at these positions of the axis, dictionary-encoded."""
         return {
-            name: pa.DictionaryArray.from_arrays(pa.array(np.take(index, unit_index)), values)
+            name: _coded(
+                unit_index.astype(np.int32, copy=False)
+                if np.array_equal(index, np.arange(len(index)))
+                else np.take(index, unit_index),
+                values,
+            )
             for name, (index, values) in self.columns.items()
         }
 
@@ -403,14 +408,12 @@ def _count_extract(location: str | Path, reading: _Reading) -> _Counts:
                     )
                 if not is_open.any():
                     is_open = None
-            month = _month_of_days(admit)
             # the month table is monotone: the bounds of the months come from the bounds of the days
             admit_low = int(admit.min())
             day_high = max(int(admit.max()), int(discharge.max()))
             latest = max(latest, day_high)
             # an open stay ends where it begins for now; its bed-days are added once the end is known
             ends = discharge if is_open is None else np.where(is_open, admit, discharge)
-            end_month = _month_of_days(ends) if "bed_days" in names else month
             last_month = max(last_month, int(_DAY_TO_MONTH_WRAPPED[day_high]))
             grid.ensure(int(_DAY_TO_MONTH_WRAPPED[admit_low]), last_month, axis, len(areas), grid_names)
             flags: dict[str, npt.NDArray[np.bool_]] = {}
@@ -426,19 +429,19 @@ def _count_extract(location: str | Path, reading: _Reading) -> _Counts:
                 _fold_ends(grid)
                 packed = 0
             packed += batch.num_rows
-            _count_batch(grid, names, month, end_month, admit, ends, unit_area, flags)
+            _count_batch(grid, names, admit, ends, unit_area, flags)
             del unit_area
             if is_open is not None and "bed_days" in names:
                 open_stays.append((admit[is_open], unit[is_open], area[is_open]))
             if keep_stays:
                 patient = _patient_ids(col["patient"], where, mapping["patient"])
                 if stream is not None:
-                    stream.add(grid, patient, admit, discharge, month, unit, area)
+                    stream.add(grid, patient, admit, discharge, unit, area)
                 else:
                     stays.append(patient, admit, discharge, unit, area)
             offset += rows
             # let go of this batch (its columns are viewed by the arrays) before the next is read
-            del batch, col, area, unit, admit, discharge, month, ends, end_month, flags
+            del batch, col, area, unit, admit, discharge, ends, flags
     except _Unsorted:
         return _count_extract(location, attrs.evolve(reading, stream_patients=False))
     except pa.ArrowInvalid as exc:
@@ -451,6 +454,8 @@ def _count_extract(location: str | Path, reading: _Reading) -> _Counts:
         ) from None
     if offset == 0:
         raise ParseError("the extract has no stays", path=path)
+    if stream is not None:
+        stream.finish(grid)
     # the batches are gone: give the memory the reader cached back before the result is built
     pa.default_memory_pool().release_unused()
     until = _until(reading.observed_until, latest)
@@ -664,76 +669,77 @@ def _known_codes(year: int) -> frozenset[str] | None:
         return None
 
 
-def _cells(counts: _Counts, names: Sequence[str]) -> tuple[npt.NDArray[Any], dict[str, npt.NDArray[Any]]]:
-    """The cells where anything was counted (flat positions, in order) and their month, unit and area.
-
-    The month of a cell comes from how many cells each month has (a ``numpy.repeat``), the unit and area
-    from one division: the cells are taken apart once for all variables.
-    """
-    grid = counts.counts
-    t, u, m = grid["_admissions"].shape
-    used = _activity(grid) != 0
-    if "bed_days" in names:
-        used |= grid["bed_days"] != 0
-    index_type: type[np.integer[Any]] = np.int32 if t * u * m < 2**31 else np.int64
-    per_month = used.reshape(t, -1).sum(axis=1)
-    flat = np.flatnonzero(used).astype(index_type)
-    del used
-    month_index = np.repeat(np.arange(t, dtype=index_type), per_month)
-    rest = flat - month_index * index_type(u * m)
-    unit_index = rest // index_type(m)
-    rest -= unit_index * index_type(m)
-    return flat, {"month": month_index, "unit": unit_index, "area": rest}
-
-
 def _long(counts: _Counts, names: Sequence[str], meta: TableMeta) -> StatTable:
     """The long StatTable: one row per area × month × unit × variable where the count is not zero.
 
     Built straight from the counts in the canonical column types (no wide table in between, nothing
-    to convert or check afterwards): every value is a count, no row has a status.  Each column is made
-    from 32-bit positions and its temporary arrays let go before the next, so that the table's own
-    size is most of the memory it takes.
+    to convert or check afterwards): every value is a count, no row has a status.  The rows of a
+    variable are the flat positions of its non-zero counts, in month, unit, area order: the months are
+    runs of them (the year and month columns are repeats, not lookups), the area is a dictionary index
+    as it stands, and one division parts unit from area.
     """
     grid = counts.counts
-    t = grid["_admissions"].shape[0]
-    flat, cell = _cells(counts, names)
-    # per variable, the cells where it is not zero (32-bit positions among the cells)
-    picks = [np.flatnonzero(np.take(grid[name].reshape(-1), flat)).astype(np.int32) for name in names]
+    t, u, m = grid["_admissions"].shape
+    index_type: type[np.integer[Any]] = np.int32 if t * u * m < 2**31 else np.int64
+    # (numpy finds the non-zero entries of a boolean array several times faster than of counts)
+    picks = [np.flatnonzero(grid[name] != 0).astype(index_type, copy=False) for name in names]
     sizes = [pick.size for pick in picks]
-    value = np.empty(sum(sizes), np.float64)
+    rows = sum(sizes)
+    value = np.empty(rows, np.float64)
+    # per variable and month, how many rows: the month of a row is where its position falls
+    per_month = np.empty((len(names), t), np.int64)
+    month_starts = np.arange(t + 1, dtype=np.int64) * (u * m)
+    rest = np.empty(rows, index_type)
     start = 0
-    for name, pick in zip(names, picks):
-        value[start : start + pick.size] = np.take(grid[name].reshape(-1), np.take(flat, pick))
+    for index, (name, pick) in enumerate(zip(names, picks)):
+        value[start : start + pick.size] = np.take(grid[name].reshape(-1), pick)
+        bounds = np.searchsorted(pick, month_starts)
+        per_month[index] = np.diff(bounds)
+        # the position within its month: unit * areas + area
+        rest[start : start + pick.size] = pick
+        rest[start : start + pick.size] -= np.repeat(month_starts[:-1].astype(index_type), per_month[index])
         start += pick.size
-    rows = np.concatenate(picks)
-    del picks, flat
+    del picks
     months = counts.first_month + np.arange(t)
+    repeats = per_month.reshape(-1)
+    unit = rest // index_type(m)
+    area = rest
+    area -= unit * index_type(m)
+    area32 = area.astype(np.int32, copy=False)
+    del rest
     levels = counts.levels()
     level_names = sorted(set(levels))
     level_of_area = np.asarray([level_names.index(level) for level in levels], np.int8)
-    area = np.take(cell.pop("area"), rows).astype(np.int32, copy=False)
     columns: dict[str, Any] = {
-        "region": pa.DictionaryArray.from_arrays(pa.array(area), pa.array(counts.areas, pa.string())),
-        "level": pa.DictionaryArray.from_arrays(
-            pa.array(np.take(level_of_area, area)), pa.array(level_names, pa.string())
+        "region": _coded(area32, pa.array(counts.areas, pa.string())),
+        "level": _coded(
+            np.take(level_of_area, area32) if len(level_names) > 1 else np.zeros(rows, np.int8),
+            pa.array(level_names, pa.string()),
         ),
+        "year": pa.array(np.repeat(np.tile((months // 12 + 1900).astype(np.int16), len(names)), repeats)),
+        "month": pa.array(np.repeat(np.tile((months % 12 + 1).astype(np.int8), len(names)), repeats)),
     }
-    del area
-    month = np.take(cell.pop("month"), rows)
-    columns["year"] = pa.array(np.take((months // 12 + 1900).astype(np.int16), month))
-    columns["month"] = pa.array(np.take((months % 12 + 1).astype(np.int8), month))
-    del month
-    unit = np.take(cell.pop("unit"), rows)
-    del rows
+    del area, area32
     columns.update(counts.unit_axis.arrays(unit))
     del unit
-    columns["variable"] = pa.DictionaryArray.from_arrays(
-        pa.array(np.repeat(np.arange(len(names), dtype=np.int32), sizes)), pa.array(list(names), pa.string())
+    columns["variable"] = _coded(
+        np.repeat(np.arange(len(names), dtype=np.int32), sizes), pa.array(list(names), pa.string())
     )
     columns["value"] = pa.array(value)
-    columns["status"] = pa.nulls(value.size, status_type())
+    columns["status"] = _no_status(rows)
     table = pa.table(columns)
     return StatTable(table.replace_schema_metadata({METADATA_KEY: meta.to_json()}), meta)
+
+
+def _no_status(rows: int) -> pa.DictionaryArray:
+    """A status column with no status in any row (Arrow's own all-null dictionary column of this type
+    allocates four times the bytes)."""
+    return pa.DictionaryArray.from_arrays(pa.nulls(rows, pa.int8()), pa.array([], pa.string()))
+
+
+def _coded(indices: npt.NDArray[Any], values: pa.Array) -> pa.DictionaryArray:
+    """A dictionary column from indices made here, in range by construction (not checked row by row)."""
+    return pa.DictionaryArray.from_arrays(pa.array(indices), values, safe=False)
 
 
 def _provenance_meanwhile(path: Path) -> Future[Provenance]:
