@@ -13,6 +13,7 @@ from samhandling_kostra import parse_region_label, read_statbank_csv
 from samhandling_kostra.regions import UnreadableRegion
 
 import samhandling as sh
+from samhandling.errors import ParseError
 from samhandling.inference import infer_variable
 from samhandling.plugins import PluginManager, get_plugin_manager
 from samhandling.tables import StatTable
@@ -39,6 +40,8 @@ def _rows(table: StatTable, *keys: str) -> dict[tuple[object, ...], dict[str, ob
         ("K.Rest Delte kommuner og uoppgitt", "Rest", "unallocated"),
         ("K.21-22 Svalbard og Jan Mayen", "21-22", "unallocated"),
         ("001 Oslo med Bærum", "001", "region_group"),
+        ("0399 Uoppgitt komm. Oslo", "0399", "unallocated"),
+        ("0199 Uoppgitt kommune Østfold", "0199", "unallocated"),
         ("011 Nord-Norge", "011", "region_group"),
     ],
 )
@@ -264,3 +267,66 @@ def test_house_price_regions_of_a_jsonstat_answer(tmp_path: Path, pm: PluginMana
     dropped = sh.read(path, plugin_manager=pm, groups="drop")
     assert set(dropped.levels()) == {"national"}
     assert dropped.meta.extra["dropped_regions"] == {"001": "Oslo med Bærum", "011": "Nord-Norge"}
+
+
+def _urban_settlements(values: list[float | None] | None) -> dict[str, object]:
+    """PxWebApi 2's answer for table 14216: two dimensions with the role ``geo`` (the municipality and the
+    urban settlement in it); its metadata answer has the same dimensions and an empty ``value``."""
+    regions = {"3101": "Halden", "0101": "Halden (-2019)", "0399": "Uoppgitt komm. Oslo"}
+    settlements = {"0801": "Oslo", "0802": "Movatn"}
+    document: dict[str, object] = {
+        "version": "2.0",
+        "class": "dataset",
+        "label": "14216: Areal og befolkning i tettsteder (K) (T) 2000-2026",
+        "source": "Statistisk sentralbyrå",
+        "role": {"time": ["Tid"], "geo": ["Region", "TettSted"], "metric": ["ContentsCode"]},
+        "id": ["Region", "TettSted", "ContentsCode", "Tid"],
+        "size": [3, 2, 1, 1],
+        "dimension": {
+            "Region": {
+                "label": "region",
+                "category": {"index": {k: i for i, k in enumerate(regions)}, "label": regions},
+            },
+            "TettSted": {
+                "label": "tettsted",
+                "category": {
+                    "index": {"0801": 159, "0802": 160} if values is None else {"0801": 0, "0802": 1},
+                    "label": settlements,
+                },
+            },
+            "ContentsCode": {
+                "label": "statistikkvariabel",
+                "category": {
+                    "index": {"Bosatte": 0},
+                    "label": {"Bosatte": "Bosatte"},
+                    "unit": {"Bosatte": {"base": "personer", "decimals": 0}},
+                },
+            },
+            "Tid": {"label": "år", "category": {"index": {"2021": 0}, "label": {"2021": "2021"}}},
+        },
+        "value": [] if values is None else values,
+    }
+    if values is not None:
+        document["status"] = {str(i): ".." for i, v in enumerate(values) if v is None}
+    return document
+
+
+def test_two_geo_dimensions_keep_the_settlement_apart(tmp_path: Path, pm: PluginManager) -> None:
+    path = tmp_path / "14216.json"
+    values: list[float | None] = [1021.0, None, None, None, 0.0, None]
+    path.write_text(json.dumps(_urban_settlements(values), ensure_ascii=False), encoding="utf-8")
+    table = sh.read(path, plugin_manager=pm)
+    rows = _rows(table, "region", "tettsted")
+    assert rows[("3101", "Oslo")]["value"] == 1021.0
+    assert rows[("3101", "Oslo")]["level"] == "municipality"
+    assert rows[("0399", "Oslo")]["level"] == "unallocated"  # never a municipality
+    assert rows[("0399", "Oslo")]["value"] == 0.0
+    assert rows[("0101", "Movatn")]["status"] == ".."
+    assert table.variable("bosatte").unit == "person"
+
+
+def test_a_metadata_answer_is_refused_with_what_it_is(tmp_path: Path, pm: PluginManager) -> None:
+    path = tmp_path / "metadata.json"
+    path.write_text(json.dumps(_urban_settlements(None), ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ParseError, match=r"table metadata .*3 × 2 × 1 × 1.*Fetch /tables/\{id\}/data"):
+        sh.read(path, plugin_manager=pm)

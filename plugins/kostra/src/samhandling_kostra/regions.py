@@ -5,7 +5,7 @@ SSB names areas in many ways, and adds rows that are not areas:
 ======================================================  ===================  =======================
 SSB writes                                              ``region``           ``level``
 ======================================================  ===================  =======================
-``3301 Drammen``, ``K-3301 Drammen``, ``K.3301 …``      ``3301``             municipality
+``3301 Drammen``, ``K-3301 …``, ``K.3301 …``            ``3301``             municipality
 ``0602 Drammen (-2019)``                                ``0602``             municipality
 ``33 Buskerud``, ``F-33 Buskerud``, ``EKA33 Buskerud``  ``33``               county
 ``030101 Gamle Oslo``, ``030101a Gamle Oslo``           ``030101``           district
@@ -14,10 +14,10 @@ SSB writes                                              ``region``           ``l
 ``0 Hele landet``, ``EAK Landet``, ``TOTAL Hele landet`` ``0``                national
 ``K-21-22 Svalbard og Jan Mayen``, ``K-23 …``           ``21-22``, ``23``    unallocated
 ``K-Rest Delte kommuner og uoppgitt``                   ``Rest``             unallocated
-``21`` … ``26``, ``88``, ``99`` (county), ``9999``,    as written           unallocated
-``030199 Uoppgitt bydel``
+``21`` … ``26``, ``88``, ``99`` (county), ``9999``,     as written           unallocated
+``0399 Uoppgitt komm. Oslo``, ``030199 Uoppgitt …``
 ``02-03 Oslo og Akershus (-2019)``, ``03+30 …``         ``02-03``, ``03+30`` region_group
-``001 Oslo med Bærum`` (three digits: another division) ``001``              region_group
+``001 Oslo med Bærum`` (another division)               ``001``              region_group
 ``EKG13 KOSTRA-gruppe 13``, ``EAKUO Landet uten Oslo``  as written           kostra_group
 ======================================================  ===================  =======================
 
@@ -195,6 +195,9 @@ def _numbered(
             )
         return RegionLabel(code=digits, level=Level.UNALLOCATED.value, name=name)
     if level in (Level.COUNTY, Level.MUNICIPALITY) and digits[:2] in PSEUDO_COUNTIES:
+        return RegionLabel(code=digits, level=Level.UNALLOCATED.value, name=name)
+    if level is Level.MUNICIPALITY and digits.endswith("99"):
+        # "0399 Uoppgitt komm. Oslo": the county's unknown municipality; no municipality ends in 99.
         return RegionLabel(code=digits, level=Level.UNALLOCATED.value, name=name)
     if level is not Level.DISTRICT:
         return RegionLabel(code=digits, level=level.value, name=name)
