@@ -52,6 +52,13 @@ UNIT_TEXTS: dict[str, str] = {
     # people
     "personer": "person",
     "personar": "person",
+    "1000 personer": "thousand_persons",
+    "1 000 personer": "thousand_persons",
+    "1000 personar": "thousand_persons",
+    "1 000 personar": "thousand_persons",
+    "tusen personer": "thousand_persons",
+    "1000 persons": "thousand_persons",
+    "1 000 persons": "thousand_persons",
     "persons": "person",
     "person": "person",
     "innbyggere": "innbygger",
@@ -136,6 +143,8 @@ NON_ADDITIVE_MARKERS: tuple[str, ...] = (
     r"\bper\b",
     r"\bpr\b\.?",
     r"\brater?\b",
+    r"\brenter?\b",  # interest rates ("Renter", table 10701), not interest expenses ("renteutgifter")
+    r"\binterest rates?\b",
     r"\bandel",
     r"prosent",
     r"\bper ?cent",
@@ -169,6 +178,12 @@ the text with ``_`` read as a space)."""
 
 _NON_ADDITIVE = re.compile("|".join(NON_ADDITIVE_MARKERS), re.IGNORECASE)
 _BRACKETS = re.compile(r"\(([^()]*)\)")
+# A bracketed text that scales what it counts ("(1000 personer)", "(mill. tonn)") is a unit even when the
+# registry has no equivalent: it is kept as an unmapped unit, never dropped to leave a plain count.
+_SCALED = re.compile(
+    r"^(?:1[\s\u00a0]?000(?:[\s\u00a0]?000)*|mill\.?|millioner|mrd\.?|milliarder|tusen|million|billion)\s+\w",
+    re.IGNORECASE,
+)
 _PER_INHABITANTS = re.compile(
     r"\b(?:per|pr\.?)\s*(?P<scale>1\s?000|10\s?000|100\s?000|1000|10000|100000)\s*"
     r"(?:innbyggere|innbyggjarar|innbygger|inhabitants|personer|persons|people|\b)",
@@ -208,12 +223,16 @@ def unit_from_text(text: str | None) -> str | None:
 
 
 def units_in_brackets(text: str | None) -> list[str]:
-    """The texts in brackets in a label or title that are units, last first (``"Utgifter (1 000 kr)"``)."""
+    """The texts in brackets in a label or title that are units, last first (``"Utgifter (1 000 kr)"``).
+
+    A bracket that scales what it counts (``"(1000 tonn)"``) is taken even without an equivalent in the
+    registry, so that it ends up as an unmapped unit rather than a count a thousand times too small.
+    """
     if not text:
         return []
     found = []
     for group in reversed(_BRACKETS.findall(text)):
-        if unit_from_text(group) is not None:
+        if unit_from_text(group) is not None or _SCALED.match(group.strip()):
             found.append(" ".join(group.split()))
     return found
 

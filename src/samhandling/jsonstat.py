@@ -312,6 +312,13 @@ def _dataset(document: Mapping[str, Any], fast: pa.Array | None, location: objec
         raise ParseError(f"'size' must hold non-negative whole numbers, found {sizes}", path=location)
     if not all(isinstance(i, str) for i in ids) or len(set(ids)) != len(ids):
         raise ParseError(f"'id' must name each dimension once, as text; found {ids}", path=location)
+    if document.get("value") == [] and math.prod(sizes) > 0:
+        raise ParseError(
+            "this is table metadata (PxWebApi 2 /tables/{id}/metadata: the JSON-stat dimensions and codes of "
+            f"a {' × '.join(str(n) for n in sizes)} table with an empty 'value'), not data; it holds no "
+            "values. Fetch /tables/{id}/data as JSON-stat",
+            path=location,
+        )
     undescribed = [i for i in ids if not isinstance(dimension_block.get(i), Mapping)]
     if undescribed:
         raise ParseError(

@@ -156,8 +156,21 @@ def _on_geography_year(table: StatTable, year: int | None) -> StatTable:
     return StatTable(table.arrow.replace_schema_metadata({METADATA_KEY: meta.to_json()}), meta)
 
 
-def _role_of(dimension: Dimension) -> str:
-    for role, column in (("geo", "region"), ("time", "time"), ("metric", "variable")):
+def _region_dimension(dataset: Dataset) -> str | None:
+    """The id of the dimension that holds the regions.  PxWebApi 2 marks more than one dimension ``geo``
+    (table 14216: ``Region`` and ``TettSted``, the urban settlements in them); the region is then the one
+    named as such, and the others keep their own names."""
+    geo = [d for d in dataset.dimensions if d.role == "geo"]
+    if len(geo) <= 1:
+        return geo[0].id if geo else None
+    named = [d for d in geo if "region" in (column_name(d.id), column_name(d.label))]
+    return (named or geo)[0].id
+
+
+def _role_of(dimension: Dimension, region: str | None) -> str:
+    if dimension.role == "geo" and (region is None or dimension.id == region):
+        return "region"
+    for role, column in (("time", "time"), ("metric", "variable")):
         if dimension.role == role:
             return column
     for name in (dimension.id, dimension.label):
@@ -226,8 +239,9 @@ def _read_dataset(
     names: dict[str, str] = {}
     variable_map: dict[str, tuple[Variable, dict[str, str]]] = {}
     unmapped: dict[str, str] = {}
+    region_dimension = _region_dimension(dataset)
     for number, dimension in enumerate(dataset.dimensions):
-        role = _role_of(dimension)
+        role = _role_of(dimension, region_dimension)
         if role in stub:
             raise ParseError(
                 f"two dimensions mean {role!r}: {names[role]!r} and {dimension.id!r}",

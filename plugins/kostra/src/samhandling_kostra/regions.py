@@ -5,7 +5,7 @@ SSB names areas in many ways, and adds rows that are not areas:
 ======================================================  ===================  =======================
 SSB writes                                              ``region``           ``level``
 ======================================================  ===================  =======================
-``3301 Drammen``, ``K-3301 Drammen``                    ``3301``             municipality
+``3301 Drammen``, ``K-3301 …``, ``K.3301 …``            ``3301``             municipality
 ``0602 Drammen (-2019)``                                ``0602``             municipality
 ``33 Buskerud``, ``F-33 Buskerud``, ``EKA33 Buskerud``  ``33``               county
 ``030101 Gamle Oslo``, ``030101a Gamle Oslo``           ``030101``           district
@@ -14,9 +14,10 @@ SSB writes                                              ``region``           ``l
 ``0 Hele landet``, ``EAK Landet``, ``TOTAL Hele landet`` ``0``                national
 ``K-21-22 Svalbard og Jan Mayen``, ``K-23 …``           ``21-22``, ``23``    unallocated
 ``K-Rest Delte kommuner og uoppgitt``                   ``Rest``             unallocated
-``21`` … ``26``, ``88``, ``99`` (county), ``9999``,    as written           unallocated
-``030199 Uoppgitt bydel``
+``21`` … ``26``, ``88``, ``99`` (county), ``9999``,     as written           unallocated
+``0399 Uoppgitt komm. Oslo``, ``030199 Uoppgitt …``
 ``02-03 Oslo og Akershus (-2019)``, ``03+30 …``         ``02-03``, ``03+30`` region_group
+``001 Oslo med Bærum`` (another division)               ``001``              region_group
 ``EKG13 KOSTRA-gruppe 13``, ``EAKUO Landet uten Oslo``  as written           kostra_group
 ======================================================  ===================  =======================
 
@@ -68,14 +69,20 @@ _SPAN = re.compile(
     re.IGNORECASE,
 )
 _LABEL = re.compile(
-    r"""^(?:(?P<prefix>[KFB])-)?
+    r"""^(?:(?P<prefix>[KFB])(?P<mark>[-.]))?
         (?P<code>\d+(?:[-+]\d+)+|\d+[a-z]{1,2}|\d+|Rest|TOTAL|EAKUO|EAFKUO|EAFK|EAK|EAB|EKA\d{2}|EKG\d{2}
                  |EK[A-Z]{1,3}\d{0,2}|EA[A-Z]{1,4})
         (?:\s+(?P<name>.*))?$""",
     re.VERBOSE,
 )
-_DIGIT_LEVELS = {1: Level.NATIONAL, 2: Level.COUNTY, 4: Level.MUNICIPALITY, 6: Level.DISTRICT}
-_PREFIX_LEVELS = {"K": Level.MUNICIPALITY, "F": Level.COUNTY, "B": Level.DISTRICT}
+_DIGIT_LEVELS = {
+    1: Level.NATIONAL,
+    2: Level.COUNTY,
+    3: Level.REGION_GROUP,  # SSB's other divisions, e.g. the house-price regions (KLASS 30: 001 … 011)
+    4: Level.MUNICIPALITY,
+    6: Level.DISTRICT,
+}
+_PREFIX_LEVELS = {"K": Level.MUNICIPALITY, "F": Level.COUNTY, "B": Level.DISTRICT}  # by the letter
 _NATIONAL_CODES = frozenset({"TOTAL", "EAK", "EAFK"})
 
 
@@ -119,7 +126,9 @@ def parse_region_label(label: str) -> RegionLabel:
     """Read one label such as ``"3301 Drammen"``, ``"K-Rest Delte kommuner"`` or ``"0 Hele landet"``.
 
     :raises UnreadableRegion: the label has no code (only a name), or a code of a length SSB does not use
-        for areas (grunnkrets codes of 7–8 digits are not read yet).
+        for areas (grunnkrets codes of 7–8 digits are not read yet).  A three-digit code belongs to another
+        of SSB's divisions (the house-price regions ``001 Oslo med Bærum`` … of table 07221, KLASS 30): a
+        group of areas, read as ``region_group``.
     """
     text = " ".join(label.split())
     if not text:
@@ -128,7 +137,7 @@ def parse_region_label(label: str) -> RegionLabel:
         return RegionLabel(code="0", level=Level.NATIONAL.value, name=text)
     match = _LABEL.match(text)
     if match is None:
-        if text[0].isdigit() or text[:2] in ("K-", "F-", "B-"):
+        if text[0].isdigit() or re.match(r"[KFB][-.]", text):
             reason = (
                 "the label does not start with a region code SSB uses (e.g. '3301 Drammen', 'K-3301 Drammen')"
             )
@@ -139,6 +148,8 @@ def parse_region_label(label: str) -> RegionLabel:
             )
         raise UnreadableRegion(label=label, reason=reason)
     prefix, code = match["prefix"], match["code"]
+    if prefix is not None:
+        prefix = f"{prefix}{match['mark']}"  # "K-" or, in some downloads, "K."
     name, span = _span(match["name"] or "")
     if code == "Rest":
         return RegionLabel(code=code, level=Level.UNALLOCATED.value, name=name)
@@ -150,7 +161,7 @@ def parse_region_label(label: str) -> RegionLabel:
     if digits.isdigit():
         return _numbered(label, prefix, code, digits, name, span)
     if prefix is not None:
-        raise UnreadableRegion(label=label, reason=f"prefix '{prefix}-' must be followed by a code")
+        raise UnreadableRegion(label=label, reason=f"prefix '{prefix}' must be followed by a code")
     if code in _NATIONAL_CODES:
         return RegionLabel(code="0", level=Level.NATIONAL.value, name=name or "Landet")
     if code.startswith("EKA") and code[3:].isdigit() and len(code) == 5:
@@ -168,20 +179,25 @@ def _numbered(
             label=label,
             reason=(
                 f"a code of {len(digits)} digits is not an area level the library reads; expected 0 (the "
-                f"country), 2 (county), 4 (municipality) or 6 digits (city district) — grunnkrets "
-                f"(7–8 digits) are not read yet"
+                f"country), 2 digits (county), 3 (another of SSB's divisions, read as a region group), 4 "
+                f"(municipality) or 6 digits (city district) — grunnkrets (7–8 digits) are not read yet"
             ),
         )
     if digits != code and level is not Level.DISTRICT:
         raise UnreadableRegion(label=label, reason=f"letters after a {len(digits)}-digit code are not SSB's")
-    if prefix is not None and _PREFIX_LEVELS[prefix] is not level:
-        if not (prefix == "K" and len(digits) == 2 and digits in PSEUDO_COUNTIES):
+    if prefix is not None and _PREFIX_LEVELS[prefix[0]] is not level:
+        if not (prefix[0] == "K" and len(digits) == 2 and digits in PSEUDO_COUNTIES):
             raise UnreadableRegion(
                 label=label,
-                reason=f"prefix '{prefix}-' means a {_PREFIX_LEVELS[prefix].value}, but {code!r} is not one",
+                reason=(
+                    f"prefix '{prefix}' means a {_PREFIX_LEVELS[prefix[0]].value}, but {code!r} is not one"
+                ),
             )
         return RegionLabel(code=digits, level=Level.UNALLOCATED.value, name=name)
     if level in (Level.COUNTY, Level.MUNICIPALITY) and digits[:2] in PSEUDO_COUNTIES:
+        return RegionLabel(code=digits, level=Level.UNALLOCATED.value, name=name)
+    if level is Level.MUNICIPALITY and digits.endswith("99"):
+        # "0399 Uoppgitt komm. Oslo": the county's unknown municipality; no municipality ends in 99.
         return RegionLabel(code=digits, level=Level.UNALLOCATED.value, name=name)
     if level is not Level.DISTRICT:
         return RegionLabel(code=digits, level=level.value, name=name)

@@ -396,12 +396,19 @@ def _valid(role: str, text: str) -> bool:
 
 
 def _split_header(name: str, roles: Sequence[str]) -> list[dict[str, str]]:
-    """Every way the words of a value column header split into one category of each role, in order."""
+    """Every way the words of a value column header split into one category of each role, in order.
+
+    A bracket stays with the words before it: ``"Sysselsatte (1000 personer) Ikke sesongjustert 15-74 år"``
+    is never cut inside ``(1000 personer)`` nor before it, which leaves one reading where the contents
+    label carries its unit.
+    """
     words = name.split()
     if len(roles) == 1:
         return [{roles[0]: " ".join(words)}] if _valid(roles[0], " ".join(words)) else []
+    depth = list(itertools.accumulate(w.count("(") - w.count(")") for w in words))
+    cuttable = [cut for cut in range(1, len(words)) if depth[cut - 1] == 0 and not words[cut].startswith("(")]
     readings = []
-    for cuts in itertools.combinations(range(1, len(words)), len(roles) - 1):
+    for cuts in itertools.combinations(cuttable, len(roles) - 1):
         bounds = [0, *cuts, len(words)]
         parts = [" ".join(words[a:b]) for a, b in itertools.pairwise(bounds)]
         if all(_valid(role, part) for role, part in zip(roles, parts, strict=True)):
@@ -716,6 +723,11 @@ def _headings(
         found = []
         for name in value_names:
             readings = _split_header(name, heading_roles)
+            if len(readings) > 1 and "variable" in heading_roles:
+                # SSB ends a contents label with its unit in brackets ("Sysselsatte (1000 personer)"):
+                # of several readings, the one whose contents label ends there is the one SSB wrote.
+                with_unit = [r for r in readings if r["variable"].endswith(")")]
+                readings = with_unit if len(with_unit) == 1 else readings
             if len(readings) != 1:
                 what = "no reading" if not readings else f"{len(readings)} readings"
                 raise ParseError(
@@ -895,6 +907,12 @@ def looks_like_statbank_csv(location: str | Path) -> bool:
     (``statistikkvariabel``, ``contents``), or whose title names an SSB table (``"07459: …"``) — so that
     other plugins' CSV files (surveys, exports) are left to them.  KLASS code-list exports are taken too,
     to be refused with what they are.
+
+    A national table downloaded "with header" but no title, whose contents are the value columns
+    (``"kjønn"\t"år"\t"Levendefødte"\t"Dødfødte"``, ``"type renter"\t"måned"\t"Renter"``,
+    ``"materialtype"\t"behandlingsmåte"\t"Avfallsmengde 2015"``), is recognised by SSB's quoted
+    header and its periods: a time column (``år``, ``måned`` …) whose first cell is one of SSB's periods,
+    or value columns named by a period, with a number or one of SSB's symbols under them.
     """
     path = Path(location)
     if path.suffix.lower() not in {".csv", ".txt", ".tsv"} or not path.is_file():
@@ -908,4 +926,28 @@ def looks_like_statbank_csv(location: str | Path) -> bool:
         return False
     if _TABLE_TITLE.match(layout.title):
         return True
-    return any(column_name(h) in ("region", "variable") for h in layout.header)
+    if any(column_name(h) in ("region", "variable") for h in layout.header):
+        return True
+    return _periods_in_quoted_header(buffer, layout)
+
+
+def _periods_in_quoted_header(buffer: pa.Buffer, layout: _Layout) -> bool:
+    """Whether a header PxWeb wrote (every label quoted) places SSB periods: a time column whose first
+    cell is a period, or a value column named by a period with a number or symbol under it."""
+    header_text = _raw_lines(buffer.slice(0, layout.data_start).to_pybytes())[-1].decode("utf-8", "replace")
+    if not all(f.startswith('"') for f in header_text.rstrip("\r\n").split(layout.separator)):
+        return False
+    first_row = _first_data_row(buffer, layout)
+    if len(first_row) != len(layout.header):
+        return False
+    for name, cell in zip(layout.header, first_row, strict=True):
+        if column_name(name) == "time" and cell:
+            try:
+                parse_period(cell)
+            except UnreadablePeriod:
+                return False
+            return True
+    return any(
+        _split_heading(name)[1] is not None and _looks_like_value(cell)
+        for name, cell in zip(layout.header, first_row, strict=True)
+    )
