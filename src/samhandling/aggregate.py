@@ -43,10 +43,11 @@ from samhandling.geography._engine import (
     finish,
     priority_of,
     remap,
+    rest_columns,
     used_codes,
 )
 from samhandling.geography._geography import NATIONAL_CODE, ROLL_UP_LEVELS, Geography, SplitAreaError
-from samhandling.keys import refuse_duplicate_keys
+from samhandling.keys import codes_of, refuse_duplicate_keys
 from samhandling.levels import Level
 from samhandling.model import CatchmentKind
 from samhandling.tables import StatTable, Variable
@@ -181,10 +182,19 @@ def roll_up(
             else:
                 raise SplitAreaError(*_split_message(geo, code, target, pairs, kind))
         targets.append([(p, float(w if w is not None else 0.0)) for p, w in pairs] or [("", 0.0)])
+    # the other key columns are numbered once per table: a second roll-up of it reads the numbering
+    key_codes = (
+        codes_of(table.arrow, rest_columns(arrow), rows=arrow)
+        if all(v.additive for v in variables.values())
+        else None
+    )
+    if key_codes is not None and not base_mask.all():
+        key_codes = key_codes.rows(base_mask)
     if not use.all():
         keep = use[indices]
         base = base.filter(pa.array(keep))
         indices = indices[keep]
+        key_codes = key_codes.rows(keep) if key_codes is not None else None
     result = remap(
         base,
         row_key=indices,
@@ -194,6 +204,7 @@ def roll_up(
         level=target.value,
         describe_key=[f"{code} (into {target.value})" for code in codes],
         operation="roll_up",
+        codes=key_codes,
     )
     expected, covers = _members_of(geo, target, kind, membership, set(codes), weights)
     entries = (

@@ -10,11 +10,18 @@ a table read with ``allow_duplicates=True`` carries what was found in its metada
 The check is columnar: :func:`group_rows` numbers the keys of the rows (each key column becomes integer
 codes, the codes are combined into one number per row); only when a number repeats are the rows looked
 up.  Harmonising and rolling up sum per key with the same grouping.
+
+Harmonising and rolling up re-key the region only; the other key columns (period, dimensions,
+variable) keep their values.  :func:`number_keys` numbers those columns once, and a table built by
+these steps (or rolled up once) remembers its numbering (:func:`remember_codes`), so the next step on
+the same table reads it instead of numbering the rows again.  The numbering is tied to the identity of
+the (immutable) Arrow table: any changed table is a new object, and is numbered afresh.
 """
 
 from __future__ import annotations
 
 import typing
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,10 +38,12 @@ __all__ = [
     "DUPLICATES_KEY",
     "DuplicateKey",
     "DuplicateKeys",
+    "KeyCodes",
     "KeyGroups",
     "find_duplicate_keys",
     "group_rows",
     "key_columns",
+    "number_keys",
     "refuse_duplicate_keys",
 ]
 
@@ -196,6 +205,75 @@ def group_rows(arrow: pa.Table, keys: Sequence[str]) -> KeyGroups:
         return KeyGroups(index=index, count=min(rows, 1), rows=np.zeros(min(rows, 1), dtype=np.int64))
     index, count, held = _numbered(key, size)
     return KeyGroups(index=index, count=count, rows=held)
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class KeyCodes:
+    """Each row's values of some key columns as one code, and those values per code.
+
+    Codes are ordered as the columns' own codes are (column by column), so sums made per code come out in
+    the order :func:`group_rows` gives them.  A code may be held by no row (rows were left out since the
+    numbering was made); its row of :attr:`values` is then never read.
+    """
+
+    columns: tuple[str, ...]
+    #: per row, its code (0 … count-1)
+    index: npt.NDArray[np.integer[Any]] = attrs.field(eq=False)
+    count: int
+    #: per code, the values of ``columns`` (``count`` rows, the columns' own types)
+    values: pa.Table = attrs.field(eq=False)
+
+    def rows(self, keep: npt.NDArray[np.bool_]) -> KeyCodes:
+        """The codes of the rows ``keep`` selects (the numbering itself is unchanged)."""
+        return attrs.evolve(self, index=self.index[keep])
+
+
+def number_keys(arrow: pa.Table, columns: Sequence[str]) -> KeyCodes:
+    """Number the distinct values of ``columns`` in the rows of ``arrow`` (see :class:`KeyCodes`)."""
+    groups = group_rows(arrow, columns)
+    values = arrow.select(list(columns)).take(pa.array(groups.rows))
+    return KeyCodes(columns=tuple(columns), index=groups.index, count=groups.count, values=values)
+
+
+#: per Arrow table (by identity, while it lives), the numbering of some of its key columns
+_REMEMBERED: dict[int, tuple[weakref.ref[pa.Table], KeyCodes]] = {}
+
+
+def remember_codes(arrow: pa.Table, codes: KeyCodes) -> None:
+    """Keep ``codes`` (numbered from the rows of ``arrow``, in their order) for as long as ``arrow`` lives."""
+    if len(codes.index) != arrow.num_rows:
+        raise ValueError(f"{len(codes.index)} codes for a table of {arrow.num_rows} rows")
+    key = id(arrow)
+    _REMEMBERED[key] = (weakref.ref(arrow, lambda _ref: _REMEMBERED.pop(key, None)), codes)
+
+
+def remembered_codes(arrow: pa.Table, columns: Sequence[str]) -> KeyCodes | None:
+    """The numbering of ``columns`` remembered for this very table, or None."""
+    found = _REMEMBERED.get(id(arrow))
+    if found is None or found[0]() is not arrow or found[1].columns != tuple(columns):
+        return None
+    return found[1]
+
+
+def codes_of(arrow: pa.Table, columns: Sequence[str], *, rows: pa.Table | None = None) -> KeyCodes:
+    """The numbering of ``columns`` remembered for ``arrow``, or numbered now (and remembered).
+
+    :param rows: the same rows as ``arrow`` in another form (dictionaries unified) to number them from.
+    """
+    codes = remembered_codes(arrow, columns)
+    if codes is None:
+        codes = number_keys(arrow if rows is None else rows, columns)
+        remember_codes(arrow, codes)
+    return codes
+
+
+def carry_codes(source: pa.Table, target: pa.Table) -> None:
+    """Let ``target`` — the rows of ``source`` in the same order, key columns unchanged — share its
+    remembered numbering."""
+    found = _REMEMBERED.get(id(source))
+    if found is not None and found[0]() is source and target.num_rows == len(found[1].index):
+        remember_codes(target, found[1])
 
 
 def _repeated_rows(arrow: pa.Table, keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
