@@ -190,11 +190,15 @@ def roll_up(
     )
     if key_codes is not None and not base_mask.all():
         key_codes = key_codes.rows(base_mask)
+    summed = None  # per row, whether its area is summed (None: every row)
     if not use.all():
-        keep = use[indices]
-        base = base.filter(pa.array(keep))
-        indices = indices[keep]
-        key_codes = key_codes.rows(keep) if key_codes is not None else None
+        summed = use[indices]
+        if key_codes is None:
+            base = base.filter(pa.array(summed))
+            indices = indices[summed]
+            summed = None
+        else:  # the sums leave those areas out (no targets), so the table is not copied without them
+            targets = [pairs if use[index] else [] for index, pairs in enumerate(targets)]
     result = remap(
         base,
         row_key=indices,
@@ -211,7 +215,7 @@ def roll_up(
         []
         if table.meta.extra.get(ABSENT_ROWS_MEAN_ZERO)
         else with_ratios(
-            find_partial(expected, present_members(base, region_index=indices, regions=codes), covers=covers),
+            find_partial(expected, _present(base, indices, codes, summed), covers=covers),
             variables,
         )
     )
@@ -257,6 +261,15 @@ def roll_up(
         extra["roll_up"] = settings
     meta = attrs.evolve(table.meta, geography_year=geo.year, extra=extra)
     return finish(result, meta, arrow.schema)
+
+
+def _present(
+    base: pa.Table, indices: np.ndarray, codes: list[str], summed: np.ndarray | None
+) -> dict[tuple[int, str], set[str]]:
+    """The areas with rows per year and variable, among the rows ``summed`` (all when None)."""
+    if summed is None:
+        return present_members(base, region_index=indices, regions=codes)
+    return present_members(base.filter(pa.array(summed)), region_index=indices[summed], regions=codes)
 
 
 def _catchment_kind(kind: CatchmentKind | str) -> CatchmentKind:

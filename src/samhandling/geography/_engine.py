@@ -257,7 +257,8 @@ def remap(
     """Re-key ``table`` (canonical columns, dictionaries unified) through ``targets``.
 
     :param row_key: per row, the index of its source key in ``targets``.
-    :param targets: per key, the (target code, weight) pairs; weights of one key sum to 1.
+    :param targets: per key, the (target code, weight) pairs; weights of one key sum to 1.  A key with
+        no pairs leaves its rows out.
     :param domain: per key, a group such that keys of different groups never share output rows
         (the source year of a series read as reported; all zeros otherwise).
     :param variables: metadata of every variable in the table.
@@ -270,7 +271,7 @@ def remap(
         in ``table``; level as dictionary).
     """
     plan = _plan(targets, domain)
-    if _sums_only(table, plan, variables):
+    if _sums_only(table, variables):
         return _remap_additive(table, row_key, plan, level, codes)
     # per key, its one target and weight (the rows of keys with one target are not expanded)
     first = np.minimum(plan.start, max(len(plan.flat_target) - 1, 0))
@@ -347,11 +348,9 @@ def rest_columns(table: pa.Table) -> list[str]:
     return [c for c in _key_columns(table) if c != "region"]
 
 
-def _sums_only(table: pa.Table, plan: _Plan, variables: Mapping[str, Variable]) -> bool:
+def _sums_only(table: pa.Table, variables: Mapping[str, Variable]) -> bool:
     """Whether :func:`_remap_additive` can re-key ``table``: rows to sum, every variable additive."""
-    return (
-        bool(table.num_rows) and bool((plan.count >= 1).all()) and all(v.additive for v in variables.values())
-    )
+    return bool(table.num_rows) and all(v.additive for v in variables.values())
 
 
 def _remap_additive(
@@ -403,11 +402,10 @@ def _remap_additive(
             priority = None if priority is None else priority[summed]
             used[:] = False
             used[row_key] = True
-        else:  # a few rows relabelled: taken out by position; the others sum to "nowhere" below
-            at = np.flatnonzero(simple_rows)
-            picked = table.drop_columns(["region", "level"]).take(pa.array(at))
-            picked = picked.append_column("region", _region(plan, relabel[at]))
-            kept.append(code[at])
+        else:  # a few rows relabelled: taken out; in the sums below they go "nowhere"
+            picked = table.drop_columns(["region", "level"]).filter(pa.array(simple_rows))
+            picked = picked.append_column("region", _region(plan, relabel[simple_rows]))
+            kept.append(code[simple_rows])
         parts.append(picked.append_column("level", _levels(picked.num_rows, level)))
 
     # the targets of the summed rows, numbered 0 … n-1 in their order so that the key space stays small;
@@ -421,7 +419,7 @@ def _remap_additive(
     flat_target = (np.cumsum(reached) - 1).astype(wide)[plan.flat_target]
     first = np.minimum(plan.start, max(len(flat_target) - 1, 0))
     first_target = flat_target[first]
-    first_target[simple_key | (plan.count > 1)] = len(target_of)  # shared rows: added per place below
+    first_target[simple_key | (plan.count != 1)] = len(target_of)  # shared rows: added per place below
     key = np.take(first_target, row_key)
     key *= span
     key += code
