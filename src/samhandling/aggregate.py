@@ -209,6 +209,7 @@ def roll_up(
         describe_key=[f"{code} (into {target.value})" for code in codes],
         operation="roll_up",
         codes=key_codes,
+        every_key_used=summed is not None or bool(use.all()),  # used_codes: codes that rows have
     )
     expected, covers = _members_of(geo, target, kind, membership, set(codes), weights)
     entries = (

@@ -118,15 +118,15 @@ def _codes(column: pa.ChunkedArray) -> tuple[npt.NDArray[np.integer[Any]], int]:
         if column.null_count:
             low = pc.min(column).as_py()
             column = pc.fill_null(column, (low if low is not None else 0) - 1)
+        if len(column) == 0:
+            return np.zeros(0, np.int64), 1
+        bounds = pc.min_max(column)
+        low, high = int(bounds["min"].as_py()), int(bounds["max"].as_py())
         values = column.to_numpy()
-        if len(values) == 0:
-            return values.astype(np.int64), 1
-        low, high = int(values.min()), int(values.max())
         narrow = (
             values.dtype.kind == "i" and values.dtype.itemsize <= 4
         )  # every value, and so the offset, fits
-        shifted = values.astype(np.int32 if narrow else np.int64)
-        shifted -= low
+        shifted = np.subtract(values, np.int64(low), dtype=np.int32 if narrow else np.int64)
         return shifted, high - low + 1
     if not pa.types.is_dictionary(column.type):
         column = pc.dictionary_encode(column)
@@ -185,6 +185,7 @@ def group_rows(arrow: pa.Table, keys: Sequence[str]) -> KeyGroups:
     """
     rows = arrow.num_rows
     key: npt.NDArray[np.integer[Any]] | None = None
+    owned = False  # whether ``key`` is an array of our own (codes may view the table)
     size = 1
     for name in keys:
         codes, span = _codes(arrow.column(name))
@@ -195,11 +196,15 @@ def group_rows(arrow: pa.Table, keys: Sequence[str]) -> KeyGroups:
             continue
         if size * span > max(_DENSE_CELLS, 2 * rows):
             key, size, _ = _numbered(key, size)
+            owned = True
         wide: type[np.integer[Any]] = np.int64 if size * span >= 2**31 else np.int32
-        combined: npt.NDArray[np.integer[Any]] = key.astype(wide)  # a copy: codes may view the table
-        combined *= span
+        combined: npt.NDArray[np.integer[Any]] = (
+            key if owned and key.dtype == wide else np.multiply(key, span, dtype=wide)
+        )
+        if combined is key:
+            combined *= span
         combined += codes
-        key, size = combined, size * span
+        key, size, owned = combined, size * span, True
     if key is None:  # one key for all rows
         index: npt.NDArray[np.integer[Any]] = np.zeros(rows, dtype=np.int32)
         return KeyGroups(index=index, count=min(rows, 1), rows=np.zeros(min(rows, 1), dtype=np.int64))

@@ -22,6 +22,7 @@ shares are recomputed from their numerator and denominator after summing, or ref
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -253,6 +254,7 @@ def remap(
     describe_key: Sequence[str],
     operation: str,
     codes: KeyCodes | None = None,
+    every_key_used: bool = False,
 ) -> pa.Table:
     """Re-key ``table`` (canonical columns, dictionaries unified) through ``targets``.
 
@@ -267,12 +269,14 @@ def remap(
     :param operation: ``"harmonise"`` or ``"roll_up"``, for messages.
     :param codes: the numbering of the key columns other than region (:func:`rest_columns`) for the rows
         of ``table``, when the caller has it; the result remembers its own (:mod:`samhandling.keys`).
+    :param every_key_used: the caller knows that every key has rows (saves a pass over the rows).
     :returns: the re-keyed table with the same columns (region as string, or dictionary-encoded if it was
         in ``table``; level as dictionary).
     """
     plan = _plan(targets, domain)
     if _sums_only(table, variables):
-        return _remap_additive(table, row_key, plan, level, codes)
+        used = np.ones(len(plan.count), bool) if every_key_used else None
+        return _remap_additive(table, row_key, plan, level, codes, used)
     # per key, its one target and weight (the rows of keys with one target are not expanded)
     first = np.minimum(plan.start, max(len(plan.flat_target) - 1, 0))
     one_target = np.where(plan.count == 1, plan.flat_target[first] if len(first) else 0, -1)
@@ -354,7 +358,12 @@ def _sums_only(table: pa.Table, variables: Mapping[str, Variable]) -> bool:
 
 
 def _remap_additive(
-    table: pa.Table, row_key: np.ndarray, plan: _Plan, level: str, codes: KeyCodes | None
+    table: pa.Table,
+    row_key: np.ndarray,
+    plan: _Plan,
+    level: str,
+    codes: KeyCodes | None,
+    used: np.ndarray | None,
 ) -> pa.Table:
     """:func:`remap` of a table of additive variables only, with the same rows in the same order.
 
@@ -366,8 +375,9 @@ def _remap_additive(
     sums and one row of values per code.  The result remembers the numbering of its rows for the next
     step (:mod:`samhandling.keys`).
     """
-    used = np.zeros(len(plan.count), bool)
-    used[row_key] = True
+    if used is None:  # the keys that have rows
+        used = np.zeros(len(plan.count), bool)
+        used[row_key] = True
     simple_key = plan.simple >= 0
     if simple_key[used].all():  # only relabelling: no two rows meet
         relabelled = _concat(
@@ -391,21 +401,21 @@ def _remap_additive(
     if simple_key[used].any():  # relabelled rows keep their place (and take no part in the sums)
         relabel = np.take(plan.simple, row_key)
         simple_rows = relabel >= 0
-        simple = int(np.count_nonzero(simple_rows))
-        if 2 * simple > len(row_key):  # most rows relabelled: the others are taken out to be summed
+        at = np.flatnonzero(simple_rows)  # positions: a take is faster than a boolean mask on numpy
+        mask = pa.array(simple_rows)
+        if 2 * len(at) > len(row_key):  # most rows relabelled: the others are taken out to be summed
             np.maximum(relabel, 0, out=relabel)  # every index valid; only the relabelled rows are kept
             picked = table.set_column(table.column_names.index("region"), "region", _region(plan, relabel))
-            picked = picked.drop_columns(["level"]).filter(pa.array(simple_rows))
-            kept.append(code[simple_rows])
+            picked = _filter(picked.drop_columns(["level"]), mask)
             summed = np.flatnonzero(~simple_rows)
-            row_key, code, values = row_key[summed], code[summed], values[summed]
-            priority = None if priority is None else priority[summed]
-            used[:] = False
-            used[row_key] = True
+            kept.append(np.take(code, at))
+            row_key, code, values = np.take(row_key, summed), np.take(code, summed), np.take(values, summed)
+            priority = None if priority is None else np.take(priority, summed)
+            used = used & ~simple_key  # every other key keeps its rows
         else:  # a few rows relabelled: taken out; in the sums below they go "nowhere"
-            picked = table.drop_columns(["region", "level"]).filter(pa.array(simple_rows))
-            picked = picked.append_column("region", _region(plan, relabel[simple_rows]))
-            kept.append(code[simple_rows])
+            picked = _filter(table.drop_columns(["region", "level"]), mask)
+            picked = picked.append_column("region", _region(plan, np.take(relabel, at)))
+            kept.append(np.take(code, at))
         parts.append(picked.append_column("level", _levels(picked.num_rows, level)))
 
     # the targets of the summed rows, numbered 0 … n-1 in their order so that the key space stays small;
@@ -474,6 +484,15 @@ def _remap_additive(
     index = np.concatenate(kept) if len(kept) > 1 else kept[0]
     remember_codes(result, KeyCodes(columns=rest.columns, index=index, count=rest.count, values=rest.values))
     return result
+
+
+def _filter(table: pa.Table, mask: pa.Array) -> pa.Table:
+    """``table.filter(mask)``; a status column without any status is made anew, not filtered."""
+    status = table.column("status")
+    if status.null_count < len(status):
+        return table.filter(mask)
+    kept = table.drop_columns(["status"]).filter(mask)
+    return kept.append_column("status", pa.nulls(kept.num_rows, status.type))
 
 
 def _levels(rows: int, level: str) -> pa.DictionaryArray:
@@ -681,8 +700,9 @@ def finish(arrow: pa.Table, meta: TableMeta, original_schema: pa.Schema) -> Stat
         columns.append(column)
     table = pa.Table.from_arrays(columns, names=arrow.column_names)
     value = table.column("value")
-    infinite = pc.is_inf(value)
-    if pc.any(infinite).as_py():
+    total = pc.sum(value).as_py()  # one fast pass: not finite only if a value is infinite (or it overflows)
+    infinite = pc.is_inf(value) if total is not None and not math.isfinite(total) else None
+    if infinite is not None and pc.any(infinite).as_py():
         row = table.filter(pc.fill_null(infinite, False)).slice(0, 1).to_pylist()[0]
         where = ", ".join(f"{k}={v!r}" for k, v in row.items() if k not in ("value", "status"))
         raise SchemaError(

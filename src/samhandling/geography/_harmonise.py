@@ -631,6 +631,7 @@ def _remap_codes(
             describe_key=[f"{level.value} {code} in {year}" for year, code in key_info],
             operation="harmonise",
             codes=key_codes,
+            every_key_used=not unsure,  # the keys are those of the rows (unless some were dropped)
         )
         if moving.num_rows
         else moving.slice(0, 0)
