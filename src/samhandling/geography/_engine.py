@@ -399,12 +399,11 @@ def _remap_additive(
     if status.null_count != table.num_rows:
         priority = priority_of(status).to_numpy(zero_copy_only=False)
     if simple_key[used].any():  # relabelled rows keep their place (and take no part in the sums)
-        relabel = np.take(plan.simple, row_key)
-        simple_rows = relabel >= 0
+        simple_rows = np.take(simple_key, row_key)
         at = np.flatnonzero(simple_rows)  # positions: a take is faster than a boolean mask on numpy
         mask = pa.array(simple_rows)
         if 2 * len(at) > len(row_key):  # most rows relabelled: the others are taken out to be summed
-            np.maximum(relabel, 0, out=relabel)  # every index valid; only the relabelled rows are kept
+            relabel = np.take(np.maximum(plan.simple, 0), row_key)  # valid everywhere, kept where simple
             picked = table.set_column(table.column_names.index("region"), "region", _region(plan, relabel))
             picked = _filter(picked.drop_columns(["level"]), mask)
             summed = np.flatnonzero(~simple_rows)
@@ -414,7 +413,7 @@ def _remap_additive(
             used = used & ~simple_key  # every other key keeps its rows
         else:  # a few rows relabelled: taken out; in the sums below they go "nowhere"
             picked = _filter(table.drop_columns(["region", "level"]), mask)
-            picked = picked.append_column("region", _region(plan, np.take(relabel, at)))
+            picked = picked.append_column("region", _region(plan, plan.simple[np.take(row_key, at)]))
             kept.append(np.take(code, at))
         parts.append(picked.append_column("level", _levels(picked.num_rows, level)))
 
@@ -430,8 +429,7 @@ def _remap_additive(
     first = np.minimum(plan.start, max(len(flat_target) - 1, 0))
     first_target = flat_target[first]
     first_target[simple_key | (plan.count != 1)] = len(target_of)  # shared rows: added per place below
-    key = np.take(first_target, row_key)
-    key *= span
+    key = np.take(first_target * span, row_key)
     key += code
     if value.null_count:  # the parts without a value have a status, and so does their sum
         values = np.nan_to_num(values, nan=0.0)
