@@ -184,6 +184,19 @@ def group_rows(arrow: pa.Table, keys: Sequence[str]) -> KeyGroups:
     (no hashing, no sorting of the rows while the key space is small).
     """
     rows = arrow.num_rows
+    key, size = _combined(arrow, keys)
+    if key is None:  # one key for all rows
+        index: npt.NDArray[np.integer[Any]] = np.zeros(rows, dtype=np.int32)
+        return KeyGroups(index=index, count=min(rows, 1), rows=np.zeros(min(rows, 1), dtype=np.int64))
+    index, count, held = _numbered(key, size)
+    return KeyGroups(index=index, count=count, rows=held)
+
+
+def _combined(arrow: pa.Table, keys: Sequence[str]) -> tuple[npt.NDArray[np.integer[Any]] | None, int]:
+    """One number per row (below the size returned) combining the codes of ``keys``, in their order;
+    None when every row has the same key.  Numbers in use are renumbered whenever the space would grow
+    past a few million cells (or twice the rows)."""
+    rows = arrow.num_rows
     key: npt.NDArray[np.integer[Any]] | None = None
     owned = False  # whether ``key`` is an array of our own (codes may view the table)
     size = 1
@@ -205,11 +218,7 @@ def group_rows(arrow: pa.Table, keys: Sequence[str]) -> KeyGroups:
             combined *= span
         combined += codes
         key, size, owned = combined, size * span, True
-    if key is None:  # one key for all rows
-        index: npt.NDArray[np.integer[Any]] = np.zeros(rows, dtype=np.int32)
-        return KeyGroups(index=index, count=min(rows, 1), rows=np.zeros(min(rows, 1), dtype=np.int64))
-    index, count, held = _numbered(key, size)
-    return KeyGroups(index=index, count=count, rows=held)
+    return key, size
 
 
 @typing.final
@@ -235,10 +244,28 @@ class KeyCodes:
 
 
 def number_keys(arrow: pa.Table, columns: Sequence[str]) -> KeyCodes:
-    """Number the distinct values of ``columns`` in the rows of ``arrow`` (see :class:`KeyCodes`)."""
-    groups = group_rows(arrow, columns)
-    values = arrow.select(list(columns)).take(pa.array(groups.rows))
-    return KeyCodes(columns=tuple(columns), index=groups.index, count=groups.count, values=values)
+    """Number the distinct values of ``columns`` in the rows of ``arrow`` (see :class:`KeyCodes`).
+
+    Where most numbers of the combined key space are in use, the combined key itself is the code (one
+    pass fewer than :func:`group_rows`); the few unused codes are held by no row.
+    """
+    rows = arrow.num_rows
+    key, size = _combined(arrow, columns)
+    if key is None or size > max(_DENSE_CELLS, 2 * rows):
+        groups = group_rows(arrow, columns)
+        index, count, held = groups.index, groups.count, groups.rows
+    else:
+        holder = np.full(size, -1, dtype=np.int32 if rows < 2**31 else np.int64)
+        holder[key] = np.arange(rows, dtype=holder.dtype)  # the last row with each value
+        used = holder >= 0
+        if 2 * int(np.count_nonzero(used)) >= size:  # dense: the combined key is the code
+            np.maximum(holder, 0, out=holder)  # codes no row holds: any row (never read)
+            index, count, held = key, size, holder
+        else:
+            number = np.cumsum(used, dtype=np.int32 if size < 2**31 else np.int64) - 1
+            index, count, held = np.take(number, key), int(number[-1]) + 1, holder[used]
+    values = arrow.select(list(columns)).take(pa.array(held))
+    return KeyCodes(columns=tuple(columns), index=index, count=count, values=values)
 
 
 #: per Arrow table (by identity, while it lives), the numbering of some of its key columns
