@@ -251,11 +251,13 @@ def number_keys(arrow: pa.Table, columns: Sequence[str]) -> KeyCodes:
     """
     rows = arrow.num_rows
     key, size = _combined(arrow, columns)
+    index: npt.NDArray[np.integer[Any]]
+    held: npt.NDArray[np.integer[Any]]
     if key is None or size > max(_DENSE_CELLS, 2 * rows):
         groups = group_rows(arrow, columns)
         index, count, held = groups.index, groups.count, groups.rows
     else:
-        holder = np.full(size, -1, dtype=np.int32 if rows < 2**31 else np.int64)
+        holder: npt.NDArray[np.integer[Any]] = np.full(size, -1, dtype=np.int32 if rows < 2**31 else np.int64)
         holder[key] = np.arange(rows, dtype=holder.dtype)  # the last row with each value
         used = holder >= 0
         if 2 * int(np.count_nonzero(used)) >= size:  # dense: the combined key is the code
