@@ -157,8 +157,9 @@ def used_codes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, list[str
     if chunks and all(pa.types.is_dictionary(c.type) for c in chunks):
         dictionary = chunks[0].dictionary
         if all(c.dictionary.equals(dictionary) for c in chunks[1:]):
+            # as numpy's own index type: every take and scatter would convert it otherwise
             parts = [c.indices.to_numpy(zero_copy_only=False) for c in chunks]
-            indices = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            indices = np.concatenate(parts, dtype=np.intp) if len(parts) > 1 else parts[0].astype(np.intp)
             used = np.zeros(len(dictionary), bool)
             used[indices] = True
             values = [str(v) for v in dictionary.to_pylist()]
@@ -240,7 +241,10 @@ def _with_region(table: pa.Table, region: pa.Array, level: str) -> pa.Table:
 
 
 def _region(plan: _Plan, indices: np.ndarray) -> pa.DictionaryArray:
-    return pa.DictionaryArray.from_arrays(pa.array(indices.astype(np.int32, copy=False)), plan.targets)
+    """The target codes as a dictionary column (the indices are the plan's own, so not checked again)."""
+    return pa.DictionaryArray.from_arrays(
+        pa.array(indices.astype(np.int32, copy=False)), plan.targets, safe=False
+    )
 
 
 def remap(
@@ -375,6 +379,7 @@ def _remap_additive(
     sums and one row of values per code.  The result remembers the numbering of its rows for the next
     step (:mod:`samhandling.keys`).
     """
+    row_key = row_key.astype(np.intp, copy=False)  # numpy converts take indices to intp: once, here
     if used is None:  # the keys that have rows
         used = np.zeros(len(plan.count), bool)
         used[row_key] = True

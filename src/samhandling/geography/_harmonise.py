@@ -553,7 +553,8 @@ def _remap_codes(
     regions = moving.column("region").combine_chunks()
     region_codes = regions if pa.types.is_dictionary(regions.type) else pc.dictionary_encode(regions)
     region_dict = [str(code) for code in region_codes.dictionary.to_pylist()]
-    region_index = region_codes.indices.to_numpy(zero_copy_only=False)
+    # as numpy's own index type: every take and scatter below would convert it otherwise
+    region_index = region_codes.indices.to_numpy(zero_copy_only=False).astype(np.intp)
     first_year = FIRST_YEAR
     n_years = last_year() - first_year + 1
     # the key space (code × year) is small and dense: direct addressing instead of sorting the rows
@@ -570,9 +571,12 @@ def _remap_codes(
         used = np.zeros(len(region_dict), bool)
         used[region_index] = True
         keys = np.flatnonzero(used) * n_years + (source_year - first_year)
-        number = np.full(len(region_dict), -1, np.int32)
-        number[used] = np.arange(len(keys), dtype=np.int32)
-        row_key = np.take(number, region_index)
+        if used.all():  # every code of the dictionary in use: the key is the code's index
+            row_key = region_index
+        else:
+            number = np.full(len(region_dict), -1, np.int32)
+            number[used] = np.arange(len(keys), dtype=np.int32)
+            row_key = np.take(number, region_index)
 
     wanted: dict[int, list[str]] = {}
     key_info: list[tuple[int, str]] = []
