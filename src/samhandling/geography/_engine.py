@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 import attrs
 import numpy as np
@@ -393,10 +392,9 @@ def _remap_additive(
         return relabelled
     rest = codes if codes is not None else number_keys(table, rest_columns(table))
     span = max(rest.count, 1)
-    wide: type[np.integer[Any]] = np.int64 if (len(plan.targets) + 1) * span >= 2**31 else np.int32
     parts: list[pa.Table] = []
     kept: list[np.ndarray] = []
-    code = rest.index.astype(wide, copy=False)
+    code = rest.index
     value = table.column("value")
     values = value.to_numpy() if value.num_chunks else np.zeros(0)
     status = table.column("status")
@@ -430,7 +428,8 @@ def _remap_additive(
     target_of = np.flatnonzero(reached)
     nowhere = len(target_of) * span
     size = nowhere + span
-    flat_target = (np.cumsum(reached) - 1).astype(wide)[plan.flat_target]
+    # output keys as numpy's index type, which bincount and the scatters use: no conversion of them
+    flat_target = (np.cumsum(reached) - 1).astype(np.intp)[plan.flat_target]
     first = np.minimum(plan.start, max(len(flat_target) - 1, 0))
     first_target = flat_target[first]
     first_target[simple_key | (plan.count != 1)] = len(target_of)  # shared rows: added per place below
