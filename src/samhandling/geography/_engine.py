@@ -465,7 +465,7 @@ def _remap_additive(
         total = np.bincount(group, weights=values, minlength=groups)
         chosen = np.flatnonzero(distinct < nowhere)
         distinct, total = distinct[chosen], total[chosen]
-    out_code = (distinct % span).astype(np.int32)
+    out_code = (distinct % span).astype(np.int32 if span < 2**31 else np.int64)
     columns: dict[str, pa.Array | pa.ChunkedArray] = {
         "region": _region(plan, target_of[distinct // span]),
         **dict(zip(rest.columns, rest.values.take(pa.array(out_code)).columns)),
