@@ -43,10 +43,11 @@ from samhandling.geography._engine import (
     finish,
     priority_of,
     remap,
+    rest_columns,
     used_codes,
 )
 from samhandling.geography._geography import NATIONAL_CODE, ROLL_UP_LEVELS, Geography, SplitAreaError
-from samhandling.keys import refuse_duplicate_keys
+from samhandling.keys import codes_of, refuse_duplicate_keys
 from samhandling.levels import Level
 from samhandling.model import CatchmentKind
 from samhandling.tables import StatTable, Variable
@@ -181,10 +182,23 @@ def roll_up(
             else:
                 raise SplitAreaError(*_split_message(geo, code, target, pairs, kind))
         targets.append([(p, float(w if w is not None else 0.0)) for p, w in pairs] or [("", 0.0)])
+    # the other key columns are numbered once per table: a second roll-up of it reads the numbering
+    key_codes = (
+        codes_of(table.arrow, rest_columns(arrow), rows=arrow)
+        if all(v.additive for v in variables.values())
+        else None
+    )
+    if key_codes is not None and not base_mask.all():
+        key_codes = key_codes.rows(base_mask)
+    summed = None  # per row, whether its area is summed (None: every row)
     if not use.all():
-        keep = use[indices]
-        base = base.filter(pa.array(keep))
-        indices = indices[keep]
+        summed = use[indices]
+        if key_codes is None:
+            base = base.filter(pa.array(summed))
+            indices = indices[summed]
+            summed = None
+        else:  # the sums leave those areas out (no targets), so the table is not copied without them
+            targets = [pairs if use[index] else [] for index, pairs in enumerate(targets)]
     result = remap(
         base,
         row_key=indices,
@@ -194,13 +208,15 @@ def roll_up(
         level=target.value,
         describe_key=[f"{code} (into {target.value})" for code in codes],
         operation="roll_up",
+        codes=key_codes,
+        every_key_used=summed is not None or bool(use.all()),  # used_codes: codes that rows have
     )
     expected, covers = _members_of(geo, target, kind, membership, set(codes), weights)
     entries = (
         []
         if table.meta.extra.get(ABSENT_ROWS_MEAN_ZERO)
         else with_ratios(
-            find_partial(expected, present_members(base, region_index=indices, regions=codes), covers=covers),
+            find_partial(expected, _present(base, indices, codes, summed), covers=covers),
             variables,
         )
     )
@@ -246,6 +262,15 @@ def roll_up(
         extra["roll_up"] = settings
     meta = attrs.evolve(table.meta, geography_year=geo.year, extra=extra)
     return finish(result, meta, arrow.schema)
+
+
+def _present(
+    base: pa.Table, indices: np.ndarray, codes: list[str], summed: np.ndarray | None
+) -> dict[tuple[int, str], set[str]]:
+    """The areas with rows per year and variable, among the rows ``summed`` (all when None)."""
+    if summed is None:
+        return present_members(base, region_index=indices, regions=codes)
+    return present_members(base.filter(pa.array(summed)), region_index=indices[summed], regions=codes)
 
 
 def _catchment_kind(kind: CatchmentKind | str) -> CatchmentKind:

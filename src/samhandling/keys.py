@@ -10,11 +10,18 @@ a table read with ``allow_duplicates=True`` carries what was found in its metada
 The check is columnar: :func:`group_rows` numbers the keys of the rows (each key column becomes integer
 codes, the codes are combined into one number per row); only when a number repeats are the rows looked
 up.  Harmonising and rolling up sum per key with the same grouping.
+
+Harmonising and rolling up re-key the region only; the other key columns (period, dimensions,
+variable) keep their values.  :func:`number_keys` numbers those columns once, and a table built by
+these steps (or rolled up once) remembers its numbering (:func:`remember_codes`), so the next step on
+the same table reads it instead of numbering the rows again.  The numbering is tied to the identity of
+the (immutable) Arrow table: any changed table is a new object, and is numbered afresh.
 """
 
 from __future__ import annotations
 
 import typing
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,10 +38,12 @@ __all__ = [
     "DUPLICATES_KEY",
     "DuplicateKey",
     "DuplicateKeys",
+    "KeyCodes",
     "KeyGroups",
     "find_duplicate_keys",
     "group_rows",
     "key_columns",
+    "number_keys",
     "refuse_duplicate_keys",
 ]
 
@@ -109,15 +118,15 @@ def _codes(column: pa.ChunkedArray) -> tuple[npt.NDArray[np.integer[Any]], int]:
         if column.null_count:
             low = pc.min(column).as_py()
             column = pc.fill_null(column, (low if low is not None else 0) - 1)
+        if len(column) == 0:
+            return np.zeros(0, np.int64), 1
+        bounds = pc.min_max(column)
+        low, high = int(bounds["min"].as_py()), int(bounds["max"].as_py())
         values = column.to_numpy()
-        if len(values) == 0:
-            return values.astype(np.int64), 1
-        low, high = int(values.min()), int(values.max())
         narrow = (
             values.dtype.kind == "i" and values.dtype.itemsize <= 4
         )  # every value, and so the offset, fits
-        shifted = values.astype(np.int32 if narrow else np.int64)
-        shifted -= low
+        shifted = np.subtract(values, np.int64(low), dtype=np.int32 if narrow else np.int64)
         return shifted, high - low + 1
     if not pa.types.is_dictionary(column.type):
         column = pc.dictionary_encode(column)
@@ -175,7 +184,21 @@ def group_rows(arrow: pa.Table, keys: Sequence[str]) -> KeyGroups:
     (no hashing, no sorting of the rows while the key space is small).
     """
     rows = arrow.num_rows
+    key, size = _combined(arrow, keys)
+    if key is None:  # one key for all rows
+        index: npt.NDArray[np.integer[Any]] = np.zeros(rows, dtype=np.int32)
+        return KeyGroups(index=index, count=min(rows, 1), rows=np.zeros(min(rows, 1), dtype=np.int64))
+    index, count, held = _numbered(key, size)
+    return KeyGroups(index=index, count=count, rows=held)
+
+
+def _combined(arrow: pa.Table, keys: Sequence[str]) -> tuple[npt.NDArray[np.integer[Any]] | None, int]:
+    """One number per row (below the size returned) combining the codes of ``keys``, in their order;
+    None when every row has the same key.  Numbers in use are renumbered whenever the space would grow
+    past a few million cells (or twice the rows)."""
+    rows = arrow.num_rows
     key: npt.NDArray[np.integer[Any]] | None = None
+    owned = False  # whether ``key`` is an array of our own (codes may view the table)
     size = 1
     for name in keys:
         codes, span = _codes(arrow.column(name))
@@ -186,16 +209,105 @@ def group_rows(arrow: pa.Table, keys: Sequence[str]) -> KeyGroups:
             continue
         if size * span > max(_DENSE_CELLS, 2 * rows):
             key, size, _ = _numbered(key, size)
+            owned = True
         wide: type[np.integer[Any]] = np.int64 if size * span >= 2**31 else np.int32
-        combined: npt.NDArray[np.integer[Any]] = key.astype(wide)  # a copy: codes may view the table
-        combined *= span
+        combined: npt.NDArray[np.integer[Any]] = (
+            key if owned and key.dtype == wide else np.multiply(key, span, dtype=wide)
+        )
+        if combined is key:
+            combined *= span
         combined += codes
-        key, size = combined, size * span
-    if key is None:  # one key for all rows
-        index: npt.NDArray[np.integer[Any]] = np.zeros(rows, dtype=np.int32)
-        return KeyGroups(index=index, count=min(rows, 1), rows=np.zeros(min(rows, 1), dtype=np.int64))
-    index, count, held = _numbered(key, size)
-    return KeyGroups(index=index, count=count, rows=held)
+        key, size, owned = combined, size * span, True
+    return key, size
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class KeyCodes:
+    """Each row's values of some key columns as one code, and those values per code.
+
+    Codes are ordered as the columns' own codes are (column by column), so sums made per code come out in
+    the order :func:`group_rows` gives them.  A code may be held by no row (rows were left out since the
+    numbering was made); its row of :attr:`values` is then never read.
+    """
+
+    columns: tuple[str, ...]
+    #: per row, its code (0 … count-1)
+    index: npt.NDArray[np.integer[Any]] = attrs.field(eq=False)
+    count: int
+    #: per code, the values of ``columns`` (``count`` rows, the columns' own types)
+    values: pa.Table = attrs.field(eq=False)
+
+    def rows(self, keep: npt.NDArray[np.bool_]) -> KeyCodes:
+        """The codes of the rows ``keep`` selects (the numbering itself is unchanged)."""
+        return attrs.evolve(self, index=self.index[keep])
+
+
+def number_keys(arrow: pa.Table, columns: Sequence[str]) -> KeyCodes:
+    """Number the distinct values of ``columns`` in the rows of ``arrow`` (see :class:`KeyCodes`).
+
+    Where most numbers of the combined key space are in use, the combined key itself is the code (one
+    pass fewer than :func:`group_rows`); the few unused codes are held by no row.
+    """
+    rows = arrow.num_rows
+    key, size = _combined(arrow, columns)
+    index: npt.NDArray[np.integer[Any]]
+    held: npt.NDArray[np.integer[Any]]
+    if key is None or size > max(_DENSE_CELLS, 2 * rows):
+        groups = group_rows(arrow, columns)
+        index, count, held = groups.index, groups.count, groups.rows
+    else:
+        holder: npt.NDArray[np.integer[Any]] = np.full(size, -1, dtype=np.int32 if rows < 2**31 else np.int64)
+        holder[key] = np.arange(rows, dtype=holder.dtype)  # the last row with each value
+        used = holder >= 0
+        if 2 * int(np.count_nonzero(used)) >= size:  # dense: the combined key is the code
+            np.maximum(holder, 0, out=holder)  # codes no row holds: any row (never read)
+            index, count, held = key, size, holder
+        else:
+            number = np.cumsum(used, dtype=np.int32 if size < 2**31 else np.int64) - 1
+            index, count, held = np.take(number, key), int(number[-1]) + 1, holder[used]
+    values = arrow.select(list(columns)).take(pa.array(held))
+    return KeyCodes(columns=tuple(columns), index=index, count=count, values=values)
+
+
+#: per Arrow table (by identity, while it lives), the numbering of some of its key columns
+_REMEMBERED: dict[int, tuple[weakref.ref[pa.Table], KeyCodes]] = {}
+
+
+def remember_codes(arrow: pa.Table, codes: KeyCodes) -> None:
+    """Keep ``codes`` (numbered from the rows of ``arrow``, in their order) for as long as ``arrow`` lives."""
+    if len(codes.index) != arrow.num_rows:
+        raise ValueError(f"{len(codes.index)} codes for a table of {arrow.num_rows} rows")
+    key = id(arrow)
+    _REMEMBERED[key] = (weakref.ref(arrow, lambda _ref: _REMEMBERED.pop(key, None)), codes)
+
+
+def remembered_codes(arrow: pa.Table, columns: Sequence[str]) -> KeyCodes | None:
+    """The numbering of ``columns`` remembered for this very table, or None."""
+    found = _REMEMBERED.get(id(arrow))
+    if found is None or found[0]() is not arrow or found[1].columns != tuple(columns):
+        return None
+    return found[1]
+
+
+def codes_of(arrow: pa.Table, columns: Sequence[str], *, rows: pa.Table | None = None) -> KeyCodes:
+    """The numbering of ``columns`` remembered for ``arrow``, or numbered now (and remembered).
+
+    :param rows: the same rows as ``arrow`` in another form (dictionaries unified) to number them from.
+    """
+    codes = remembered_codes(arrow, columns)
+    if codes is None:
+        codes = number_keys(arrow if rows is None else rows, columns)
+        remember_codes(arrow, codes)
+    return codes
+
+
+def carry_codes(source: pa.Table, target: pa.Table) -> None:
+    """Let ``target`` — the rows of ``source`` in the same order, key columns unchanged — share its
+    remembered numbering."""
+    found = _REMEMBERED.get(id(source))
+    if found is not None and found[0]() is source and target.num_rows == len(found[1].index):
+        remember_codes(target, found[1])
 
 
 def _repeated_rows(arrow: pa.Table, keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:

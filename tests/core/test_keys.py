@@ -66,3 +66,33 @@ def test_duplicates_found_through_the_grouping() -> None:
     assert (found.keys, found.rows) == (1, 2)
     assert found.examples[0].rows == (1, 3)
     assert find_duplicate_keys(table.slice(0, 2), ["region", "year"]) is None
+
+
+def _assert_codes_are_the_keys(table: pa.Table, names: list[str]) -> None:
+    codes = keys.number_keys(table, names)
+    assert len(codes.index) == table.num_rows
+    rows = list(zip(*(table.column(n).to_pylist() for n in names)))
+    values = list(zip(*(codes.values.column(n).to_pylist() for n in names)))
+    assert codes.values.num_rows == codes.count
+    code_of: dict[tuple[object, ...], int] = {}
+    for row, code in zip(rows, codes.index.tolist()):
+        assert 0 <= code < codes.count
+        assert code_of.setdefault(row, code) == code  # one key, one code
+        assert values[code] == row  # the values of a code are its rows' values
+    assert len(set(code_of.values())) == len(code_of)  # one code, one key
+    # codes follow the order group_rows gives the keys
+    groups = group_rows(table, names)
+    assert sorted(code_of.values()) == [code_of[rows[r]] for r in groups.rows.tolist()]
+
+
+@pytest.mark.parametrize("spread", [1, 3, 400])
+def test_numbered_keys_dense_sparse_and_constant(spread: int) -> None:
+    table = _table(3000, spread, spread=spread)
+    _assert_codes_are_the_keys(table, ["year", "month", "unit"])  # most codes in use: the key itself
+    _assert_codes_are_the_keys(table, ["region", "year", "code"])  # few in use: renumbered
+    _assert_codes_are_the_keys(table, ["unit"])
+    constant = keys.number_keys(table.slice(0, 5), ["year"]) if spread == 1 else None
+    if constant is not None:
+        assert constant.count == 1
+        assert constant.index.tolist() == [0] * 5
+    _assert_codes_are_the_keys(pa.concat_tables([table.slice(0, 70), table.slice(70)]), ["unit", "month"])

@@ -7,8 +7,13 @@ distinct keys in Python and on the rows only with numpy/Arrow kernels:
 
 * keys that go to exactly one target with weight 1 and share that target with no other key (the
   great majority when harmonising: unchanged or renumbered codes) are re-labelled with one ``take``;
-* the other rows are expanded by their weights (``numpy.repeat`` over a CSR layout), multiplied and
-  summed with one Arrow ``group_by``.
+* the other rows go to their targets by weight (rows shared between targets repeated over a CSR
+  layout) and are summed per output key with ``numpy.bincount``.  When every variable is additive, the
+  key columns other than region are numbered once per table (:func:`samhandling.keys.number_keys`), an
+  output key is ``target * count + number``, and the output columns are built from the sums; the
+  table built remembers the numbering of its rows, so the roll-ups after a harmonise (or a second
+  roll-up of one table) do not number the rows again.  Tables with rates or shares take the general
+  path (rows grouped by :func:`samhandling.keys.group_rows`), with the same rows in the result.
 
 Statuses travel with the sums: a sum with a suppressed part (``:``) is suppressed, otherwise one with a
 ``..`` part is ``..`` (then ``...``, then ``.``); a sum of ``-`` parts only is ``-`` (zero).  Rates and
@@ -17,6 +22,7 @@ shares are recomputed from their numerator and denominator after summing, or ref
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -26,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from samhandling.errors import NonAdditiveError, SchemaError
-from samhandling.keys import group_rows
+from samhandling.keys import KeyCodes, group_rows, number_keys, remember_codes
 from samhandling.periods import TIME_COLUMNS
 from samhandling.tables import (
     METADATA_KEY,
@@ -46,6 +52,7 @@ __all__ = [
     "finish",
     "priority_of",
     "remap",
+    "rest_columns",
     "used_codes",
 ]
 
@@ -53,6 +60,8 @@ __all__ = [
 STATUS_BY_PRIORITY: tuple[str | None, ...] = ("-", None, ".", "...", "..", ":")
 _PRIORITY: dict[str, int] = {s: i for i, s in enumerate(STATUS_BY_PRIORITY) if s is not None}
 _ORDINARY = 1
+#: Key spaces up to this many cells (or twice the rows) are summed by direct addressing.
+_DENSE_CELLS = 1 << 22
 _EMPTY = "\x00"
 
 #: For each source key: the (target code, weight) pairs it goes to.
@@ -147,8 +156,9 @@ def used_codes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, list[str
     if chunks and all(pa.types.is_dictionary(c.type) for c in chunks):
         dictionary = chunks[0].dictionary
         if all(c.dictionary.equals(dictionary) for c in chunks[1:]):
+            # as numpy's own index type: every take and scatter would convert it otherwise
             parts = [c.indices.to_numpy(zero_copy_only=False) for c in chunks]
-            indices = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            indices = np.concatenate(parts, dtype=np.intp) if len(parts) > 1 else parts[0].astype(np.intp)
             used = np.zeros(len(dictionary), bool)
             used[indices] = True
             values = [str(v) for v in dictionary.to_pylist()]
@@ -230,7 +240,10 @@ def _with_region(table: pa.Table, region: pa.Array, level: str) -> pa.Table:
 
 
 def _region(plan: _Plan, indices: np.ndarray) -> pa.DictionaryArray:
-    return pa.DictionaryArray.from_arrays(pa.array(indices.astype(np.int32, copy=False)), plan.targets)
+    """The target codes as a dictionary column (the indices are the plan's own, so not checked again)."""
+    return pa.DictionaryArray.from_arrays(
+        pa.array(indices.astype(np.int32, copy=False)), plan.targets, safe=False
+    )
 
 
 def remap(
@@ -243,21 +256,30 @@ def remap(
     level: str,
     describe_key: Sequence[str],
     operation: str,
+    codes: KeyCodes | None = None,
+    every_key_used: bool = False,
 ) -> pa.Table:
     """Re-key ``table`` (canonical columns, dictionaries unified) through ``targets``.
 
     :param row_key: per row, the index of its source key in ``targets``.
-    :param targets: per key, the (target code, weight) pairs; weights of one key sum to 1.
+    :param targets: per key, the (target code, weight) pairs; weights of one key sum to 1.  A key with
+        no pairs leaves its rows out.
     :param domain: per key, a group such that keys of different groups never share output rows
         (the source year of a series read as reported; all zeros otherwise).
     :param variables: metadata of every variable in the table.
     :param level: the level of every output row.
     :param describe_key: per key, how to name it in an error (``"1507 in 2023"``).
     :param operation: ``"harmonise"`` or ``"roll_up"``, for messages.
+    :param codes: the numbering of the key columns other than region (:func:`rest_columns`) for the rows
+        of ``table``, when the caller has it; the result remembers its own (:mod:`samhandling.keys`).
+    :param every_key_used: the caller knows that every key has rows (saves a pass over the rows).
     :returns: the re-keyed table with the same columns (region as string, or dictionary-encoded if it was
         in ``table``; level as dictionary).
     """
     plan = _plan(targets, domain)
+    if _sums_only(table, variables):
+        used = np.ones(len(plan.count), bool) if every_key_used else None
+        return _remap_additive(table, row_key, plan, level, codes, used)
     # per key, its one target and weight (the rows of keys with one target are not expanded)
     first = np.minimum(plan.start, max(len(plan.flat_target) - 1, 0))
     one_target = np.where(plan.count == 1, plan.flat_target[first] if len(first) else 0, -1)
@@ -326,6 +348,157 @@ def remap(
         recomputed = _recompute(_rows_of(expanded, ratios), result, keys, variables, describe=operation)
         result = _concat([result, _with_level(recomputed, level)], table.schema)
     return result
+
+
+def rest_columns(table: pa.Table) -> list[str]:
+    """The key columns a re-keying keeps: all but region, level, value and status."""
+    return [c for c in _key_columns(table) if c != "region"]
+
+
+def _sums_only(table: pa.Table, variables: Mapping[str, Variable]) -> bool:
+    """Whether :func:`_remap_additive` can re-key ``table``: rows to sum, every variable additive."""
+    return bool(table.num_rows) and all(v.additive for v in variables.values())
+
+
+def _remap_additive(
+    table: pa.Table,
+    row_key: np.ndarray,
+    plan: _Plan,
+    level: str,
+    codes: KeyCodes | None,
+    used: np.ndarray | None,
+) -> pa.Table:
+    """:func:`remap` of a table of additive variables only, with the same rows in the same order.
+
+    The rows of keys that are only relabelled keep their place, first; every other row's value goes, by
+    weight, to (target, the rest of its key), summed there with ``numpy.bincount`` — rows with one
+    target in their order, then the rows shared between places, as :func:`remap` adds them.  The rest of
+    the key is numbered once for all rows (or taken from ``codes``), so an output key is one integer
+    ``target * count + code``: no key column is read per row, and the output columns are built from the
+    sums and one row of values per code.  The result remembers the numbering of its rows for the next
+    step (:mod:`samhandling.keys`).
+    """
+    row_key = row_key.astype(np.intp, copy=False)  # numpy converts take indices to intp: once, here
+    if used is None:  # the keys that have rows
+        used = np.zeros(len(plan.count), bool)
+        used[row_key] = True
+    simple_key = plan.simple >= 0
+    if simple_key[used].all():  # only relabelling: no two rows meet
+        relabelled = _concat(
+            [_with_region(table, _region(plan, np.take(plan.simple, row_key)), level)], table.schema
+        )
+        if codes is not None:
+            remember_codes(relabelled, codes)
+        return relabelled
+    rest = codes if codes is not None else number_keys(table, rest_columns(table))
+    span = max(rest.count, 1)
+    parts: list[pa.Table] = []
+    kept: list[np.ndarray] = []
+    code = rest.index
+    value = table.column("value")
+    values = value.to_numpy() if value.num_chunks else np.zeros(0)
+    status = table.column("status")
+    priority = None
+    if status.null_count != table.num_rows:
+        priority = priority_of(status).to_numpy(zero_copy_only=False)
+    if simple_key[used].any():  # relabelled rows keep their place (and take no part in the sums)
+        simple_rows = np.take(simple_key, row_key)
+        at = np.flatnonzero(simple_rows)  # positions: a take is faster than a boolean mask on numpy
+        mask = pa.array(simple_rows)
+        if 2 * len(at) > len(row_key):  # most rows relabelled: the others are taken out to be summed
+            relabel = np.take(np.maximum(plan.simple, 0), row_key)  # valid everywhere, kept where simple
+            picked = table.set_column(table.column_names.index("region"), "region", _region(plan, relabel))
+            picked = _filter(picked.drop_columns(["level"]), mask)
+            summed = np.flatnonzero(~simple_rows)
+            kept.append(np.take(code, at))
+            row_key, code, values = np.take(row_key, summed), np.take(code, summed), np.take(values, summed)
+            priority = None if priority is None else np.take(priority, summed)
+            used = used & ~simple_key  # every other key keeps its rows
+        else:  # a few rows relabelled: taken out; in the sums below they go "nowhere"
+            picked = _filter(table.drop_columns(["region", "level"]), mask)
+            picked = picked.append_column("region", _region(plan, plan.simple[np.take(row_key, at)]))
+            kept.append(np.take(code, at))
+        parts.append(picked.append_column("level", _levels(picked.num_rows, level)))
+
+    # the targets of the summed rows, numbered 0 … n-1 in their order so that the key space stays small;
+    # relabelled rows still among them go to target n, "nowhere", whose sums are left out
+    owner = np.repeat(np.arange(len(plan.count)), plan.count)
+    reached = np.zeros(len(plan.targets), bool)
+    reached[plan.flat_target[(used & ~simple_key)[owner]]] = True
+    target_of = np.flatnonzero(reached)
+    nowhere = len(target_of) * span
+    size = nowhere + span
+    # output keys as numpy's index type, which bincount and the scatters use: no conversion of them
+    flat_target = (np.cumsum(reached) - 1).astype(np.intp)[plan.flat_target]
+    first = np.minimum(plan.start, max(len(flat_target) - 1, 0))
+    first_target = flat_target[first]
+    first_target[simple_key | (plan.count != 1)] = len(target_of)  # shared rows: added per place below
+    key = np.take(first_target * span, row_key)
+    key += code
+    if value.null_count:  # the parts without a value have a status, and so does their sum
+        values = np.nan_to_num(values, nan=0.0)
+    parts_values = values
+    first_weight = plan.flat_weight[first]
+    if (first_weight[used & (plan.count == 1)] != 1.0).any():
+        values = values * np.take(first_weight, row_key)
+    if (plan.count[used] > 1).any():  # rows shared between places: added once per place, after the rest
+        shared = np.flatnonzero(np.take(plan.count > 1, row_key))
+        extra = plan.count[row_key[shared]]
+        again = np.repeat(shared, extra)
+        ends = np.cumsum(extra)
+        offsets = np.arange(int(ends[-1]), dtype=np.int64) - np.repeat(ends - extra, extra)
+        positions = np.repeat(plan.start[row_key[shared]], extra) + offsets
+        key = np.concatenate([key, flat_target[positions] * span + code[again]])
+        values = np.concatenate([values, parts_values[again] * plan.flat_weight[positions]])
+        if priority is not None:
+            priority = np.concatenate([priority, priority[again]])
+    if size <= max(_DENSE_CELLS, 2 * len(key)):  # a small key space: addressed directly
+        seen = np.zeros(size, bool)
+        seen[key] = True
+        distinct = np.flatnonzero(seen[:nowhere])
+        del seen
+        total = np.bincount(key, weights=values, minlength=size)[distinct]
+        group, groups, chosen = key, size, distinct
+    else:
+        distinct, group = np.unique(key, return_inverse=True)
+        groups = len(distinct)
+        total = np.bincount(group, weights=values, minlength=groups)
+        chosen = np.flatnonzero(distinct < nowhere)
+        distinct, total = distinct[chosen], total[chosen]
+    out_code = (distinct % span).astype(np.int32 if span < 2**31 else np.int64)
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {
+        "region": _region(plan, target_of[distinct // span]),
+        **dict(zip(rest.columns, rest.values.take(pa.array(out_code)).columns)),
+        "level": _levels(len(distinct), level),
+    }
+    if priority is None:  # no part has a status: neither has any sum
+        columns["value"], columns["status"] = pa.array(total), pa.nulls(len(distinct), status_type())
+    else:
+        highest = np.zeros(groups, np.int8)
+        for step in np.flatnonzero(np.bincount(priority)).tolist():
+            if step:  # by rising priority, so that the highest is written last
+                highest[group[priority == step]] = step
+        highest = highest[chosen]
+        columns["status"], columns["value"] = _status_and_value(pa.array(highest), pa.array(total))
+    parts.append(pa.table(columns))
+    kept.append(out_code)
+    result = _concat(parts, table.schema)
+    index = np.concatenate(kept) if len(kept) > 1 else kept[0]
+    remember_codes(result, KeyCodes(columns=rest.columns, index=index, count=rest.count, values=rest.values))
+    return result
+
+
+def _filter(table: pa.Table, mask: pa.Array) -> pa.Table:
+    """``table.filter(mask)``; a status column without any status is made anew, not filtered."""
+    status = table.column("status")
+    if status.null_count < len(status):
+        return table.filter(mask)
+    kept = table.drop_columns(["status"]).filter(mask)
+    return kept.append_column("status", pa.nulls(kept.num_rows, status.type))
+
+
+def _levels(rows: int, level: str) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, np.int8)), pa.array([level], pa.string()))
 
 
 def _with_level(table: pa.Table, level: str) -> pa.Table:
@@ -529,8 +702,9 @@ def finish(arrow: pa.Table, meta: TableMeta, original_schema: pa.Schema) -> Stat
         columns.append(column)
     table = pa.Table.from_arrays(columns, names=arrow.column_names)
     value = table.column("value")
-    infinite = pc.is_inf(value)
-    if pc.any(infinite).as_py():
+    total = pc.sum(value).as_py()  # one fast pass: not finite only if a value is infinite (or it overflows)
+    infinite = pc.is_inf(value) if total is not None and not math.isfinite(total) else None
+    if infinite is not None and pc.any(infinite).as_py():
         row = table.filter(pc.fill_null(infinite, False)).slice(0, 1).to_pylist()[0]
         where = ", ".join(f"{k}={v!r}" for k, v in row.items() if k not in ("value", "status"))
         raise SchemaError(

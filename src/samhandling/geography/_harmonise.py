@@ -67,8 +67,16 @@ from samhandling.geography._coverage import (
     with_ratios,
 )
 from samhandling.geography._data import FIRST_YEAR, cached, last_year, years
-from samhandling.geography._engine import _concat, dictionary_mask, distinct_strings, finish, remap
+from samhandling.geography._engine import (
+    _concat,
+    dictionary_mask,
+    distinct_strings,
+    finish,
+    remap,
+    rest_columns,
+)
 from samhandling.geography._geography import SplitAreaError
+from samhandling.keys import KeyCodes, carry_codes, remembered_codes
 from samhandling.levels import Level
 from samhandling.tables import StatTable, Variable
 
@@ -388,10 +396,20 @@ def harmonise(
     if district.any():
         parts.append(_districts(arrow.filter(pa.array(district)), source_year, target))
     zeros = bool(table.meta.extra.get(ABSENT_ROWS_MEAN_ZERO))
+    # a table harmonised or rolled up before has its other key columns numbered: reused, not redone
+    codes = remembered_codes(table.arrow, rest_columns(arrow))
+    remapped = None
     if municipal.any():
         moving = arrow if municipal.all() else arrow.filter(pa.array(municipal))
         remapped, coverage = _remap_codes(
-            moving, Level.MUNICIPALITY, variables, source_year, target, resolve, check_parts=not zeros
+            moving,
+            Level.MUNICIPALITY,
+            variables,
+            source_year,
+            target,
+            resolve,
+            check_parts=not zeros,
+            key_codes=None if codes is None else codes if municipal.all() else codes.rows(municipal),
         )
         entries = [] if zeros else with_ratios(coverage.entries, variables)
         parts.append(apply_partial(remapped, entries, rule, operation="harmonise", what="merged areas"))
@@ -417,6 +435,7 @@ def harmonise(
                 resolve,
                 drop_unsure=not strict,
                 check_parts=not zeros,
+                key_codes=None if codes is None else codes.rows(county),
             )
             entries = [] if zeros else with_ratios(coverage.entries, variables)
             if entries and strict:
@@ -436,7 +455,10 @@ def harmonise(
     if not parts:
         return finish(arrow.slice(0, 0), meta, arrow.schema)
     combined = _concat(parts, arrow.schema) if len(parts) > 1 else parts[0]
-    return finish(combined, meta, arrow.schema)
+    result = finish(combined, meta, arrow.schema)
+    if remapped is not None and len(parts) == 1 and municipal.all():
+        carry_codes(remapped, result.arrow)  # the same rows: the next roll-up reads their numbering
+    return result
 
 
 def _county_note(entries: Sequence[dict[str, Any]], target: int) -> str:
@@ -519,17 +541,20 @@ def _remap_codes(
     *,
     drop_unsure: bool = False,
     check_parts: bool = True,
+    key_codes: KeyCodes | None = None,
 ) -> tuple[pa.Table, _Coverage]:
     """The rows carried onto ``target``'s map, and the merged areas with parts missing from them.
 
     :param check_parts: look for merged areas whose parts are not all in the table (not needed where an
         absent row means zero: then no sum is partial).
+    :param key_codes: the numbering of the key columns other than region, for the rows of ``moving``.
     """
     notes: list[str] = []
     regions = moving.column("region").combine_chunks()
     region_codes = regions if pa.types.is_dictionary(regions.type) else pc.dictionary_encode(regions)
     region_dict = [str(code) for code in region_codes.dictionary.to_pylist()]
-    region_index = region_codes.indices.to_numpy(zero_copy_only=False)
+    # as numpy's own index type: every take and scatter below would convert it otherwise
+    region_index = region_codes.indices.to_numpy(zero_copy_only=False).astype(np.intp)
     first_year = FIRST_YEAR
     n_years = last_year() - first_year + 1
     # the key space (code × year) is small and dense: direct addressing instead of sorting the rows
@@ -546,9 +571,12 @@ def _remap_codes(
         used = np.zeros(len(region_dict), bool)
         used[region_index] = True
         keys = np.flatnonzero(used) * n_years + (source_year - first_year)
-        number = np.full(len(region_dict), -1, np.int32)
-        number[used] = np.arange(len(keys), dtype=np.int32)
-        row_key = np.take(number, region_index)
+        if used.all():  # every code of the dictionary in use: the key is the code's index
+            row_key = region_index
+        else:
+            number = np.full(len(region_dict), -1, np.int32)
+            number[used] = np.arange(len(keys), dtype=np.int32)
+            row_key = np.take(number, region_index)
 
     wanted: dict[int, list[str]] = {}
     key_info: list[tuple[int, str]] = []
@@ -594,6 +622,7 @@ def _remap_codes(
         moving = moving.filter(pa.array(keep))
         row_key = row_key[keep]
         region_index = region_index[keep]
+        key_codes = None if key_codes is None else key_codes.rows(keep)
     targets = [mapped[year].get(code, [("", 0.0)]) for year, code in key_info]
     result = (
         remap(
@@ -605,6 +634,8 @@ def _remap_codes(
             level=level.value,
             describe_key=[f"{level.value} {code} in {year}" for year, code in key_info],
             operation="harmonise",
+            codes=key_codes,
+            every_key_used=not unsure,  # the keys are those of the rows (unless some were dropped)
         )
         if moving.num_rows
         else moving.slice(0, 0)
