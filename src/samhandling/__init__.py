@@ -25,8 +25,9 @@ the library's exceptions in :mod:`samhandling.errors`.  ``help()`` on any of the
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from samhandling._lazy import lazy_names
 
 __version__ = "0.1.0"
 
@@ -62,17 +63,7 @@ _LAZY: dict[str, str] = {
 __all__ = ["__version__", *_LAZY]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'samhandling' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(globals(), _LAZY)
 
 
 if TYPE_CHECKING:  # names for type checkers and IDEs; at run time they load lazily

@@ -14,8 +14,9 @@ the threshold and what is and is not protected are explained in ``docs/concepts/
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from samhandling._lazy import lazy_names
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -42,17 +43,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'samhandling.disclosure' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(globals(), _LAZY)
 
 
 if TYPE_CHECKING:
