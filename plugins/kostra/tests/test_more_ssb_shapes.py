@@ -51,6 +51,25 @@ def test_dotted_prefixes_and_three_digit_divisions(label: str, code: str, level:
     assert parsed.is_area == (level == "municipality" or level == "county")
 
 
+@pytest.mark.parametrize("label", ["301 Oslo", "K-301 Oslo", "301", "101 Halden"])
+def test_a_municipality_whose_leading_zero_was_lost_is_not_a_division(label: str) -> None:
+    # a spreadsheet turns "0301 Oslo" into "301 Oslo": never read as one of SSB's three-digit divisions
+    with pytest.raises(UnreadableRegion, match=r"leading zero lost"):
+        parse_region_label(label)
+
+
+def test_lost_leading_zeros_in_a_file_name_the_file_and_row(tmp_path: Path, pm: PluginManager) -> None:
+    path = tmp_path / "saved-by-a-spreadsheet.csv"
+    path.write_text(
+        '"region";"statistikkvariabel";"2022"\n"0301 Oslo";"Innbyggere";"699827"\n'
+        '"301 Oslo";"Innbyggere";"699827"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ParseError, match=r"leading zero lost") as caught:
+        sh.read(path, plugin_manager=pm)
+    assert "saved-by-a-spreadsheet.csv" in str(caught.value)
+
+
 def test_a_dotted_prefix_still_names_its_level() -> None:
     with pytest.raises(UnreadableRegion, match=r"prefix 'K\.' means a municipality"):
         parse_region_label("K.33 Buskerud")

@@ -34,6 +34,7 @@ back to the rows with a dictionary ``take``.
 
 from __future__ import annotations
 
+import functools
 import re
 import typing
 
@@ -185,6 +186,14 @@ def _numbered(
         )
     if digits != code and level is not Level.DISTRICT:
         raise UnreadableRegion(label=label, reason=f"letters after a {len(digits)}-digit code are not SSB's")
+    if level is Level.REGION_GROUP and _lost_leading_zero(digits, name):
+        raise UnreadableRegion(
+            label=label,
+            reason=(
+                f"'{label.strip()}' is municipality 0{digits} with its leading zero lost (a spreadsheet "
+                f"drops it); read the file as SSB wrote it, or write the codes as text"
+            ),
+        )
     if prefix is not None and _PREFIX_LEVELS[prefix[0]] is not level:
         if not (prefix[0] == "K" and len(digits) == 2 and digits in PSEUDO_COUNTIES):
             raise UnreadableRegion(
@@ -210,3 +219,30 @@ def _numbered(
     if digits.endswith("99"):
         return RegionLabel(code=digits, level=Level.UNALLOCATED.value, name=name)
     return RegionLabel(code=digits, level=Level.DISTRICT.value, name=name)
+
+
+def _lost_leading_zero(digits: str, name: str) -> bool:
+    """Whether a three-digit code is a municipality's code without its leading zero: ``0`` and the code
+    is a municipality of a shipped year, and the label gives its name or no name at all."""
+    known = _municipalities_by_name()
+    code = f"0{digits}"
+    if name.strip():
+        return (code, name.strip().casefold()) in known
+    return any(c == code for c, _ in known)
+
+
+@functools.cache
+def _municipalities_by_name() -> frozenset[tuple[str, str]]:
+    """(code, name) of every municipality of the shipped years: a three-digit label that is one of them
+    with its leading zero dropped (``301 Oslo``) is told apart from SSB's own three-digit divisions."""
+    from samhandling.geography import SHIPPED_YEARS, Geography
+
+    found: set[tuple[str, str]] = set()
+    for year in SHIPPED_YEARS:
+        geography = Geography.for_year(year)
+        for code in geography.codes(Level.MUNICIPALITY):
+            municipality = geography.municipality(code)
+            found.add((code, municipality.name.casefold()))
+            if municipality.short_name:
+                found.add((code, municipality.short_name.casefold()))
+    return frozenset(found)
