@@ -50,6 +50,13 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
     type=_FILE,
     help="Before/after table of the team patients' inpatient care (columns patient_group, period).",
 )
+@click.option(
+    "--kostra-groups",
+    "kostra_groups",
+    type=_FILE,
+    help="Which KOSTRA group each municipality is in: SSB's KLASS 112 export or correspondence (CSV), or a "
+    "CSV with columns kommune and kostragruppe. Adds FTEs per 10,000 by KOSTRA group.",
+)
 @click.option("--demo", is_flag=True, help="Use the embedded synthetic demo data (needs no files).")
 @click.option(
     "--out",
@@ -92,6 +99,7 @@ def report(
     capacity: tuple[Path, ...],
     teams: tuple[Path, ...],
     outcomes: tuple[Path, ...],
+    kostra_groups: Path | None,
     demo: bool,
     out: Path,
     formats: tuple[str, ...],
@@ -103,7 +111,8 @@ def report(
     """Build the yearly report: one self-contained HTML file and the data behind it.
 
     FTEs for adults and for children and young people with the change from the year before, by service
-    kind, profession and area (health region, county, health trust, DPS, size group), the variation
+    kind, profession and area (health region, county, health trust, DPS, size group, and KOSTRA group
+    with --kostra-groups), the variation
     between municipalities, users, admissions, ØHD beds and inter-municipal arrangements, agreement
     coverage of helse- og omsorgstjenesteloven § 6-2, cooperation teams, quality findings and every
     source, in Norwegian. Counts of people below the threshold, and every figure that would reveal one,
@@ -113,7 +122,8 @@ def report(
     Examples:
       samhandling report --demo --out report
       samhandling report --year 2024 --survey is-24-8-2024.xlsx --kostra 07459.csv \\
-          --nimes nimes-2024.xlsx --agreements avtaler.toml --out report-2024
+          --nimes nimes-2024.xlsx --agreements avtaler.toml --kostra-groups klass-112.csv \\
+          --out report-2024
     """
     from samhandling.report.build import DEFAULT_FORMATS, STEPS, build_demo_report, build_report
 
@@ -152,7 +162,13 @@ def report(
     with _Steps(console, len(STEPS) + (0 if demo else 1), quiet) as step:
         if demo:
             result = build_demo_report(
-                out, year=year, formats=chosen, progress=step, protection=protection, strict=strict
+                out,
+                year=year,
+                formats=chosen,
+                progress=step,
+                protection=protection,
+                strict=strict,
+                kostra_groups=kostra_groups,
             )
         else:
             from samhandling.report.inputs import load_inputs
@@ -170,7 +186,13 @@ def report(
                 outcomes=outcomes,
             )
             result = build_report(
-                inputs, out, formats=chosen, progress=step, protection=protection, strict=strict
+                inputs,
+                out,
+                formats=chosen,
+                progress=step,
+                protection=protection,
+                strict=strict,
+                kostra_groups=kostra_groups,
             )
     document = result.document
     figures = len(document.figures)

@@ -18,6 +18,7 @@ from samhandling._lazy import lazy_names
 __all__ = [
     "AgreementRegister",
     "InputError",
+    "KostraGroups",
     "ReportInputs",
     "ReportResult",
     "TeamRegister",
@@ -26,6 +27,7 @@ __all__ = [
     "demo_inputs",
     "load_inputs",
     "read_agreements",
+    "read_kostra_groups",
     "read_teams",
 ]
 
@@ -39,6 +41,8 @@ _LAZY = {
     "build_report": "samhandling.report.build",
     "build_demo_report": "samhandling.report.build",
     "demo_inputs": "samhandling.report.demo",
+    "KostraGroups": "samhandling.report.kostra_groups",
+    "read_kostra_groups": "samhandling.report.kostra_groups",
     "TeamRegister": "samhandling.report.teams",
     "read_teams": "samhandling.report.teams",
 }
@@ -57,5 +61,7 @@ if TYPE_CHECKING:
     from samhandling.report.inputs import InputError as InputError
     from samhandling.report.inputs import ReportInputs as ReportInputs
     from samhandling.report.inputs import load_inputs as load_inputs
+    from samhandling.report.kostra_groups import KostraGroups as KostraGroups
+    from samhandling.report.kostra_groups import read_kostra_groups as read_kostra_groups
     from samhandling.report.teams import TeamRegister as TeamRegister
     from samhandling.report.teams import read_teams as read_teams

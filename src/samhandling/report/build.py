@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from samhandling.disclosure import DisclosureRules, ProtectionSummary
     from samhandling.geography import Geography
     from samhandling.plugins import PluginManager
+    from samhandling.report.kostra_groups import KostraGroups
 
 __all__ = ["DEFAULT_FORMATS", "STEPS", "ReportResult", "build_demo_report", "build_report"]
 
@@ -207,6 +208,18 @@ def _source_entries(ctx: ReportContext, inputs: ReportInputs, geography_year: in
                     rows=count,
                 )
             )
+    if ctx.kostra_groups is not None:
+        entries.append(
+            SourceEntry(
+                role=label("role", "kostra_groups"),
+                source="kostra-groups",
+                location=ctx.kostra_groups.path,
+                checksum=ctx.kostra_groups.checksum,
+                retrieved="",
+                note=msg("sources.kostra_groups", layout=label("kostra_layout", ctx.kostra_groups.layout)),
+                rows=len(ctx.kostra_groups.members),
+            )
+        )
     entries.append(
         SourceEntry(
             role=msg("sources.geography_role"),
@@ -299,6 +312,17 @@ def _write_plain(table: pa.Table, target: Path, fmt: str) -> Path | None:
     return target
 
 
+def _kostra_groups(given: str | Path | KostraGroups | None, year: int) -> KostraGroups | None:
+    """The KOSTRA-group membership given to :func:`build_report`, read for 1 January of ``year``."""
+    from samhandling.report.kostra_groups import KostraGroups, read_kostra_groups
+
+    if given is None or isinstance(given, KostraGroups):
+        return given
+    if not Path(given).exists():
+        raise InputError(f"--kostra-groups {given}: no such file")
+    return read_kostra_groups(given, on=year)
+
+
 def build_report(
     inputs: ReportInputs,
     out: str | Path,
@@ -309,6 +333,7 @@ def build_report(
     progress: Callable[[str], None] | None = None,
     protection: DisclosureRules | bool = True,
     strict: bool = False,
+    kostra_groups: str | Path | KostraGroups | None = None,
 ) -> ReportResult:
     """Build the yearly report for ``inputs`` into the folder ``out`` (created if needed).
 
@@ -328,8 +353,13 @@ def build_report(
         report for internal use only, which says so on every page and in every data file (and is logged).
     :param strict: stop with :class:`InputError` when an input has rows the report would set aside, or
         when the quality checks find an error in an input, instead of reporting them in the appendix.
+    :param kostra_groups: which KOSTRA group each municipality is in: a file (SSB's KLASS 112 export or
+        correspondence, or a CSV ``kommune;kostragruppe``; see :mod:`samhandling.report.kostra_groups`),
+        read for 1 January of the report year, or what :func:`read_kostra_groups` returned.  The areas
+        section then shows FTEs per 10,000 by KOSTRA group; without it, it says how to give one.
     :raises InputError: a required input is missing or lacks its variable (or, with ``strict``, an input
         has errors).
+    :raises ParseError: the KOSTRA-group file is not a membership (the message names line and column).
     """
     from samhandling.report.protection import (
         check_datasets,
@@ -372,15 +402,25 @@ def build_report(
         from samhandling.geography import Geography
 
         geography = Geography.for_year(inputs.year)
+    groups = _kostra_groups(kostra_groups, inputs.year)
     screened = _screen(inputs)
     notes: list[str] = []
     step(STEPS[1])
     harmonised = _harmonise(screened, inputs.year, notes.append)
     ctx = ReportContext(
-        inputs=harmonised, geography=geography, plugin_manager=plugin_manager, disclosure=rules
+        inputs=harmonised,
+        geography=geography,
+        plugin_manager=plugin_manager,
+        disclosure=rules,
+        kostra_groups=groups,
     )
     for role, table in screened.tables().items():
         ctx.findings.extend((role, f) for f in set_aside_findings(role, table))
+    if groups is not None:
+        from samhandling.report.kostra_groups import membership_findings
+
+        found = membership_findings(groups, ctx.codes("municipality"), geography.year)
+        ctx.findings.extend(("kostra_groups", f) for f in found)
     checked = {role: t for role, t in screened.tables().items() if role != "outcomes"}
     run_quality_checks(ctx, checked)
     if strict:
@@ -499,10 +539,12 @@ def build_demo_report(
     plugin_manager: PluginManager | None = None,
     protection: DisclosureRules | bool = True,
     strict: bool = False,
+    kostra_groups: str | Path | KostraGroups | None = None,
 ) -> ReportResult:
     """The report on the embedded demo data (see :mod:`samhandling.report.demo`), labelled synthetic.
 
-    Needs no files and no plugins: only the core, the geography and the built-in exporters.
+    Needs no files and no plugins: only the core, the geography and the built-in exporters.  A
+    ``kostra_groups`` file (as for :func:`build_report`) adds the KOSTRA groups to the areas section.
     """
     from samhandling.geography import Geography
     from samhandling.report.demo import DEFAULT_YEAR, demo_inputs
@@ -518,4 +560,5 @@ def build_demo_report(
         progress=progress,
         protection=protection,
         strict=strict,
+        kostra_groups=kostra_groups,
     )

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from samhandling.disclosure.protection import ProtectionSummary
     from samhandling.geography import Geography
     from samhandling.plugins import PluginManager
+    from samhandling.report.kostra_groups import KostraGroups
 
 __all__ = ["SOURCE", "SYNTHETIC_COLUMN", "Coverage", "DataSet", "ReportContext", "labelled"]
 
@@ -69,6 +70,8 @@ class ReportContext:
     #: The rules every published count of people follows (``None``: built without protection).
     disclosure: DisclosureRules | None = attrs.field(factory=DisclosureRules)
     protections: list[ProtectionSummary] = attrs.field(factory=list)
+    #: Which KOSTRA group each municipality is in, when the user gave the membership (``None``: not given).
+    kostra_groups: KostraGroups | None = None
     _population_cache: dict[tuple[str, str], StatTable] = attrs.field(factory=dict)
     _names: dict[str, dict[str, str]] = attrs.field(factory=dict)
     _without_population: set[tuple[str, int]] = attrs.field(factory=set)

@@ -76,10 +76,16 @@ def group_members(groups: Mapping[str, str]) -> dict[str, list[str]]:
 
 
 def sum_groups(
-    table: StatTable, groups: Mapping[str, str]
+    table: StatTable,
+    groups: Mapping[str, str],
+    *,
+    level: Level = Level.REGION_GROUP,
+    grouping: str = "size_group",
 ) -> tuple[StatTable, dict[tuple[str, int, str], tuple[int, int]]]:
-    """The municipality rows of ``table`` summed per group (level ``region_group``), with coverage.
+    """The municipality rows of ``table`` summed per group (rows of ``level``), with coverage.
 
+    ``groups`` maps each municipality to its group (size groups, KOSTRA groups …); ``grouping`` names
+    the grouping in the table's metadata.
     A group with a missing or suppressed part has no value (the status of the part), as every sum of the
     report; the coverage says, per group, year and variable, how many of its municipalities had rows.
     Non-additive variables are refused by the caller (only counts are summed here).
@@ -93,9 +99,7 @@ def sum_groups(
     keys = [c for c in rows.column_names if c not in ("region", "level", "value", "status")]
     grouped = rows.set_column(rows.column_names.index("region"), "region", group)
     summed = sum_by(grouped, ["region", *keys])
-    summed = summed.append_column(
-        "level", pa.array([Level.REGION_GROUP.value] * summed.num_rows, pa.string())
-    )
+    summed = summed.append_column("level", pa.array([level.value] * summed.num_rows, pa.string()))
     present = (
         pa.table(
             {
@@ -120,5 +124,5 @@ def sum_groups(
         )
     }
     return StatTable.from_arrow(
-        summed, meta=attrs.evolve(table.meta, extra={**table.meta.extra, "grouping": "size_group"})
+        summed, meta=attrs.evolve(table.meta, extra={**table.meta.extra, "grouping": grouping})
     ), coverage

@@ -38,6 +38,11 @@ ROLES: dict[str, tuple[str, str]] = {
     ),
     "agreements": ("--agreements", "an agreement register in TOML, JSON or CSV"),
     "teams": ("--teams", "a team register in TOML or JSON, or a list of team patients in CSV"),
+    "kostra_groups": (
+        "--kostra-groups",
+        "which KOSTRA group each municipality is in: SSB's KLASS 112 export or correspondence, or a CSV "
+        "with columns kommune and kostragruppe",
+    ),
 }
 
 

@@ -1,12 +1,16 @@
 """Section «Årsverk etter område»: årsverk per 10,000 inhabitants by health region, county, health trust,
-DPS catchment and municipality size group, each total with how many of its municipalities it covers.
+DPS catchment, municipality size group and KOSTRA group, each total with how many of its municipalities it
+covers.
 
-KOSTRA groups are not shown: SSB publishes which municipality is in which group in its classification
-service (KLASS 112), and the library ships no copy of that membership, so the report says so instead of
-guessing a grouping.
+KOSTRA groups are shown when the user gives the membership (``--kostra-groups``, read by
+:mod:`samhandling.report.kostra_groups`): SSB publishes it in its classification service (KLASS 112), and
+the library ships no copy of it, so without the file the report says how to give one instead of guessing
+a grouping.  Municipalities of the map the file leaves out are named, never put in a group.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,7 +27,7 @@ from samhandling.report.survey import TARGET_AGES, TARGET_GROUPS
 from samhandling.report.tabular import lookup, plain, sum_by
 from samhandling.tables import StatTable
 
-__all__ = ["areas_section", "size_group_rates"]
+__all__ = ["areas_section", "group_rates", "size_group_rates"]
 
 _CHART_LEVELS = (Level.HEALTH_REGION, Level.COUNTY, Level.HEALTH_TRUST)
 _SERIES_LEVELS = (Level.COUNTY, Level.HEALTH_TRUST)
@@ -181,8 +185,23 @@ def size_group_rates(ctx: ReportContext) -> tuple[StatTable, StatTable, Coverage
     population = ctx.inputs.population
     assert population is not None
     groups = size_groups(population, ctx.year)
+    counts, rates, coverage = group_rates(ctx, groups, level=Level.REGION_GROUP, grouping="size_group")
+    return counts, rates, coverage, group_members(groups)
+
+
+def group_rates(
+    ctx: ReportContext, groups: Mapping[str, str], *, level: Level, grouping: str
+) -> tuple[StatTable, StatTable, Coverage]:
+    """FTEs and FTEs per 10,000 of each group of municipalities (``groups``: municipality → group).
+
+    A group's rate is its summed FTEs over its summed population of the target group's ages, never an
+    average of its municipalities' rates; a group with a missing part has no value, as every sum of the
+    report.
+    """
+    population = ctx.inputs.population
+    assert population is not None
     data = fte_data(ctx)
-    counts, coverage = sum_groups(data.counts[Level.MUNICIPALITY], groups)
+    counts, coverage = sum_groups(data.counts[Level.MUNICIPALITY], groups, level=level, grouping=grouping)
     people = plain(population.where(level="municipality"))
     rates = []
     for group, ages in {**TARGET_AGES, ALL_GROUPS: "all"}.items():
@@ -196,7 +215,7 @@ def size_group_rates(ctx: ReportContext) -> tuple[StatTable, StatTable, Coverage
             if wanted
             else population.where(level="municipality")
         )
-        summed, _cov = sum_groups(chosen, groups)
+        summed, _cov = sum_groups(chosen, groups, level=level, grouping=grouping)
         totals = sum_by(plain(summed), ["region", "year"])
         fte = plain(counts.where(target_group=group))
         joined = fte.join(
@@ -221,7 +240,10 @@ def size_group_rates(ctx: ReportContext) -> tuple[StatTable, StatTable, Coverage
             )
         )
     rate_table = data.rates[Level.MUNICIPALITY].with_arrow(pa.concat_tables(rates))
-    return counts, rate_table, coverage, group_members(groups)
+    rate_table = rate_table.with_arrow(
+        rate_table.arrow, extra={**rate_table.meta.extra, "grouping": grouping}
+    )
+    return counts, rate_table, coverage
 
 
 def _in_ages(label_text: str, ages: str) -> bool:
@@ -286,6 +308,104 @@ def _size_blocks(ctx: ReportContext) -> list[Figure | Table | Note]:
     return [figure, table]
 
 
+def _kostra_label(ctx: ReportContext, code: str, *, long: bool) -> str:
+    """``EKG13`` in charts; ``EKG13 – <name in the file>`` in tables (a group given by name: the name)."""
+    groups = ctx.kostra_groups
+    name = groups.name(code) if groups is not None else ""
+    if " " in code.strip():  # given by its name in a two-column file
+        return code
+    if long and name:
+        return msg("areas.kostra_label", code=code, name=name)
+    return code if not long else ctx.name(Level.KOSTRA_GROUP.value, code)
+
+
+def _kostra_blocks(ctx: ReportContext) -> list[Figure | Table | Note]:
+    """Årsverk per 10,000 by KOSTRA group, from the membership the user gave (or a note on how to)."""
+    groups = ctx.kostra_groups
+    if groups is None:
+        return [Note(text=msg("areas.kostra_groups"))]
+    from pathlib import Path
+
+    file_name = Path(groups.path).name
+    membership, unknown, missing = groups.on_map(ctx.codes("municipality"))
+    notes: list[Figure | Table | Note] = []
+    if unknown:
+        notes.append(
+            Note(
+                text=msg(
+                    "areas.kostra_unknown",
+                    file=file_name,
+                    count=len(unknown),
+                    codes=", ".join(sorted({m.municipality for m in unknown})),
+                    year=ctx.geography.year,
+                ),
+                kind="warning",
+            )
+        )
+    if missing:
+        names = [ctx.name("municipality", code) for code in missing]
+        shown = ", ".join(names[:20])
+        if len(names) > 20:
+            shown = msg("areas.kostra_more", names=shown, more=len(names) - 20)
+        notes.append(
+            Note(
+                text=msg(
+                    "areas.kostra_missing", file=file_name, count=len(missing), names=shown, year=ctx.year
+                ),
+                kind="warning",
+            )
+        )
+    if not membership:
+        return notes
+    counts, rates, coverage = group_rates(ctx, membership, level=Level.KOSTRA_GROUP, grouping="kostra_group")
+    name_counts = ctx.add("fte_kostra_group", msg("areas.kostra_data_counts"), counts)
+    name_rates = ctx.add("fte_per_10000_kostra_group", msg("areas.kostra_data_rates"), rates)
+    found_counts = lookup(counts, ["region", "target_group", "year"])
+    found_rates = lookup(rates, ["region", "target_group", "year"])
+    used = set(membership.values())
+    codes = [g.code for g in groups.groups if g.code in used]
+    figure = Figure.of(
+        charts.grouped_bars(
+            "fte-kostra-group",
+            [_kostra_label(ctx, c, long=False) for c in codes],
+            {
+                label("target_group_ages", g): [
+                    found_rates.get((c, g, ctx.year), (None, None))[0] for c in codes
+                ]
+                for g in TARGET_GROUPS
+            },
+            description=msg("areas.kostra_description", year=ctx.year),
+            xlabel=msg("axis.fte_per_10000_target"),
+            stamp=ctx.stamp,
+            decimals=1,
+        ),
+        id="fte-kostra-group",
+        title=msg("areas.kostra_title", year=ctx.year),
+        caption=msg("areas.kostra_caption", file=file_name),
+        data_files=(name_rates,),
+    )
+    rows = []
+    for code in codes:
+        row = [Cell(text=_kostra_label(ctx, code, long=True)), coverage_text(coverage, code, ctx.year, "fte")]
+        for group in (*TARGET_GROUPS, ALL_GROUPS):
+            row += [
+                cell(found_counts.get((code, group, ctx.year)), 0),
+                cell(found_rates.get((code, group, ctx.year)), 1),
+            ]
+        rows.append(row)
+    table = Table(
+        id="fte-kostra-group",
+        title=msg("areas.kostra_table_title", year=ctx.year),
+        caption=msg("areas.kostra_table_caption"),
+        columns=_columns(msg("column.kostra_group")),
+        rows=rows,
+        data_files=(name_counts, name_rates),
+        compact=True,
+        sortable=True,
+    )
+    return [figure, table, *notes]
+
+
 def areas_section(ctx: ReportContext) -> Section:
     """Section «Årsverk etter område»."""
     data = fte_data(ctx)
@@ -322,7 +442,7 @@ def areas_section(ctx: ReportContext) -> Section:
         )
         blocks.append(_dps_table(ctx, data.rates[Level.DPS], data.coverage[Level.DPS], name))
     blocks.extend(_size_blocks(ctx))
-    blocks.append(Note(text=msg("areas.kostra_groups")))
+    blocks.extend(_kostra_blocks(ctx))
     return Section(
         id="omrader",
         title=msg("areas.title"),
