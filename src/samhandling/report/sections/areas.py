@@ -10,7 +10,7 @@ a grouping.  Municipalities of the map the file leaves out are named, never put 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -262,34 +262,66 @@ def _in_ages(label_text: str, ages: str) -> bool:
 
 def _size_blocks(ctx: ReportContext) -> list[Figure | Table | Note]:
     counts, rates, coverage, members = size_group_rates(ctx)
-    name_counts = ctx.add("fte_size_group", msg("areas.size_data_counts"), counts)
-    name_rates = ctx.add("fte_per_10000_size_group", msg("areas.size_data_rates"), rates)
+    codes = [code for code, _low, _high in SIZE_BANDS if code in members]
+    return _group_blocks(
+        ctx,
+        "size_group",
+        (counts, rates, coverage),
+        codes,
+        short=lambda code: label("size_group", code),
+        long=lambda code: label("size_group", code),
+        caption=msg("areas.size_caption", year=ctx.year),
+        sortable=False,
+    )
+
+
+def _group_blocks(
+    ctx: ReportContext,
+    grouping: str,
+    sums: tuple[StatTable, StatTable, Coverage],
+    codes: list[str],
+    *,
+    short: Callable[[str], str],
+    long: Callable[[str], str],
+    caption: str,
+    sortable: bool,
+) -> list[Figure | Table | Note]:
+    """A chart and a table of årsverk and årsverk per 10,000 by a grouping of municipalities (size group
+    or KOSTRA group), with the data files behind them.
+
+    :param sums: the årsverk, the rates and the coverage per group (see :func:`group_rates`).
+    :param short: a group's label in the chart; ``long``: in the table.
+    """
+    counts, rates, coverage = sums
+    key = {"size_group": "size", "kostra_group": "kostra"}[grouping]
+    slug = f"fte-{grouping.replace('_', '-')}"
+    name_counts = ctx.add(f"fte_{grouping}", msg(f"areas.{key}_data_counts"), counts)
+    name_rates = ctx.add(f"fte_per_10000_{grouping}", msg(f"areas.{key}_data_rates"), rates)
     found_counts = lookup(counts, ["region", "target_group", "year"])
     found_rates = lookup(rates, ["region", "target_group", "year"])
-    codes = [code for code, _low, _high in SIZE_BANDS if code in members]
     figure = Figure.of(
         charts.grouped_bars(
-            "fte-size-group",
-            [label("size_group", c) for c in codes],
+            slug,
+            [short(c) for c in codes],
             {
                 label("target_group_ages", g): [
                     found_rates.get((c, g, ctx.year), (None, None))[0] for c in codes
                 ]
                 for g in TARGET_GROUPS
             },
-            description=msg("areas.size_description", year=ctx.year),
+            description=msg(f"areas.{key}_description", year=ctx.year),
             xlabel=msg("axis.fte_per_10000_target"),
             stamp=ctx.stamp,
             decimals=1,
         ),
-        id="fte-size-group",
-        title=msg("areas.size_title", year=ctx.year),
-        caption=msg("areas.size_caption", year=ctx.year),
+        id=slug,
+        title=msg(f"areas.{key}_title", year=ctx.year),
+        caption=caption,
         data_files=(name_rates,),
     )
     rows = []
     for code in codes:
-        row = [Cell(text=label("size_group", code)), coverage_text(coverage, code, ctx.year, "fte")]
+        row = [Cell(text=long(code)), coverage_text(coverage, code, ctx.year, "fte")]
         for group in (*TARGET_GROUPS, ALL_GROUPS):
             row += [
                 cell(found_counts.get((code, group, ctx.year)), 0),
@@ -297,13 +329,14 @@ def _size_blocks(ctx: ReportContext) -> list[Figure | Table | Note]:
             ]
         rows.append(row)
     table = Table(
-        id="fte-size-group",
-        title=msg("areas.size_table_title", year=ctx.year),
-        caption=msg("areas.size_table_caption"),
-        columns=_columns(msg("column.size_group")),
+        id=slug,
+        title=msg(f"areas.{key}_table_title", year=ctx.year),
+        caption=msg(f"areas.{key}_table_caption"),
+        columns=_columns(msg(f"column.{grouping}")),
         rows=rows,
         data_files=(name_counts, name_rates),
         compact=True,
+        sortable=sortable,
     )
     return [figure, table]
 
@@ -357,53 +390,20 @@ def _kostra_blocks(ctx: ReportContext) -> list[Figure | Table | Note]:
         )
     if not membership:
         return notes
-    counts, rates, coverage = group_rates(ctx, membership, level=Level.KOSTRA_GROUP, grouping="kostra_group")
-    name_counts = ctx.add("fte_kostra_group", msg("areas.kostra_data_counts"), counts)
-    name_rates = ctx.add("fte_per_10000_kostra_group", msg("areas.kostra_data_rates"), rates)
-    found_counts = lookup(counts, ["region", "target_group", "year"])
-    found_rates = lookup(rates, ["region", "target_group", "year"])
+    sums = group_rates(ctx, membership, level=Level.KOSTRA_GROUP, grouping="kostra_group")
     used = set(membership.values())
     codes = [g.code for g in groups.groups if g.code in used]
-    figure = Figure.of(
-        charts.grouped_bars(
-            "fte-kostra-group",
-            [_kostra_label(ctx, c, long=False) for c in codes],
-            {
-                label("target_group_ages", g): [
-                    found_rates.get((c, g, ctx.year), (None, None))[0] for c in codes
-                ]
-                for g in TARGET_GROUPS
-            },
-            description=msg("areas.kostra_description", year=ctx.year),
-            xlabel=msg("axis.fte_per_10000_target"),
-            stamp=ctx.stamp,
-            decimals=1,
-        ),
-        id="fte-kostra-group",
-        title=msg("areas.kostra_title", year=ctx.year),
+    blocks = _group_blocks(
+        ctx,
+        "kostra_group",
+        sums,
+        codes,
+        short=lambda code: _kostra_label(ctx, code, long=False),
+        long=lambda code: _kostra_label(ctx, code, long=True),
         caption=msg("areas.kostra_caption", file=file_name),
-        data_files=(name_rates,),
-    )
-    rows = []
-    for code in codes:
-        row = [Cell(text=_kostra_label(ctx, code, long=True)), coverage_text(coverage, code, ctx.year, "fte")]
-        for group in (*TARGET_GROUPS, ALL_GROUPS):
-            row += [
-                cell(found_counts.get((code, group, ctx.year)), 0),
-                cell(found_rates.get((code, group, ctx.year)), 1),
-            ]
-        rows.append(row)
-    table = Table(
-        id="fte-kostra-group",
-        title=msg("areas.kostra_table_title", year=ctx.year),
-        caption=msg("areas.kostra_table_caption"),
-        columns=_columns(msg("column.kostra_group")),
-        rows=rows,
-        data_files=(name_counts, name_rates),
-        compact=True,
         sortable=True,
     )
-    return [figure, table, *notes]
+    return [*blocks, *notes]
 
 
 def areas_section(ctx: ReportContext) -> Section:
