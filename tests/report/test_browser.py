@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -267,6 +269,55 @@ def test_print(browser: Any, demo_report: BuiltReport, tmp_path: Path) -> None:
         pages = len(re.findall(rb"/Type\s*/Page(?!s)", data))
         assert 15 <= pages <= 300, pages  # A4 pages: the whole report, not one cut-off screen
         _keep(pdf)
+        assert problems == []
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def report_with_groups(tmp_path_factory: pytest.TempPathFactory) -> BuiltReport:
+    """The demo with a KOSTRA-group membership file, built by the command as a user would."""
+    from .test_kostra_groups import _demo_membership
+
+    workdir = tmp_path_factory.mktemp("groups")
+    membership, _members = _demo_membership(workdir)
+    completed = subprocess.run(
+        [
+            *(sys.executable, "-m", "samhandling", "report", "--demo"),
+            *("--kostra-groups", str(membership), "--out", "report", "--format", "csv"),
+        ],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return BuiltReport(folder=workdir / "report", stdout=completed.stdout, stderr=completed.stderr)
+
+
+@pytest.mark.parametrize("width", [DESKTOP, PHONE])
+def test_the_kostra_group_chart_reads_at_every_width(
+    browser: Any, report_with_groups: BuiltReport, width: int
+) -> None:
+    context, opened, problems = _open(browser, report_with_groups, width)
+    try:
+        widths = opened.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert widths[0] <= widths[1]
+        shown = [
+            c for c in opened.evaluate(_CHARTS) if c["visible"] and c["id"].startswith("fte-kostra-group")
+        ]
+        assert len(shown) == 1
+        chart = shown[0]
+        assert chart["marks"] > 5
+        assert chart["drawn"] == chart["texts"] > 4
+        assert chart["smallest"] >= SMALLEST_TEXT
+        assert chart["outside"] == []
+        rows = opened.locator("#tab-fte-kostra-group tbody tr")
+        assert rows.count() == 3  # the three groups of the membership file
+        assert rows.first.is_visible()
         assert problems == []
     finally:
         context.close()
