@@ -38,6 +38,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from samhandling.encodings import decode_text
 from samhandling.errors import ParseError, SchemaError, YearNotCoveredError
 from samhandling.geography import _data
 from samhandling.geography._data import Row, rows
@@ -59,17 +60,6 @@ _FOLDER_FILES = {
 
 
 # -- reading KLASS files ---------------------------------------------------------------------------------
-def _text(raw: bytes, where: str) -> str:
-    """UTF-8 (byte-order mark dropped) if the bytes are UTF-8, else Windows-1252/Latin-1 (KLASS exports)."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            return raw.decode("cp1252")
-        except UnicodeDecodeError:
-            return raw.decode("latin-1")
-
-
 def _load(document: Document, what: str) -> tuple[Any, str, str]:
     """(parsed JSON or CSV rows, a name for messages, a SHA-256 of the bytes) of a file or a mapping."""
     if isinstance(document, Mapping):
@@ -81,7 +71,7 @@ def _load(document: Document, what: str) -> tuple[Any, str, str]:
     except OSError as error:
         raise ParseError(f"cannot read {what}: {error.strerror or error}", path=path) from None
     digest = hashlib.sha256(raw).hexdigest()
-    text = _text(raw, str(path))
+    text = decode_text(raw, path=path)  # UTF-8 with or without BOM, or the Latin-1 of KLASS's exports
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:
